@@ -1,0 +1,48 @@
+// InferenceRequest / InferenceResponse: the protocol-neutral form of one inference exchange.
+// Frontends decode their wire format into a request, hand it to server::InferenceServer, and
+// encode the response they get back. Parameters are kept as the protocol sent them so that
+// protocol-level options (binary_data, classification, …) reach the codec that interprets them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace inferd {
+
+using ParameterValue = std::variant<bool, int64_t, double, std::string>;
+using Parameters = std::map<std::string, ParameterValue, std::less<>>;
+
+// Typed lookups; nullopt when absent or of another type.
+std::optional<bool> GetBoolParameter(const Parameters& params, std::string_view key);
+std::optional<int64_t> GetIntParameter(const Parameters& params, std::string_view key);
+std::optional<std::string> GetStringParameter(const Parameters& params, std::string_view key);
+
+struct RequestedOutput {
+  std::string name;
+  Parameters parameters;  // e.g. binary_data, classification
+};
+
+struct InferenceRequest {
+  std::string model_name;
+  int64_t model_version = 0;  // 0: let the model's version policy choose
+  std::string id;             // echoed in the response
+  Parameters parameters;      // request-level, e.g. binary_data_output
+  std::vector<Tensor> inputs;
+  std::vector<RequestedOutput> outputs;  // empty: every output of the model
+};
+
+struct InferenceResponse {
+  std::string model_name;
+  int64_t model_version = 0;
+  std::string id;
+  Parameters parameters;
+  std::vector<Tensor> outputs;
+};
+
+}  // namespace inferd
