@@ -1,0 +1,43 @@
+# inferd: the two set-up commands are `make serve` and `make test` (see README.md).
+# Every target installs what is missing first, so both work on a fresh Debian bookworm machine.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+HTTP_PORT ?= 8000
+CMAKE_ARGS ?=
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build serve test unit-test integration-test models clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+	scripts/fetch-onnxruntime.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DINFERD_WERROR=ON $(CMAKE_ARGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Builds, then serves the bundled example models on http://127.0.0.1:$(HTTP_PORT).
+serve: build
+	$(BUILD_DIR)/apps/inferd/inferd serve --model-repository examples/models --http-port $(HTTP_PORT)
+
+# Builds, then runs every test: unit tests and integration tests against the real server.
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+unit-test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -E integration
+
+integration-test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -R integration
+
+# Regenerates the example models (deterministic; needs python3-onnx and python3-numpy).
+models: deps
+	/usr/bin/python3 scripts/make_models.py --examples examples/models
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,61 @@
+// The engine seam: a Backend turns a model file into ModelInstances, and a ModelInstance runs
+// one (possibly batched) set of input tensors. The repository creates instances at load time;
+// the scheduler's worker threads call Execute. Engines' own exceptions never cross this seam.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/model_config.pb.h"
+#include "config/model_signature.h"
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace inferd::backends {
+
+// One engine session. Not thread-safe: each instance is driven by one worker thread at a time.
+class ModelInstance {
+ public:
+  virtual ~ModelInstance() = default;
+
+  // Inputs and outputs as the model file declares them (before config auto-complete).
+  virtual const config::ModelSignature& signature() const = 0;
+
+  // Runs the model. `inputs` have been checked against the model config by the caller (names,
+  // dtypes, shapes, byte sizes). Returns the outputs named in `output_names`, in that order.
+  virtual Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                              std::span<const std::string> output_names) = 0;
+};
+
+struct InstanceOptions {
+  // Engine threads for one operator (intra-op) and across operators (inter-op); 0 = backend
+  // default. The repository chooses these so all instances together fit the machine's cores.
+  int intra_op_threads = 0;
+  int inter_op_threads = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "onnxruntime": the value of `backend` in config.pbtxt.
+  virtual std::string_view name() const = 0;
+  // "onnxruntime_onnx": the value of `platform` in config.pbtxt.
+  virtual std::string_view platform() const = 0;
+  // File name looked up in a version folder when the config names none ("model.onnx").
+  virtual std::string_view default_model_filename() const = 0;
+  // Engine version, for logs and server metadata.
+  virtual std::string version() const = 0;
+
+  // Loads `model_file` into a new engine session. `config` may be incomplete (it is completed
+  // from the first instance's signature); only engine options are read from it.
+  virtual Result<std::unique_ptr<ModelInstance>> CreateInstance(
+      const std::filesystem::path& model_file, const config::ModelConfig& config,
+      const InstanceOptions& options) = 0;
+};
+
+}  // namespace inferd::backends

@@ -1,0 +1,264 @@
+#include "backends/onnxruntime/onnxruntime_backend.h"
+
+#include <onnxruntime_cxx_api.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "config/model_config.h"
+
+namespace inferd::backends {
+namespace {
+
+using ElementType = ONNXTensorElementDataType;
+
+DataType FromOrtType(ElementType t) {
+  switch (t) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return DataType::kBool;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return DataType::kUint8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16: return DataType::kUint16;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32: return DataType::kUint32;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64: return DataType::kUint64;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return DataType::kInt8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16: return DataType::kInt16;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return DataType::kInt32;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return DataType::kInt64;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return DataType::kFp16;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return DataType::kFp32;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return DataType::kFp64;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return DataType::kBf16;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING: return DataType::kBytes;
+    default: return DataType::kInvalid;
+  }
+}
+
+ElementType ToOrtType(DataType t) {
+  switch (t) {
+    case DataType::kBool: return ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL;
+    case DataType::kUint8: return ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8;
+    case DataType::kUint16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16;
+    case DataType::kUint32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32;
+    case DataType::kUint64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64;
+    case DataType::kInt8: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8;
+    case DataType::kInt16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16;
+    case DataType::kInt32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+    case DataType::kInt64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
+    case DataType::kFp16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+    case DataType::kFp32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    case DataType::kFp64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE;
+    case DataType::kBf16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16;
+    case DataType::kBytes: return ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING;
+    case DataType::kInvalid: break;
+  }
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+}
+
+Result<config::TensorSignature> ReadTensorSignature(const std::string& name,
+                                                    const Ort::TypeInfo& info) {
+  if (info.GetONNXType() != ONNX_TYPE_TENSOR) {
+    return InvalidArgument(fmt::format(
+        "'{}' is not a tensor (sequences, maps and optionals are not supported)", name));
+  }
+  auto tensor_info = info.GetTensorTypeAndShapeInfo();
+  config::TensorSignature sig;
+  sig.name = name;
+  sig.dtype = FromOrtType(tensor_info.GetElementType());
+  if (sig.dtype == DataType::kInvalid) {
+    return InvalidArgument(fmt::format("'{}' has ONNX element type {} which inferd does not serve",
+                                       name, static_cast<int>(tensor_info.GetElementType())));
+  }
+  sig.dims = tensor_info.GetShape();
+  for (auto& d : sig.dims) {
+    if (d < 0) d = -1;  // symbolic or unknown
+  }
+  return sig;
+}
+
+bool ParseBool(const std::string& v) { return v == "1" || v == "true" || v == "True"; }
+
+class OnnxRuntimeInstance final : public ModelInstance {
+ public:
+  OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature)
+      : session_(std::move(session)), signature_(std::move(signature)) {}
+
+  const config::ModelSignature& signature() const override { return signature_; }
+
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                      std::span<const std::string> output_names) override {
+    try {
+      return Run(inputs, output_names);
+    } catch (const Ort::Exception& e) {
+      return Internal(fmt::format("onnxruntime: {}", e.what()));
+    } catch (const std::exception& e) {
+      return Internal(fmt::format("onnxruntime backend: {}", e.what()));
+    }
+  }
+
+ private:
+  Result<std::vector<Tensor>> Run(std::span<const Tensor> inputs,
+                                  std::span<const std::string> output_names) {
+    std::vector<Ort::Value> values;
+    std::vector<const char*> input_names;
+    values.reserve(inputs.size());
+    input_names.reserve(inputs.size());
+    for (const Tensor& in : inputs) {
+      input_names.push_back(in.name().c_str());
+      ASSIGN_OR_RETURN(Ort::Value v, ToOrtValue(in));
+      values.push_back(std::move(v));
+    }
+    std::vector<const char*> names;
+    names.reserve(output_names.size());
+    for (const auto& n : output_names) names.push_back(n.c_str());
+
+    auto results = session_.Run(run_options_, input_names.data(), values.data(), values.size(),
+                                names.data(), names.size());
+    std::vector<Tensor> outputs;
+    outputs.reserve(results.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results[i])));
+      outputs.push_back(std::move(t));
+    }
+    return outputs;
+  }
+
+  Result<Ort::Value> ToOrtValue(const Tensor& in) {
+    const Shape& shape = in.shape();
+    if (in.dtype() == DataType::kBytes) {
+      ASSIGN_OR_RETURN(auto elements, SplitBytesElements(in.data()));
+      auto value = Ort::Value::CreateTensor(allocator_, shape.data(), shape.size(),
+                                            ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING);
+      for (size_t i = 0; i < elements.size(); ++i) {
+        // Sized buffers keep embedded NULs, which FillStringTensor (C strings) would cut.
+        char* dst = value.GetResizedStringTensorElementBuffer(i, elements[i].size());
+        if (!elements[i].empty()) std::memcpy(dst, elements[i].data(), elements[i].size());
+      }
+      return value;
+    }
+    // ORT only reads inputs, so handing it the borrowed bytes without a copy is safe.
+    auto* data = const_cast<std::byte*>(in.data().data());
+    return Ort::Value::CreateTensor(memory_info_, data, in.byte_size(), shape.data(),
+                                    shape.size(), ToOrtType(in.dtype()));
+  }
+
+  Result<Tensor> FromOrtValue(const std::string& name, Ort::Value value) {
+    auto info = value.GetTensorTypeAndShapeInfo();
+    Tensor out(name, FromOrtType(info.GetElementType()), info.GetShape());
+    if (out.dtype() == DataType::kInvalid) {
+      return Internal(fmt::format("output '{}' has an ONNX element type inferd does not serve",
+                                  name));
+    }
+    const size_t count = info.GetElementCount();
+    if (out.dtype() == DataType::kBytes) {
+      std::vector<std::byte> bytes;
+      bytes.reserve(value.GetStringTensorDataLength() + 4 * count);
+      std::string element;
+      for (size_t i = 0; i < count; ++i) {
+        element.resize(value.GetStringTensorElementLength(i));
+        if (!element.empty()) value.GetStringTensorElement(element.size(), i, element.data());
+        AppendBytesElement(bytes, element);
+      }
+      out.SetData(std::move(bytes));
+      return out;
+    }
+    // Zero copy: the tensor borrows ORT's output buffer and keeps the OrtValue alive.
+    auto owner = std::make_shared<Ort::Value>(std::move(value));
+    const auto* data = static_cast<const std::byte*>(owner->GetTensorRawData());
+    out.SetData({data, count * DataTypeByteSize(out.dtype())}, owner);
+    return out;
+  }
+
+  Ort::Session session_;
+  config::ModelSignature signature_;
+  Ort::RunOptions run_options_{nullptr};
+  Ort::AllocatorWithDefaultOptions allocator_;
+  Ort::MemoryInfo memory_info_ =
+      Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+};
+
+class OnnxRuntimeBackend final : public Backend {
+ public:
+  OnnxRuntimeBackend() : env_(ORT_LOGGING_LEVEL_WARNING, "inferd") {}
+
+  std::string_view name() const override { return "onnxruntime"; }
+  std::string_view platform() const override { return "onnxruntime_onnx"; }
+  std::string_view default_model_filename() const override { return "model.onnx"; }
+  std::string version() const override { return Ort::GetVersionString(); }
+
+  Result<std::unique_ptr<ModelInstance>> CreateInstance(const std::filesystem::path& model_file,
+                                                        const config::ModelConfig& config,
+                                                        const InstanceOptions& options) override {
+    try {
+      return Create(model_file, config, options);
+    } catch (const Ort::Exception& e) {
+      return InvalidArgument(
+          fmt::format("onnxruntime could not load '{}': {}", model_file.string(), e.what()));
+    }
+  }
+
+ private:
+  Result<std::unique_ptr<ModelInstance>> Create(const std::filesystem::path& model_file,
+                                                const config::ModelConfig& config,
+                                                const InstanceOptions& options) {
+    Ort::SessionOptions so;
+    int intra = options.intra_op_threads;
+    int inter = options.inter_op_threads;
+    if (auto v = config::GetParameter(config, "intra_op_thread_count")) intra = std::stoi(*v);
+    if (auto v = config::GetParameter(config, "inter_op_thread_count")) inter = std::stoi(*v);
+    if (intra <= 0) intra = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (inter <= 0) inter = 1;
+    so.SetIntraOpNumThreads(intra);
+    so.SetInterOpNumThreads(inter);
+    so.SetExecutionMode(inter > 1 ? ORT_PARALLEL : ORT_SEQUENTIAL);
+    const bool spin = ParseBool(config::GetParameter(config, "enable_thread_spinning")
+                                    .value_or("false"));
+    so.AddConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
+    so.AddConfigEntry("session.inter_op.allow_spinning", spin ? "1" : "0");
+    const auto level = config::GetParameter(config, "graph_optimization_level").value_or("all");
+    if (level == "disable") {
+      so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);
+    } else if (level == "basic") {
+      so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC);
+    } else if (level == "extended") {
+      so.SetGraphOptimizationLevel(ORT_ENABLE_EXTENDED);
+    } else if (level == "all") {
+      so.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
+    } else {
+      return InvalidArgument(fmt::format(
+          "parameter graph_optimization_level is '{}'; expected disable, basic, extended or all",
+          level));
+    }
+
+    Ort::Session session(env_, model_file.c_str(), so);
+    Ort::AllocatorWithDefaultOptions allocator;
+    config::ModelSignature sig;
+    for (size_t i = 0; i < session.GetInputCount(); ++i) {
+      std::string n = session.GetInputNameAllocated(i, allocator).get();
+      ASSIGN_OR_RETURN(auto t, ReadTensorSignature(n, session.GetInputTypeInfo(i)));
+      sig.inputs.push_back(std::move(t));
+    }
+    for (size_t i = 0; i < session.GetOutputCount(); ++i) {
+      std::string n = session.GetOutputNameAllocated(i, allocator).get();
+      ASSIGN_OR_RETURN(auto t, ReadTensorSignature(n, session.GetOutputTypeInfo(i)));
+      sig.outputs.push_back(std::move(t));
+    }
+    return std::unique_ptr<ModelInstance>(
+        std::make_unique<OnnxRuntimeInstance>(std::move(session), std::move(sig)));
+  }
+
+  Ort::Env env_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> CreateOnnxRuntimeBackend() {
+  try {
+    return std::unique_ptr<Backend>(std::make_unique<OnnxRuntimeBackend>());
+  } catch (const Ort::Exception& e) {
+    return Internal(fmt::format("onnxruntime failed to start: {}", e.what()));
+  }
+}
+
+}  // namespace inferd::backends

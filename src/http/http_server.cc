@@ -1,0 +1,345 @@
+#include "http/http_server.h"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/metadata_json.h"
+#include "http/router.h"
+#include "http/status_mapping.h"
+#include "protocol/v2_json_codec.h"
+
+namespace inferd::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
+
+Method MethodOf(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    default: return Method::kOther;
+  }
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServer::Options& options,
+          server::InferenceServer* server)
+      : stream_(std::move(socket)), options_(options), server_(server) {}
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(options_.max_header_bytes);
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return SendError(bhttp::status::payload_too_large,
+                       fmt::format("request body exceeds the limit of {} bytes",
+                                   options_.max_body_bytes),
+                       /*keep_alive=*/false);
+    }
+    if (ec == bhttp::error::header_limit) {
+      return SendError(bhttp::status::request_header_fields_too_large,
+                       fmt::format("request header exceeds the limit of {} bytes",
+                                   options_.max_header_bytes),
+                       false);
+    }
+    if (ec) {
+      return SendError(bhttp::status::bad_request,
+                       fmt::format("malformed HTTP request: {}", ec.message()), false);
+    }
+    request_ = parser_->release();
+    keep_alive_ = request_.keep_alive();
+    version_ = request_.version();
+    Dispatch();
+  }
+
+  void Dispatch() {
+    auto route = MatchRoute(request_.target());
+    if (!route.ok()) return SendStatus(route.status());
+    const Method method = MethodOf(request_.method());
+    const bool method_ok =
+        method == route->method || (route->method == Method::kGet && method == Method::kHead);
+    if (!method_ok) {
+      Response res = MakeResponse(bhttp::status::method_not_allowed,
+                                  protocol::EncodeError(fmt::format(
+                                      "method {} is not allowed on {}",
+                                      std::string(request_.method_string()),
+                                      std::string(request_.target()))));
+      res.set(bhttp::field::allow, route->method == Method::kPost ? "POST" : "GET, HEAD");
+      return Write(std::move(res));
+    }
+
+    switch (route->endpoint) {
+      case Endpoint::kHealthLive:
+        return SendEmpty(server_->IsLive() ? bhttp::status::ok
+                                           : bhttp::status::service_unavailable);
+      case Endpoint::kHealthReady:
+        return SendEmpty(server_->IsReady() ? bhttp::status::ok
+                                            : bhttp::status::service_unavailable);
+      case Endpoint::kServerMetadata:
+        return SendJson(ServerMetadataJson(server_->Metadata()));
+      case Endpoint::kModelMetadata: {
+        auto m = server_->GetModelMetadata(route->model, route->version);
+        if (!m.ok()) return SendStatus(m.status());
+        return SendJson(ModelMetadataJson(*m));
+      }
+      case Endpoint::kModelReady: {
+        Status s = server_->ModelReady(route->model, route->version);
+        if (s.code() == StatusCode::kNotFound) return SendStatus(s);
+        // KServe v2: 200 when ready, a 4xx when not (Triton answers 400).
+        return SendEmpty(s.ok() ? bhttp::status::ok : bhttp::status::bad_request);
+      }
+      case Endpoint::kModelConfig: {
+        auto c = server_->GetModelConfigJson(route->model, route->version);
+        if (!c.ok()) return SendStatus(c.status());
+        return SendJson(std::move(c).value());
+      }
+      case Endpoint::kRepositoryIndex:
+        return HandleRepositoryIndex();
+      case Endpoint::kModelInfer:
+        return HandleInfer(std::move(route).value());
+    }
+  }
+
+  void HandleRepositoryIndex() {
+    bool ready_only = false;
+    if (!request_.body().empty()) {
+      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded() || !doc.is_object()) {
+        return SendStatus(InvalidArgument("repository index body must be a JSON object"));
+      }
+      if (auto it = doc.find("ready"); it != doc.end()) {
+        if (!it->is_boolean()) return SendStatus(InvalidArgument("'ready' must be a boolean"));
+        ready_only = it->get<bool>();
+      }
+    }
+    SendJson(RepositoryIndexJson(server_->RepositoryIndex(), ready_only));
+  }
+
+  void HandleInfer(Route route) {
+    std::optional<size_t> header_length;
+    if (auto it = request_.find(kHeaderLength); it != request_.end()) {
+      const std::string_view v = it->value();
+      size_t n = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || ptr != v.data() + v.size()) {
+        return SendStatus(InvalidArgument(
+            fmt::format("{} header '{}' is not a byte count", kHeaderLength, v)));
+      }
+      header_length = n;
+    }
+    auto body = std::make_shared<std::string>(std::move(request_.body()));
+    auto decoded = protocol::DecodeInferRequest(body, header_length);
+    if (!decoded.ok()) return SendStatus(decoded.status());
+    InferenceRequest request = std::move(decoded).value();
+    request.model_name = std::move(route.model);
+    request.model_version = route.version;
+
+    // What the encoder needs from the request, kept while the request itself goes to a worker.
+    auto shape_of_answer = std::make_shared<InferenceRequest>();
+    shape_of_answer->parameters = request.parameters;
+    shape_of_answer->outputs = request.outputs;
+
+    server_->Infer(std::move(request), [self = shared_from_this(), shape_of_answer](
+                                           Result<InferenceResponse> result) mutable {
+      // Back to this connection's strand; encoding happens there, off the worker thread.
+      net::post(self->stream_.get_executor(),
+                [self, shape_of_answer, result = std::move(result)]() mutable {
+                  self->OnInferDone(std::move(result), *shape_of_answer);
+                });
+    });
+  }
+
+  void OnInferDone(Result<InferenceResponse> result, const InferenceRequest& request) {
+    if (!result.ok()) return SendStatus(result.status());
+    protocol::EncodedInferResponse encoded = protocol::EncodeInferResponse(*result, request);
+    Response res = MakeResponse(bhttp::status::ok, std::move(encoded.body));
+    if (encoded.header_length) {
+      res.set(kHeaderLength, std::to_string(*encoded.header_length));
+      res.set(bhttp::field::content_type, "application/octet-stream");
+    }
+    Write(std::move(res));
+  }
+
+  Response MakeResponse(bhttp::status status, std::string body) {
+    Response res{status, version_};
+    res.set(bhttp::field::server, "inferd");
+    res.set(bhttp::field::content_type, "application/json");
+    res.keep_alive(keep_alive_);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+
+  void SendJson(std::string body) { Write(MakeResponse(bhttp::status::ok, std::move(body))); }
+
+  void SendEmpty(bhttp::status status) {
+    Response res = MakeResponse(status, "");
+    res.erase(bhttp::field::content_type);
+    Write(std::move(res));
+  }
+
+  void SendStatus(const Status& status) {
+    Write(MakeResponse(HttpStatusFor(status.code()), protocol::EncodeError(status.message())));
+  }
+
+  void SendError(bhttp::status status, const std::string& message, bool keep_alive) {
+    keep_alive_ = keep_alive;
+    Write(MakeResponse(status, protocol::EncodeError(message)));
+  }
+
+  void Write(Response res) {
+    if (request_.method() == bhttp::verb::head) res.body().clear();
+    response_ = std::move(res);
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
+                                                                       size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (ec || !keep_alive_) return Close();
+    request_ = {};
+    response_ = {};
+    DoRead();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  const HttpServer::Options& options_;
+  server::InferenceServer* server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;
+  Response response_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const Options& options, server::InferenceServer* server)
+      : options_(options), server_(server), acceptor_(net::make_strand(ioc_)) {}
+
+  Status Listen() {
+    beast::error_code ec;
+    auto address = net::ip::make_address(options_.host, ec);
+    if (ec) return InvalidArgument(fmt::format("invalid --host '{}': {}", options_.host, ec.message()));
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Unavailable(fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port,
+                                     ec.message()));
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void Start() {
+    DoAccept();
+    int n = options_.io_threads;
+    if (n <= 0) n = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+  }
+
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void DoAccept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (ec == net::error::operation_aborted) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), options_, server_)->Run();
+      } else {
+        spdlog::warn("accept failed: {}", ec.message());
+      }
+      if (acceptor_.is_open()) DoAccept();
+    });
+  }
+
+  const Options options_;
+  server::InferenceServer* server_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options,
+                                                       server::InferenceServer* server) {
+  auto impl = std::make_unique<Impl>(options, server);
+  RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Start() { impl_->Start(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace inferd::http

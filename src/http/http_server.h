@@ -1,0 +1,45 @@
+// HttpServer: the KServe v2 HTTP/REST frontend on Boost.Beast. Accepts connections, reads
+// requests (keep-alive), routes them, calls server::InferenceServer and writes the answer.
+// Transport only: I/O threads never run a model; an inference completes through the facade's
+// callback, which posts the response back onto the connection's strand.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "server/inference_server.h"
+
+namespace inferd::http {
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8000;                        // 0 picks a free port (see port())
+    int io_threads = 0;                          // 0 = min(2, hardware threads)
+    uint64_t max_body_bytes = 64ull << 20;       // larger bodies get 413
+    uint32_t max_header_bytes = 16u << 10;       // larger request headers get 431
+    int idle_timeout_seconds = 60;               // idle keep-alive connections are closed
+  };
+
+  // Binds and listens; Start() begins serving. `server` must outlive the HttpServer.
+  static Result<std::unique_ptr<HttpServer>> Create(const Options& options,
+                                                    server::InferenceServer* server);
+  ~HttpServer();
+
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+  // Starts the I/O threads; returns at once.
+  void Start();
+  // Stops accepting, closes connections, joins the I/O threads. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inferd::http

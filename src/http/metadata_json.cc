@@ -1,0 +1,57 @@
+#include "http/metadata_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace inferd::http {
+namespace {
+
+using nlohmann::json;
+
+json TensorsJson(const std::vector<server::TensorMetadata>& tensors) {
+  json out = json::array();
+  for (const auto& t : tensors) {
+    out.push_back({{"name", t.name}, {"datatype", DataTypeName(t.dtype)}, {"shape", t.shape}});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ServerMetadataJson(const server::ServerMetadata& m) {
+  return json{{"name", m.name}, {"version", m.version}, {"extensions", m.extensions}}.dump();
+}
+
+std::string ModelMetadataJson(const server::ModelMetadata& m) {
+  json versions = json::array();
+  for (int64_t v : m.versions) versions.push_back(std::to_string(v));
+  return json{{"name", m.name},
+              {"versions", versions},
+              {"platform", m.platform},
+              {"inputs", TensorsJson(m.inputs)},
+              {"outputs", TensorsJson(m.outputs)}}
+      .dump();
+}
+
+std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
+                                bool ready_only) {
+  json out = json::array();
+  for (const auto& m : models) {
+    if (m.versions.empty()) {
+      if (ready_only) continue;
+      out.push_back({{"name", m.name},
+                     {"state", repository::ModelStateName(m.state)},
+                     {"reason", m.reason}});
+      continue;
+    }
+    for (const auto& v : m.versions) {
+      if (ready_only && v.state != repository::ModelState::kReady) continue;
+      out.push_back({{"name", m.name},
+                     {"version", std::to_string(v.version)},
+                     {"state", repository::ModelStateName(v.state)},
+                     {"reason", v.reason}});
+    }
+  }
+  return out.dump();
+}
+
+}  // namespace inferd::http

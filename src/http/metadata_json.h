@@ -1,0 +1,20 @@
+// JSON documents of the v2 control endpoints (server and model metadata, repository index).
+// Small documents, so nlohmann-json; tensors never pass through here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "repository/model_repository.h"
+#include "server/inference_server.h"
+
+namespace inferd::http {
+
+std::string ServerMetadataJson(const server::ServerMetadata& m);
+std::string ModelMetadataJson(const server::ModelMetadata& m);
+// Triton's index shape: [{"name","version","state","reason"}], one entry per version (a model
+// that failed before any version was found gets one entry without "version").
+std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
+                                bool ready_only);
+
+}  // namespace inferd::http

@@ -1,0 +1,113 @@
+#include "http/router.h"
+
+#include <charconv>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace inferd::http {
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) parts.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return parts;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Result<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) {
+      return InvalidArgument(fmt::format("malformed percent-escape in '{}'", s));
+    }
+    const int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+    if (hi < 0 || lo < 0) return InvalidArgument(fmt::format("malformed percent-escape in '{}'", s));
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+Result<Route> MatchRoute(std::string_view target) {
+  const size_t query = target.find('?');
+  const std::string_view path = target.substr(0, query);
+  const auto parts = SplitPath(path);
+  auto not_found = [&]() { return NotFound(fmt::format("no endpoint at '{}'", path)); };
+  if (parts.empty() || parts[0] != "v2") return not_found();
+
+  Route route;
+  if (parts.size() == 1) {
+    route.endpoint = Endpoint::kServerMetadata;
+    return route;
+  }
+  if (parts[1] == "health" && parts.size() == 3) {
+    if (parts[2] == "live") route.endpoint = Endpoint::kHealthLive;
+    else if (parts[2] == "ready") route.endpoint = Endpoint::kHealthReady;
+    else return not_found();
+    return route;
+  }
+  if (parts[1] == "repository" && parts.size() == 3 && parts[2] == "index") {
+    route.endpoint = Endpoint::kRepositoryIndex;
+    route.method = Method::kPost;
+    return route;
+  }
+  if (parts[1] != "models" || parts.size() < 3) return not_found();
+
+  ASSIGN_OR_RETURN(route.model, PercentDecode(parts[2]));
+  if (route.model.empty() || route.model.find('/') != std::string::npos ||
+      route.model == "." || route.model == "..") {
+    return InvalidArgument(fmt::format("invalid model name '{}'", parts[2]));
+  }
+  size_t i = 3;
+  if (parts.size() >= 5 && parts[3] == "versions") {
+    const std::string_view v = parts[4];
+    int64_t version = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+    if (ec != std::errc() || ptr != v.data() + v.size() || version < 1) {
+      return InvalidArgument(fmt::format("invalid model version '{}': expected a positive integer", v));
+    }
+    route.version = version;
+    i = 5;
+  } else if (parts.size() == 4 && parts[3] == "versions") {
+    return not_found();
+  }
+  if (i == parts.size()) {
+    route.endpoint = Endpoint::kModelMetadata;
+    return route;
+  }
+  if (i + 1 != parts.size()) return not_found();
+  const std::string_view action = parts[i];
+  if (action == "ready") {
+    route.endpoint = Endpoint::kModelReady;
+  } else if (action == "config") {
+    route.endpoint = Endpoint::kModelConfig;
+  } else if (action == "infer") {
+    route.endpoint = Endpoint::kModelInfer;
+    route.method = Method::kPost;
+  } else {
+    return not_found();
+  }
+  return route;
+}
+
+}  // namespace inferd::http

@@ -1,0 +1,41 @@
+// Maps an HTTP method and target to a KServe v2 endpoint. Pure (no sockets, no server state),
+// so it is unit-tested and fuzzed on its own; HttpServer calls it for every request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace inferd::http {
+
+enum class Endpoint {
+  kHealthLive,       // GET  /v2/health/live
+  kHealthReady,      // GET  /v2/health/ready
+  kServerMetadata,   // GET  /v2
+  kModelMetadata,    // GET  /v2/models/{m}[/versions/{v}]
+  kModelReady,       // GET  /v2/models/{m}[/versions/{v}]/ready
+  kModelConfig,      // GET  /v2/models/{m}[/versions/{v}]/config
+  kModelInfer,       // POST /v2/models/{m}[/versions/{v}]/infer
+  kRepositoryIndex,  // POST /v2/repository/index
+};
+
+enum class Method { kGet, kHead, kPost, kOther };
+
+struct Route {
+  Endpoint endpoint = Endpoint::kHealthLive;
+  std::string model;         // percent-decoded model name, for model endpoints
+  int64_t version = 0;       // 0 when the URL names no version
+  Method method = Method::kGet;  // the method this endpoint takes (HEAD is accepted for GET)
+};
+
+// NOT_FOUND for a path that is no endpoint; INVALID_ARGUMENT for a malformed model name or
+// version. The query string, if any, is ignored. The caller compares `method` with the
+// request's and answers 405 on a mismatch.
+Result<Route> MatchRoute(std::string_view target);
+
+// "%2F" → "/"; INVALID_ARGUMENT for a malformed escape.
+Result<std::string> PercentDecode(std::string_view s);
+
+}  // namespace inferd::http

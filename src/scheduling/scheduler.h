@@ -1,0 +1,40 @@
+// The scheduling seam between the server facade and the engine instances. The facade wraps a
+// validated request in an InferencePayload and enqueues it; a scheduler owns the model's
+// instances and their worker threads, runs the payload on one of them, and completes it by
+// calling `done` exactly once: on a worker thread after running it, or on the caller's thread
+// when the payload is rejected (queue full, model unloading).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/inference_request.h"
+#include "core/status.h"
+
+namespace inferd::scheduling {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct InferencePayload {
+  InferenceRequest request;
+  // Outputs to compute, resolved by the facade (the requested subset or every output).
+  std::vector<std::string> output_names;
+  int64_t model_version = 0;
+  SteadyClock::time_point enqueue_time;
+  // Completion; called exactly once. Must not block for long: it runs on a worker thread.
+  std::function<void(Result<InferenceResponse>)> done;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  // Queues the payload, or completes it at once with UNAVAILABLE when it cannot be queued.
+  virtual void Enqueue(std::unique_ptr<InferencePayload> payload) = 0;
+  // Number of payloads queued and not yet picked up by a worker.
+  virtual size_t queued() const = 0;
+};
+
+}  // namespace inferd::scheduling

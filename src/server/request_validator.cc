@@ -1,0 +1,105 @@
+#include "server/request_validator.h"
+
+#include <fmt/format.h>
+
+#include "config/model_config.h"
+
+namespace inferd::server {
+namespace {
+
+Status CheckShape(const config::ModelConfig& config, const config::ModelInput& spec,
+                  const Tensor& input, int64_t* batch_size) {
+  const bool batching = config.max_batch_size() > 0;
+  const auto& dims = spec.dims();
+  const size_t rank = static_cast<size_t>(dims.size()) + (batching ? 1 : 0);
+  const Shape& shape = input.shape();
+  auto mismatch = [&]() {
+    return InvalidArgument(fmt::format(
+        "input '{}' has shape {} but model '{}' expects {}", input.name(), ShapeToString(shape),
+        config.name(), ShapeToString(config::FullDims(config, dims))));
+  };
+  if (shape.size() != rank) return mismatch();
+  size_t offset = 0;
+  if (batching) {
+    const int64_t batch = shape[0];
+    if (batch < 1 || batch > config.max_batch_size()) {
+      return InvalidArgument(fmt::format(
+          "input '{}' has batch size {}; model '{}' accepts 1 to {} (max_batch_size)",
+          input.name(), batch, config.name(), config.max_batch_size()));
+    }
+    if (*batch_size >= 0 && *batch_size != batch) {
+      return InvalidArgument(fmt::format(
+          "input '{}' has batch size {} but other inputs have {}; all inputs of one request "
+          "must share the batch size",
+          input.name(), batch, *batch_size));
+    }
+    *batch_size = batch;
+    offset = 1;
+  }
+  for (int i = 0; i < dims.size(); ++i) {
+    const int64_t got = shape[offset + i];
+    if (got < 0 || (dims[i] >= 0 && got != dims[i])) return mismatch();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ValidateRequest(const config::ModelConfig& config,
+                                                 const InferenceRequest& request) {
+  int64_t batch_size = -1;
+  size_t matched = 0;
+  for (const Tensor& input : request.inputs) {
+    const config::ModelInput* spec = nullptr;
+    for (const auto& in : config.input()) {
+      if (in.name() == input.name()) spec = &in;
+    }
+    if (spec == nullptr) {
+      return InvalidArgument(fmt::format("unexpected inference input '{}' for model '{}'",
+                                         input.name(), config.name()));
+    }
+    ++matched;
+    const DataType expected = config::FromProtoDataType(spec->data_type());
+    if (input.dtype() != expected) {
+      return InvalidArgument(fmt::format(
+          "input '{}' has datatype {} but model '{}' expects {}", input.name(),
+          DataTypeName(input.dtype()), config.name(), DataTypeName(expected)));
+    }
+    RETURN_IF_ERROR(CheckShape(config, *spec, input, &batch_size));
+    RETURN_IF_ERROR(input.ValidateByteSize());
+  }
+  if (matched < static_cast<size_t>(config.input_size())) {
+    for (const auto& in : config.input()) {
+      if (in.optional()) continue;
+      bool present = false;
+      for (const Tensor& t : request.inputs) present |= t.name() == in.name();
+      if (!present) {
+        return InvalidArgument(fmt::format("missing input '{}' for model '{}'", in.name(),
+                                           config.name()));
+      }
+    }
+  }
+
+  std::vector<std::string> outputs;
+  if (request.outputs.empty()) {
+    for (const auto& out : config.output()) outputs.push_back(out.name());
+    return outputs;
+  }
+  for (const RequestedOutput& req : request.outputs) {
+    bool known = false;
+    for (const auto& out : config.output()) known |= out.name() == req.name;
+    if (!known) {
+      return InvalidArgument(fmt::format("unexpected inference output '{}' for model '{}'",
+                                         req.name, config.name()));
+    }
+    for (const auto& prev : outputs) {
+      if (prev == req.name) {
+        return InvalidArgument(fmt::format("output '{}' is requested twice", req.name));
+      }
+    }
+    outputs.push_back(req.name);
+  }
+  return outputs;
+}
+
+}  // namespace inferd::server

@@ -1,0 +1,72 @@
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+namespace inferd::http {
+namespace {
+
+TEST(Router, MatchesHealthAndServerMetadata) {
+  EXPECT_EQ(MatchRoute("/v2/health/live")->endpoint, Endpoint::kHealthLive);
+  EXPECT_EQ(MatchRoute("/v2/health/ready")->endpoint, Endpoint::kHealthReady);
+  EXPECT_EQ(MatchRoute("/v2")->endpoint, Endpoint::kServerMetadata);
+  EXPECT_EQ(MatchRoute("/v2/")->endpoint, Endpoint::kServerMetadata);
+}
+
+TEST(Router, MatchesModelEndpointsWithAndWithoutVersion) {
+  auto r = MatchRoute("/v2/models/mlp/infer");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kModelInfer);
+  EXPECT_EQ(r->model, "mlp");
+  EXPECT_EQ(r->version, 0);
+  EXPECT_EQ(r->method, Method::kPost);
+
+  r = MatchRoute("/v2/models/mlp/versions/3/ready");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kModelReady);
+  EXPECT_EQ(r->version, 3);
+  EXPECT_EQ(r->method, Method::kGet);
+
+  EXPECT_EQ(MatchRoute("/v2/models/mlp")->endpoint, Endpoint::kModelMetadata);
+  EXPECT_EQ(MatchRoute("/v2/models/mlp/versions/2")->endpoint, Endpoint::kModelMetadata);
+  EXPECT_EQ(MatchRoute("/v2/models/mlp/config")->endpoint, Endpoint::kModelConfig);
+  EXPECT_EQ(MatchRoute("/v2/repository/index")->endpoint, Endpoint::kRepositoryIndex);
+}
+
+TEST(Router, IgnoresTheQueryString) {
+  auto r = MatchRoute("/v2/models/mlp/infer?trace=1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->model, "mlp");
+}
+
+TEST(Router, UnknownPathsAreNotFound) {
+  for (const char* target : {"/", "/v1/models/m", "/v2/health", "/v2/health/dead",
+                             "/v2/models", "/v2/models/m/versions", "/v2/models/m/explain",
+                             "/v2/models/m/infer/extra", "/v2/models/m/versions/1/infer/x"}) {
+    auto r = MatchRoute(target);
+    ASSERT_FALSE(r.ok()) << target;
+    EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << target;
+  }
+}
+
+TEST(Router, RejectsBadVersionsAndModelNames) {
+  for (const char* target : {"/v2/models/m/versions/0/infer", "/v2/models/m/versions/-1",
+                             "/v2/models/m/versions/abc/ready", "/v2/models/m/versions/1x",
+                             "/v2/models/%2e%2e/infer", "/v2/models/a%2Fb/config",
+                             "/v2/models/bad%zz/ready"}) {
+    auto r = MatchRoute(target);
+    ASSERT_FALSE(r.ok()) << target;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << target;
+  }
+}
+
+TEST(Router, PercentDecodesModelNames) {
+  auto r = MatchRoute("/v2/models/my%20model/ready");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->model, "my model");
+  EXPECT_FALSE(PercentDecode("%4").ok());
+  EXPECT_FALSE(PercentDecode("%").ok());
+  EXPECT_EQ(*PercentDecode("%41b"), "Ab");
+}
+
+}  // namespace
+}  // namespace inferd::http

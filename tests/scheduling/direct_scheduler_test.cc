@@ -1,0 +1,96 @@
+#include "scheduling/direct_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+namespace inferd::scheduling {
+namespace {
+
+// A fake engine: echoes its first input as output "OUT" after an optional gate opens.
+class EchoInstance : public backends::ModelInstance {
+ public:
+  explicit EchoInstance(std::shared_future<void> gate = {}) : gate_(std::move(gate)) {}
+  const config::ModelSignature& signature() const override { return signature_; }
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                      std::span<const std::string>) override {
+    if (gate_.valid()) gate_.wait();
+    ++runs;
+    if (inputs.empty()) return Internal("no inputs");
+    Tensor out = inputs[0];
+    out.set_name("OUT");
+    return std::vector<Tensor>{out};
+  }
+  std::atomic<int> runs{0};
+
+ private:
+  std::shared_future<void> gate_;
+  config::ModelSignature signature_;
+};
+
+std::unique_ptr<InferencePayload> Payload(int value,
+                                          std::promise<Result<InferenceResponse>>* done) {
+  auto p = std::make_unique<InferencePayload>();
+  p->request.model_name = "m";
+  p->request.id = std::to_string(value);
+  Tensor t("IN", DataType::kInt32, {1});
+  auto bytes = t.AllocateData(4);
+  std::memcpy(bytes.data(), &value, 4);
+  p->request.inputs.push_back(std::move(t));
+  p->output_names = {"OUT"};
+  p->model_version = 7;
+  p->done = [done](Result<InferenceResponse> r) { done->set_value(std::move(r)); };
+  return p;
+}
+
+TEST(DirectScheduler, RunsEachPayloadAndAnswersWithItsOwnOutput) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>());
+  instances.push_back(std::make_unique<EchoInstance>());
+  auto sched = DirectScheduler::Create(std::move(instances), {0, "m"});
+  ASSERT_TRUE(sched.ok());
+  std::vector<std::promise<Result<InferenceResponse>>> done(50);
+  for (int i = 0; i < 50; ++i) (*sched)->Enqueue(Payload(i, &done[i]));
+  for (int i = 0; i < 50; ++i) {
+    auto r = done[i].get_future().get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->id, std::to_string(i));
+    EXPECT_EQ(r->model_version, 7);
+    EXPECT_EQ(r->outputs[0].As<int32_t>()[0], i);
+  }
+}
+
+TEST(DirectScheduler, RejectsWithUnavailableWhenTheQueueIsFull) {
+  std::promise<void> gate;
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>(gate.get_future().share()));
+  auto sched = DirectScheduler::Create(std::move(instances), {1, "m"});
+  ASSERT_TRUE(sched.ok());
+  std::vector<std::promise<Result<InferenceResponse>>> done(3);
+  (*sched)->Enqueue(Payload(0, &done[0]));  // taken by the worker, blocked on the gate
+  while ((*sched)->queued() != 0) std::this_thread::yield();
+  (*sched)->Enqueue(Payload(1, &done[1]));  // waits in the queue
+  (*sched)->Enqueue(Payload(2, &done[2]));  // over max_queue_size
+  auto rejected = done[2].get_future().get();
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().code(), StatusCode::kUnavailable);
+  gate.set_value();
+  EXPECT_TRUE(done[0].get_future().get().ok());
+  EXPECT_TRUE(done[1].get_future().get().ok());
+}
+
+TEST(DirectScheduler, DestructionFinishesQueuedWork) {
+  std::vector<std::promise<Result<InferenceResponse>>> done(10);
+  {
+    std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+    instances.push_back(std::make_unique<EchoInstance>());
+    auto sched = DirectScheduler::Create(std::move(instances), {0, "m"});
+    ASSERT_TRUE(sched.ok());
+    for (int i = 0; i < 10; ++i) (*sched)->Enqueue(Payload(i, &done[i]));
+  }
+  for (auto& d : done) EXPECT_TRUE(d.get_future().get().ok());
+}
+
+}  // namespace
+}  // namespace inferd::scheduling
