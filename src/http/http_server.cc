@@ -59,6 +59,18 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(options_.max_header_bytes);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    // Room for the JSON parser's padding, so a tensor body is parsed where it lies, uncopied.
+    if (auto length = parser_->content_length(); length && *length <= options_.max_body_bytes) {
+      parser_->get().body().reserve(*length + protocol::kRequestBodyPadding);
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRead(ec);

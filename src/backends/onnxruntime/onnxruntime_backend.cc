@@ -3,6 +3,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <thread>
 
@@ -75,6 +76,19 @@ Result<config::TensorSignature> ReadTensorSignature(const std::string& name,
     if (d < 0) d = -1;  // symbolic or unknown
   }
   return sig;
+}
+
+// A non-negative integer config parameter, or `fallback` when absent.
+Result<int> IntParameter(const config::ModelConfig& config, std::string_view key, int fallback) {
+  auto v = config::GetParameter(config, key);
+  if (!v) return fallback;
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || ptr != v->data() + v->size() || n < 0) {
+    return InvalidArgument(fmt::format("parameter {} is '{}'; expected a non-negative integer",
+                                       key, *v));
+  }
+  return n;
 }
 
 bool ParseBool(const std::string& v) { return v == "1" || v == "true" || v == "True"; }
@@ -205,8 +219,8 @@ class OnnxRuntimeBackend final : public Backend {
     Ort::SessionOptions so;
     int intra = options.intra_op_threads;
     int inter = options.inter_op_threads;
-    if (auto v = config::GetParameter(config, "intra_op_thread_count")) intra = std::stoi(*v);
-    if (auto v = config::GetParameter(config, "inter_op_thread_count")) inter = std::stoi(*v);
+    ASSIGN_OR_RETURN(intra, IntParameter(config, "intra_op_thread_count", intra));
+    ASSIGN_OR_RETURN(inter, IntParameter(config, "inter_op_thread_count", inter));
     if (intra <= 0) intra = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (inter <= 0) inter = 1;
     so.SetIntraOpNumThreads(intra);
