@@ -1,0 +1,257 @@
+#include "config/model_config_validation.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/proto_data_type.h"
+#include "core/tensor.h"
+
+namespace inferd::config {
+namespace {
+
+Status Invalid(const ModelConfig& config, std::string_view message) {
+  return InvalidArgument(fmt::format("model '{}': {}", config.name(), message));
+}
+
+std::string DimsToString(const google::protobuf::RepeatedField<int64_t>& dims) {
+  return ShapeToString(Shape(dims.begin(), dims.end()));
+}
+
+bool IsValidDataType(config::DataType t) { return t != TYPE_INVALID && DataType_IsValid(t); }
+
+// -1 for a variable shape; the element count otherwise.
+int64_t FixedElementCount(const google::protobuf::RepeatedField<int64_t>& dims) {
+  return ElementCount(Shape(dims.begin(), dims.end()));
+}
+
+// `what` is e.g. "config input 'x'".
+Status ValidateDims(const ModelConfig& config, std::string_view what, std::string_view field,
+                    const google::protobuf::RepeatedField<int64_t>& dims) {
+  for (int64_t dim : dims) {
+    if (dim <= 0 && dim != -1) {
+      return Invalid(config, fmt::format("{} has {} {}; each dimension must be > 0, or -1 for a "
+                                         "variable size",
+                                         what, field, DimsToString(dims)));
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename TensorConfig>  // ModelInput or ModelOutput
+Status ValidateTensor(const ModelConfig& config, std::string_view kind,
+                      const TensorConfig& tensor) {
+  if (tensor.name().empty()) return Invalid(config, fmt::format("a config {} has no name", kind));
+  std::string what = fmt::format("config {} '{}'", kind, tensor.name());
+  if (!IsValidDataType(tensor.data_type())) {
+    return Invalid(config, fmt::format("{} has no valid data_type", what));
+  }
+  RETURN_IF_ERROR(ValidateDims(config, what, "dims", tensor.dims()));
+  if (tensor.has_reshape()) {
+    RETURN_IF_ERROR(ValidateDims(config, what, "reshape", tensor.reshape().shape()));
+    int64_t count = FixedElementCount(tensor.dims());
+    int64_t reshaped = FixedElementCount(tensor.reshape().shape());
+    if (count >= 0 && reshaped >= 0 && count != reshaped) {
+      return Invalid(config, fmt::format("{} has dims {} ({} elements) but reshape {} ({} "
+                                         "elements); a reshape must keep the element count",
+                                         what, DimsToString(tensor.dims()), count,
+                                         DimsToString(tensor.reshape().shape()), reshaped));
+    }
+  }
+  if (tensor.is_shape_tensor()) {
+    return Invalid(config, fmt::format("{} sets is_shape_tensor, which only TensorRT models "
+                                       "support",
+                                       what));
+  }
+  return Status::Ok();
+}
+
+// A file name inside the model directory: relative, and never climbing out of it.
+Status ValidateRelativeFile(const ModelConfig& config, std::string_view what,
+                            const std::string& name) {
+  std::filesystem::path path(name);
+  bool climbs =
+      std::any_of(path.begin(), path.end(), [](const auto& part) { return part == ".."; });
+  if (name.empty() || path.is_absolute() || climbs) {
+    return Invalid(config, fmt::format("{} '{}' must be a relative path inside the model "
+                                       "directory",
+                                       what, name));
+  }
+  return Status::Ok();
+}
+
+Status ValidateDynamicBatching(const ModelConfig& config) {
+  if (!config.has_dynamic_batching()) return Status::Ok();
+  const ModelDynamicBatching& batching = config.dynamic_batching();
+  if (config.max_batch_size() <= 0) {
+    return Invalid(config, "dynamic_batching requires max_batch_size > 0");
+  }
+  for (int size : batching.preferred_batch_size()) {
+    if (size < 1 || size > config.max_batch_size()) {
+      return Invalid(config, fmt::format("dynamic_batching preferred_batch_size {} must be "
+                                         "between 1 and max_batch_size {}",
+                                         size, config.max_batch_size()));
+    }
+  }
+  uint64_t levels = batching.priority_levels();
+  if (levels == 0) {
+    if (batching.default_priority_level() != 0 || !batching.priority_queue_policy().empty()) {
+      return Invalid(config,
+                     "dynamic_batching sets a priority level or priority_queue_policy "
+                     "but priority_levels is 0");
+    }
+    return Status::Ok();
+  }
+  if (batching.default_priority_level() < 1 || batching.default_priority_level() > levels) {
+    return Invalid(config, fmt::format("dynamic_batching default_priority_level {} must be "
+                                       "between 1 and priority_levels {}",
+                                       batching.default_priority_level(), levels));
+  }
+  for (const auto& [level, policy] : batching.priority_queue_policy()) {
+    if (level < 1 || level > levels) {
+      return Invalid(config, fmt::format("dynamic_batching priority_queue_policy level {} must be "
+                                         "between 1 and priority_levels {}",
+                                         level, levels));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateInstanceGroups(const ModelConfig& config) {
+  for (int i = 0; i < config.instance_group_size(); ++i) {
+    const ModelInstanceGroup& group = config.instance_group(i);
+    std::string what = group.name().empty() ? fmt::format("instance_group #{}", i)
+                                            : fmt::format("instance_group '{}'", group.name());
+    if (group.count() < 0) {
+      return Invalid(config,
+                     fmt::format("{} has count {}; it must be at least 1", what, group.count()));
+    }
+    if (group.kind() == ModelInstanceGroup::KIND_GPU) {
+      return Invalid(config, fmt::format("{} has kind KIND_GPU but inferd has no GPU engine; use "
+                                         "KIND_CPU",
+                                         what));
+    }
+    if (group.kind() != ModelInstanceGroup::KIND_AUTO && !group.gpus().empty()) {
+      return Invalid(config, fmt::format("{} lists gpus, which only GPU groups may", what));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateWarmupInput(const ModelConfig& config, std::string_view what,
+                           const std::string& name, const ModelWarmup::Input& data) {
+  const ModelInput* input = nullptr;
+  for (const auto& candidate : config.input()) {
+    if (candidate.name() == name) input = &candidate;
+  }
+  if (input == nullptr) {
+    return Invalid(config,
+                   fmt::format("{} has data for '{}', which is not a config input", what, name));
+  }
+  if (data.data_type() != input->data_type()) {
+    return Invalid(config, fmt::format("{} input '{}' has data type {} but the config input has "
+                                       "{}",
+                                       what, name, ProtoDataTypeName(data.data_type()),
+                                       ProtoDataTypeName(input->data_type())));
+  }
+  bool compatible = data.dims_size() == input->dims_size();
+  for (int d = 0; compatible && d < data.dims_size(); ++d) {
+    compatible = data.dims(d) > 0 && (input->dims(d) == -1 || input->dims(d) == data.dims(d));
+  }
+  if (!compatible) {
+    return Invalid(config,
+                   fmt::format("{} input '{}' has dims {}, which is not a concrete shape "
+                               "of the config input's dims {}",
+                               what, name, DimsToString(data.dims()), DimsToString(input->dims())));
+  }
+  switch (data.input_data_type_case()) {
+    case ModelWarmup::Input::kZeroData:
+    case ModelWarmup::Input::kRandomData:
+      return Status::Ok();
+    case ModelWarmup::Input::kInputDataFile:
+      return ValidateRelativeFile(config, fmt::format("{} input '{}' input_data_file", what, name),
+                                  data.input_data_file());
+    case ModelWarmup::Input::INPUT_DATA_TYPE_NOT_SET:
+      break;
+  }
+  return Invalid(config, fmt::format("{} input '{}' sets none of zero_data, random_data and "
+                                     "input_data_file",
+                                     what, name));
+}
+
+Status ValidateWarmup(const ModelConfig& config) {
+  for (int i = 0; i < config.model_warmup_size(); ++i) {
+    const ModelWarmup& warmup = config.model_warmup(i);
+    std::string what = warmup.name().empty() ? fmt::format("model_warmup #{}", i)
+                                             : fmt::format("model_warmup '{}'", warmup.name());
+    uint32_t limit =
+        config.max_batch_size() > 0 ? static_cast<uint32_t>(config.max_batch_size()) : 1;
+    if (warmup.batch_size() > limit) {
+      return Invalid(config, fmt::format("{} has batch_size {}, more than the model allows ({})",
+                                         what, warmup.batch_size(), limit));
+    }
+    for (const auto& [name, data] : warmup.inputs()) {
+      RETURN_IF_ERROR(ValidateWarmupInput(config, what, name, data));
+    }
+    for (const auto& input : config.input()) {
+      if (!input.optional() && warmup.inputs().count(input.name()) == 0) {
+        return Invalid(config,
+                       fmt::format("{} has no data for config input '{}'", what, input.name()));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateModelTensors(const ModelConfig& config) {
+  std::set<std::string> names;
+  for (const auto& input : config.input()) {
+    RETURN_IF_ERROR(ValidateTensor(config, "input", input));
+    if (!names.insert(input.name()).second) {
+      return Invalid(config, fmt::format("config input '{}' is listed twice", input.name()));
+    }
+    if (input.format() != ModelInput::FORMAT_NONE && input.dims_size() != 3) {
+      return Invalid(config, fmt::format("config input '{}' has format {} and so needs 3 dims "
+                                         "(without the batch dimension), not {}",
+                                         input.name(), ModelInput::Format_Name(input.format()),
+                                         DimsToString(input.dims())));
+    }
+  }
+  names.clear();
+  for (const auto& output : config.output()) {
+    RETURN_IF_ERROR(ValidateTensor(config, "output", output));
+    if (!names.insert(output.name()).second) {
+      return Invalid(config, fmt::format("config output '{}' is listed twice", output.name()));
+    }
+    if (!output.label_filename().empty()) {
+      RETURN_IF_ERROR(ValidateRelativeFile(
+          config, fmt::format("config output '{}' label_filename", output.name()),
+          output.label_filename()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateModelConfig(const ModelConfig& config) {
+  if (config.max_batch_size() < 0) {
+    return Invalid(config,
+                   fmt::format("max_batch_size is {}; it must be >= 0", config.max_batch_size()));
+  }
+  RETURN_IF_ERROR(ValidateModelTensors(config));
+  RETURN_IF_ERROR(ValidateDynamicBatching(config));
+  RETURN_IF_ERROR(ValidateInstanceGroups(config));
+  RETURN_IF_ERROR(ValidateWarmup(config));
+  if (!config.default_model_filename().empty()) {
+    RETURN_IF_ERROR(
+        ValidateRelativeFile(config, "default_model_filename", config.default_model_filename()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace inferd::config
