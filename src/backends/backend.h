@@ -17,6 +17,13 @@
 
 namespace inferd::backends {
 
+// Where one Execute call spent its time, in nanoseconds.
+struct ExecutionTimings {
+  uint64_t input_ns = 0;   // handing inputs to the engine
+  uint64_t infer_ns = 0;   // the engine run itself
+  uint64_t output_ns = 0;  // collecting outputs from the engine
+};
+
 // One engine session. Not thread-safe: each instance is driven by one worker thread at a time.
 class ModelInstance {
  public:
@@ -27,8 +34,10 @@ class ModelInstance {
 
   // Runs the model. `inputs` have been checked against the model config by the caller (names,
   // dtypes, shapes, byte sizes). Returns the outputs named in `output_names`, in that order.
+  // `timings`, if not null, receives the stage durations.
   virtual Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
-                                              std::span<const std::string> output_names) = 0;
+                                              std::span<const std::string> output_names,
+                                              ExecutionTimings* timings) = 0;
 };
 
 struct InstanceOptions {

@@ -51,7 +51,9 @@ class Tensor {
   std::span<const std::byte> data() const { return {data_, size_}; }
   size_t byte_size() const { return size_; }
 
-  // Typed view of the elements of a fixed-size type. The caller picks the right T.
+  // Typed view of the elements of a fixed-size type. The caller picks the right T, and must
+  // know the bytes are aligned for T: owned data always is; data borrowed from a request body
+  // (binary extension) often is not — memcpy those elements instead.
   template <typename T>
   std::span<const T> As() const {
     return {reinterpret_cast<const T*>(data_), size_ / sizeof(T)};

@@ -67,8 +67,12 @@ void ModelRepository::LoadAll() {
       loading.status.state = ModelState::kLoading;
       models_[name] = std::move(loading);
     }
-    ModelEntry entry = LoadModel(name);
-    ModelStatus summary = Summarize(entry);
+    Install(name, LoadEntry(name));
+  }
+}
+
+void ModelRepository::Install(const std::string& name, ModelEntry entry) {
+  ModelStatus summary = Summarize(entry);
     for (const auto& v : summary.versions) {
       if (v.state == ModelState::kReady) {
         spdlog::info("model '{}' version {}: READY", name, v.version);
@@ -79,13 +83,62 @@ void ModelRepository::LoadAll() {
     }
     if (!summary.reason.empty()) {
       spdlog::error("model '{}': {} ({})", name, ModelStateName(summary.state), summary.reason);
-    }
-    MutexLock lock(mu_);
-    models_[name] = std::move(entry);
   }
+  ModelEntry old;
+  {
+    MutexLock lock(mu_);
+    old = std::exchange(models_[name], std::move(entry));
+  }
+  // `old` drops its versions here, outside the lock; requests still holding them finish.
 }
 
-ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) const {
+Status ModelRepository::LoadModel(std::string_view name_view) {
+  const std::string name(name_view);
+  if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos) {
+    return InvalidArgument(fmt::format("invalid model name '{}'", name));
+  }
+  std::error_code ec;
+  if (!fs::is_directory(options_.root / name, ec)) {
+    return NotFound(fmt::format("model '{}' is not in the model repository", name));
+  }
+  ModelEntry entry = LoadEntry(name);
+  const ModelStatus summary = Summarize(entry);
+  if (summary.state != ModelState::kReady) {
+    std::string reason = summary.reason;
+    for (const auto& v : summary.versions) {
+      if (reason.empty()) reason = v.reason;
+    }
+    {
+      MutexLock lock(mu_);
+      auto it = models_.find(name);
+      const bool serving = it != models_.end() && Summarize(it->second).state == ModelState::kReady;
+      if (!serving) models_[name] = std::move(entry);
+    }
+    spdlog::error("model '{}': load failed: {}", name, reason);
+    return InvalidArgument(fmt::format("failed to load model '{}': {}", name, reason));
+  }
+  Install(name, std::move(entry));
+  return Status::Ok();
+}
+
+Status ModelRepository::UnloadModel(std::string_view name) {
+  ModelEntry old;
+  {
+    MutexLock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+    ModelEntry unloaded;
+    unloaded.status.name = it->second.status.name;
+    unloaded.status.state = ModelState::kUnavailable;
+    unloaded.status.reason = "unloaded";
+    old = std::exchange(it->second, std::move(unloaded));
+  }
+  spdlog::info("model '{}': unloading", name);
+  return Status::Ok();
+}
+
+ModelRepository::ModelEntry ModelRepository::LoadEntry(const std::string& name) {
   ModelEntry entry;
   entry.status.name = name;
   const fs::path dir = options_.root / name;
@@ -131,7 +184,7 @@ ModelRepository::ModelEntry ModelRepository::LoadModel(const std::string& name) 
 }
 
 Result<std::shared_ptr<const ServableModel>> ModelRepository::LoadVersion(
-    const std::string& name, int64_t version, const config::ModelConfig& base) const {
+    const std::string& name, int64_t version, const config::ModelConfig& base) {
   config::ModelConfig cfg = base;
   const std::string filename = cfg.default_model_filename().empty()
                                    ? std::string(options_.backend->default_model_filename())
@@ -167,8 +220,8 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::LoadVersion(
   sched_options.name = fmt::format("{}:{}", name, version);
   ASSIGN_OR_RETURN(auto scheduler, scheduling::DirectScheduler::Create(std::move(pool),
                                                                          sched_options));
-  return std::shared_ptr<const ServableModel>(std::make_shared<ServableModel>(
-      name, version, std::move(cfg), std::move(scheduler)));
+  return unloader_.Adopt(
+      std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler)));
 }
 
 ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
@@ -179,7 +232,7 @@ ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
     status.versions.push_back(ve.status);
     any_ready |= ve.status.state == ModelState::kReady;
   }
-  if (status.reason.empty() && !entry.versions.empty()) {
+  if (status.state != ModelState::kLoading && status.reason.empty() && !entry.versions.empty()) {
     status.state = any_ready ? ModelState::kReady : ModelState::kUnavailable;
   }
   return status;

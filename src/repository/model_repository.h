@@ -17,6 +17,7 @@
 #include "backends/backend.h"
 #include "core/mutex.h"
 #include "repository/model_state.h"
+#include "repository/model_unloader.h"
 #include "repository/servable_model.h"
 
 namespace inferd::repository {
@@ -47,6 +48,14 @@ class ModelRepository {
   // Scans the repository and loads every model found. Failures are recorded, not returned.
   void LoadAll() EXCLUDES(mu_);
 
+  // Loads (or reloads) one model from disk. The new versions load beside the old ones, which
+  // keep serving until the swap; if nothing of the new load is READY, the old versions stay
+  // and the error is returned. NOT_FOUND when the repository has no such model directory.
+  Status LoadModel(std::string_view name) EXCLUDES(mu_);
+  // Stops serving a model; in-flight requests finish on the versions they hold. The model
+  // stays in the index as UNAVAILABLE ("unloaded"). NOT_FOUND for an unknown model.
+  Status UnloadModel(std::string_view name) EXCLUDES(mu_);
+
   // The version that serves a request: `version` > 0 asks for exactly that version, 0 for the
   // highest READY one. NOT_FOUND for an unknown model or version, UNAVAILABLE when the model
   // exists but is not READY.
@@ -68,13 +77,16 @@ class ModelRepository {
   };
 
   explicit ModelRepository(const Options& options) : options_(options) {}
-  ModelEntry LoadModel(const std::string& name) const;
+  ModelEntry LoadEntry(const std::string& name);
+  void Install(const std::string& name, ModelEntry entry) EXCLUDES(mu_);
   Result<std::shared_ptr<const ServableModel>> LoadVersion(const std::string& name,
                                                            int64_t version,
-                                                           const config::ModelConfig& base) const;
+                                                           const config::ModelConfig& base);
   static ModelStatus Summarize(const ModelEntry& entry);
 
   const Options options_;
+  // Declared first so it is destroyed last: it waits for every version to be released.
+  ModelUnloader unloader_;
   mutable Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ GUARDED_BY(mu_);
 };

@@ -5,11 +5,32 @@
 
 namespace inferd::scheduling {
 
+namespace {
+
+uint64_t Nanos(SteadyClock::duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+}  // namespace
+
 void RunPayload(backends::ModelInstance& instance, InferencePayload& payload) {
-  auto outputs = instance.Execute(payload.request.inputs, payload.output_names);
+  const auto start = SteadyClock::now();
+  backends::ExecutionTimings timings;
+  auto outputs = instance.Execute(payload.request.inputs, payload.output_names, &timings);
+  if (payload.stats) payload.stats->RecordExecution();
   if (!outputs.ok()) {
+    if (payload.stats) payload.stats->RecordFailure(Nanos(SteadyClock::now() - payload.enqueue_time));
     payload.done(outputs.status());
     return;
+  }
+  if (payload.stats) {
+    metrics::RequestTimings t;
+    t.queue_ns = Nanos(start - payload.enqueue_time);
+    t.compute_input_ns = timings.input_ns;
+    t.compute_infer_ns = timings.infer_ns;
+    t.compute_output_ns = timings.output_ns;
+    t.total_ns = Nanos(SteadyClock::now() - payload.enqueue_time);
+    payload.stats->RecordSuccess(t, static_cast<uint64_t>(payload.batch_size));
   }
   InferenceResponse response;
   response.model_name = payload.request.model_name;
@@ -60,6 +81,9 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
     }
   }
   if (!rejected.ok()) {
+    if (payload->stats) {
+      payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time));
+    }
     payload->done(std::move(rejected));  // outside the lock: done may do real work
     return;
   }

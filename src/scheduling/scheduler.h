@@ -13,6 +13,7 @@
 
 #include "core/inference_request.h"
 #include "core/status.h"
+#include "metrics/inference_stats.h"
 
 namespace inferd::scheduling {
 
@@ -23,7 +24,11 @@ struct InferencePayload {
   // Outputs to compute, resolved by the facade (the requested subset or every output).
   std::vector<std::string> output_names;
   int64_t model_version = 0;
+  // Rows in this request (the batch dim), 1 for models without batching.
+  int64_t batch_size = 1;
   SteadyClock::time_point enqueue_time;
+  // The model version's counters; outlives the payload (the payload pins the version).
+  metrics::InferenceStats* stats = nullptr;
   // Completion; called exactly once. Must not block for long: it runs on a worker thread.
   std::function<void(Result<InferenceResponse>)> done;
 };

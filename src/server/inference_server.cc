@@ -66,10 +66,59 @@ Result<ModelMetadata> InferenceServer::GetModelMetadata(std::string_view name,
   return m;
 }
 
+Result<config::ModelConfig> InferenceServer::GetModelConfig(std::string_view name,
+                                                            int64_t version) const {
+  ASSIGN_OR_RETURN(auto model, repository_->Get(name, version));
+  return model->config();
+}
+
 Result<std::string> InferenceServer::GetModelConfigJson(std::string_view name,
                                                         int64_t version) const {
   ASSIGN_OR_RETURN(auto model, repository_->Get(name, version));
   return config::ModelConfigToJson(model->config());
+}
+
+Status InferenceServer::LoadModel(std::string_view name) { return repository_->LoadModel(name); }
+
+Status InferenceServer::UnloadModel(std::string_view name) {
+  return repository_->UnloadModel(name);
+}
+
+Result<std::vector<ModelStatistics>> InferenceServer::GetModelStatistics(std::string_view name,
+                                                                         int64_t version) const {
+  std::vector<repository::ModelStatus> models;
+  if (name.empty()) {
+    models = repository_->Index();
+  } else {
+    ASSIGN_OR_RETURN(auto status, repository_->GetModelStatus(name));
+    models.push_back(std::move(status));
+  }
+  std::vector<ModelStatistics> out;
+  for (const auto& m : models) {
+    for (const auto& v : m.versions) {
+      if (version > 0 && v.version != version) continue;
+      auto model = repository_->Get(m.name, v.version);
+      if (!model.ok()) continue;  // not READY: no statistics
+      const metrics::InferenceStatsSnapshot s = (*model)->stats().Snapshot();
+      ModelStatistics st;
+      st.name = m.name;
+      st.version = v.version;
+      st.last_inference_ms = s.last_inference_ms;
+      st.inference_count = s.inference_count;
+      st.execution_count = s.execution_count;
+      st.success = s.success;
+      st.fail = s.fail;
+      st.queue = s.queue;
+      st.compute_input = s.compute_input;
+      st.compute_infer = s.compute_infer;
+      st.compute_output = s.compute_output;
+      out.push_back(std::move(st));
+    }
+  }
+  if (!name.empty() && version > 0 && out.empty()) {
+    return NotFound(fmt::format("model '{}' has no READY version {}", name, version));
+  }
+  return out;
 }
 
 Status InferenceServer::ModelReady(std::string_view name, int64_t version) const {
@@ -87,15 +136,19 @@ void InferenceServer::Infer(InferenceRequest request, InferCallback done) {
     done(model.status());
     return;
   }
-  auto outputs = ValidateRequest((*model)->config(), request);
-  if (!outputs.ok()) {
-    done(outputs.status());
+  const auto received = scheduling::SteadyClock::now();
+  auto validated = ValidateRequest((*model)->config(), request);
+  if (!validated.ok()) {
+    (*model)->stats().RecordFailure(0);
+    done(validated.status());
     return;
   }
   auto payload = std::make_unique<scheduling::InferencePayload>();
   payload->model_version = (*model)->version();
-  payload->output_names = std::move(outputs).value();
-  payload->enqueue_time = scheduling::SteadyClock::now();
+  payload->output_names = std::move(validated->output_names);
+  payload->batch_size = validated->batch_size;
+  payload->enqueue_time = received;
+  payload->stats = &(*model)->stats();
   // The payload pins the model version until the response is delivered.
   payload->done = [pin = *model, done = std::move(done)](Result<InferenceResponse> r) {
     done(std::move(r));

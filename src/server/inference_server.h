@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "config/model_config.pb.h"
 #include "core/inference_request.h"
+#include "metrics/inference_stats.h"
 #include "repository/model_repository.h"
 
 namespace inferd::server {
@@ -34,6 +36,18 @@ struct ServerMetadata {
   std::string name;
   std::string version;
   std::vector<std::string> extensions;
+};
+
+using DurationStat = metrics::DurationStat;
+
+// One model version's statistics (the statistics extension's shape).
+struct ModelStatistics {
+  std::string name;
+  int64_t version = 0;
+  uint64_t last_inference_ms = 0;
+  uint64_t inference_count = 0;
+  uint64_t execution_count = 0;
+  DurationStat success, fail, queue, compute_input, compute_infer, compute_output;
 };
 
 using InferCallback = std::function<void(Result<InferenceResponse>)>;
@@ -59,10 +73,18 @@ class InferenceServer {
   ServerMetadata Metadata() const;
 
   Result<ModelMetadata> GetModelMetadata(std::string_view name, int64_t version) const;
+  Result<config::ModelConfig> GetModelConfig(std::string_view name, int64_t version) const;
   Result<std::string> GetModelConfigJson(std::string_view name, int64_t version) const;
   // OK when the version (0: any version) is READY; NOT_FOUND / UNAVAILABLE otherwise.
   Status ModelReady(std::string_view name, int64_t version) const;
   std::vector<repository::ModelStatus> RepositoryIndex() const;
+  // Explicit model control (the repository extension).
+  Status LoadModel(std::string_view name);
+  Status UnloadModel(std::string_view name);
+  // Statistics of READY versions: every model when `name` is empty; every READY version of
+  // `name` when `version` is 0.
+  Result<std::vector<ModelStatistics>> GetModelStatistics(std::string_view name,
+                                                          int64_t version) const;
 
   // Validates `request` and queues it on its model. `done` is called exactly once: on the
   // calling thread for errors found before queueing, otherwise on a worker thread.

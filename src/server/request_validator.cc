@@ -45,8 +45,8 @@ Status CheckShape(const config::ModelConfig& config, const config::ModelInput& s
 
 }  // namespace
 
-Result<std::vector<std::string>> ValidateRequest(const config::ModelConfig& config,
-                                                 const InferenceRequest& request) {
+Result<ValidatedRequest> ValidateRequest(const config::ModelConfig& config,
+                                         const InferenceRequest& request) {
   int64_t batch_size = -1;
   size_t matched = 0;
   for (const Tensor& input : request.inputs) {
@@ -80,10 +80,12 @@ Result<std::vector<std::string>> ValidateRequest(const config::ModelConfig& conf
     }
   }
 
-  std::vector<std::string> outputs;
+  ValidatedRequest validated;
+  validated.batch_size = batch_size > 0 ? batch_size : 1;
+  std::vector<std::string>& outputs = validated.output_names;
   if (request.outputs.empty()) {
     for (const auto& out : config.output()) outputs.push_back(out.name());
-    return outputs;
+    return validated;
   }
   for (const RequestedOutput& req : request.outputs) {
     bool known = false;
@@ -99,7 +101,7 @@ Result<std::vector<std::string>> ValidateRequest(const config::ModelConfig& conf
     }
     outputs.push_back(req.name);
   }
-  return outputs;
+  return validated;
 }
 
 }  // namespace inferd::server

@@ -11,9 +11,15 @@
 
 namespace inferd::server {
 
-// Returns the names of the outputs to compute (the requested subset, or every config output
-// in config order). Errors are INVALID_ARGUMENT and name the offending tensor and the model.
-Result<std::vector<std::string>> ValidateRequest(const config::ModelConfig& config,
-                                                 const InferenceRequest& request);
+struct ValidatedRequest {
+  // The outputs to compute: the requested subset, or every config output in config order.
+  std::vector<std::string> output_names;
+  // Rows in the request (its batch dim); 1 for models without batching.
+  int64_t batch_size = 1;
+};
+
+// Errors are INVALID_ARGUMENT and name the offending tensor and the model.
+Result<ValidatedRequest> ValidateRequest(const config::ModelConfig& config,
+                                         const InferenceRequest& request);
 
 }  // namespace inferd::server

@@ -48,8 +48,10 @@ TEST_F(OnnxRuntimeBackendTest, ExecutesAndReturnsTheRequestedOutputsInOrder) {
   ASSERT_TRUE(inst.ok());
   std::vector<Tensor> inputs = {Fp32("INPUT0", {2, 16}, 10), Fp32("INPUT1", {2, 16}, 0)};
   std::vector<std::string> outputs = {"OUTPUT1", "OUTPUT0"};
-  auto r = (*inst)->Execute(inputs, outputs);
+  backends::ExecutionTimings timings;
+  auto r = (*inst)->Execute(inputs, outputs, &timings);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(timings.infer_ns, 0u);
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].name(), "OUTPUT1");
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 16}));
@@ -63,7 +65,7 @@ TEST_F(OnnxRuntimeBackendTest, EngineErrorsBecomeInternalStatus) {
   ASSERT_TRUE(inst.ok());
   std::vector<Tensor> inputs = {Fp32("INPUT0", {1, 16}, 0), Fp32("INPUT1", {1, 8}, 0)};
   std::vector<std::string> outputs = {"OUTPUT0"};
-  auto r = (*inst)->Execute(inputs, outputs);
+  auto r = (*inst)->Execute(inputs, outputs, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
 }

@@ -33,7 +33,7 @@ InferenceRequest Request(std::vector<Tensor> inputs) {
   return r;
 }
 
-void ExpectInvalid(const Result<std::vector<std::string>>& r, const std::string& fragment) {
+void ExpectInvalid(const Result<ValidatedRequest>& r, const std::string& fragment) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find(fragment), std::string::npos) << r.status().message();
@@ -42,7 +42,8 @@ void ExpectInvalid(const Result<std::vector<std::string>>& r, const std::string&
 TEST(RequestValidator, AcceptsAValidRequestAndSelectsEveryOutput) {
   auto r = ValidateRequest(SimpleConfig(), Request({Fp32("A", {2, 4}), Fp32("B", {2, 7})}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, (std::vector<std::string>{"X", "Y"}));
+  EXPECT_EQ(r->output_names, (std::vector<std::string>{"X", "Y"}));
+  EXPECT_EQ(r->batch_size, 2);
 }
 
 TEST(RequestValidator, ReturnsTheRequestedOutputSubset) {
@@ -50,7 +51,7 @@ TEST(RequestValidator, ReturnsTheRequestedOutputSubset) {
   req.outputs.push_back({"Y", {}});
   auto r = ValidateRequest(SimpleConfig(), req);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, (std::vector<std::string>{"Y"}));
+  EXPECT_EQ(r->output_names, (std::vector<std::string>{"Y"}));
 }
 
 TEST(RequestValidator, RejectsUnknownInput) {

@@ -3,6 +3,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 #include <thread>
@@ -101,9 +102,10 @@ class OnnxRuntimeInstance final : public ModelInstance {
   const config::ModelSignature& signature() const override { return signature_; }
 
   Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
-                                      std::span<const std::string> output_names) override {
+                                      std::span<const std::string> output_names,
+                                      ExecutionTimings* timings) override {
     try {
-      return Run(inputs, output_names);
+      return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
       return Internal(fmt::format("onnxruntime: {}", e.what()));
     } catch (const std::exception& e) {
@@ -113,7 +115,11 @@ class OnnxRuntimeInstance final : public ModelInstance {
 
  private:
   Result<std::vector<Tensor>> Run(std::span<const Tensor> inputs,
-                                  std::span<const std::string> output_names) {
+                                  std::span<const std::string> output_names,
+                                  ExecutionTimings* timings) {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    scratch_.clear();
     std::vector<Ort::Value> values;
     std::vector<const char*> input_names;
     values.reserve(inputs.size());
@@ -127,13 +133,24 @@ class OnnxRuntimeInstance final : public ModelInstance {
     names.reserve(output_names.size());
     for (const auto& n : output_names) names.push_back(n.c_str());
 
+    const auto t1 = Clock::now();
     auto results = session_.Run(run_options_, input_names.data(), values.data(), values.size(),
                                 names.data(), names.size());
+    const auto t2 = Clock::now();
     std::vector<Tensor> outputs;
     outputs.reserve(results.size());
     for (size_t i = 0; i < results.size(); ++i) {
       ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results[i])));
       outputs.push_back(std::move(t));
+    }
+    if (timings) {
+      auto ns = [](auto d) {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+      };
+      timings->input_ns = ns(t1 - t0);
+      timings->infer_ns = ns(t2 - t1);
+      timings->output_ns = ns(Clock::now() - t2);
     }
     return outputs;
   }
@@ -151,8 +168,16 @@ class OnnxRuntimeInstance final : public ModelInstance {
       }
       return value;
     }
-    // ORT only reads inputs, so handing it the borrowed bytes without a copy is safe.
+    // ORT only reads inputs, so it gets the borrowed bytes without a copy — unless they are
+    // misaligned for their element type (binary request data starts wherever the JSON header
+    // ends); those are copied into an aligned scratch buffer first.
     auto* data = const_cast<std::byte*>(in.data().data());
+    const size_t align = std::max<size_t>(1, DataTypeByteSize(in.dtype()));
+    if (reinterpret_cast<uintptr_t>(data) % align != 0) {
+      auto& scratch = scratch_.emplace_back((in.byte_size() + 7) / 8);
+      std::memcpy(scratch.data(), data, in.byte_size());
+      data = reinterpret_cast<std::byte*>(scratch.data());
+    }
     return Ort::Value::CreateTensor(memory_info_, data, in.byte_size(), shape.data(),
                                     shape.size(), ToOrtType(in.dtype()));
   }
@@ -186,6 +211,8 @@ class OnnxRuntimeInstance final : public ModelInstance {
 
   Ort::Session session_;
   config::ModelSignature signature_;
+  // Aligned copies of misaligned inputs, alive for one Execute call.
+  std::vector<std::vector<uint64_t>> scratch_;
   Ort::RunOptions run_options_{nullptr};
   Ort::AllocatorWithDefaultOptions allocator_;
   Ort::MemoryInfo memory_info_ =

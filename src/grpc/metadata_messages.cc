@@ -1,0 +1,77 @@
+#include "grpc/metadata_messages.h"
+
+#include <string>
+
+namespace inferd::grpc {
+namespace {
+
+template <typename ProtoTensor>
+void FillTensor(const server::TensorMetadata& t, ProtoTensor* out) {
+  out->set_name(t.name);
+  out->set_datatype(std::string(DataTypeName(t.dtype)));
+  for (int64_t d : t.shape) out->add_shape(d);
+}
+
+void FillDuration(const server::DurationStat& d, inference::StatisticDuration* out) {
+  out->set_count(d.count);
+  out->set_ns(d.ns);
+}
+
+}  // namespace
+
+void FillServerMetadata(const server::ServerMetadata& m, inference::ServerMetadataResponse* out) {
+  out->set_name(m.name);
+  out->set_version(m.version);
+  for (const auto& e : m.extensions) out->add_extensions(e);
+}
+
+void FillModelMetadata(const server::ModelMetadata& m, inference::ModelMetadataResponse* out) {
+  out->set_name(m.name);
+  for (int64_t v : m.versions) out->add_versions(std::to_string(v));
+  out->set_platform(m.platform);
+  for (const auto& t : m.inputs) FillTensor(t, out->add_inputs());
+  for (const auto& t : m.outputs) FillTensor(t, out->add_outputs());
+}
+
+void FillRepositoryIndex(const std::vector<repository::ModelStatus>& models, bool ready_only,
+                         inference::RepositoryIndexResponse* out) {
+  for (const auto& m : models) {
+    if (m.versions.empty()) {
+      if (ready_only) continue;
+      auto* entry = out->add_models();
+      entry->set_name(m.name);
+      entry->set_state(std::string(repository::ModelStateName(m.state)));
+      entry->set_reason(m.reason);
+      continue;
+    }
+    for (const auto& v : m.versions) {
+      if (ready_only && v.state != repository::ModelState::kReady) continue;
+      auto* entry = out->add_models();
+      entry->set_name(m.name);
+      entry->set_version(std::to_string(v.version));
+      entry->set_state(std::string(repository::ModelStateName(v.state)));
+      entry->set_reason(v.reason);
+    }
+  }
+}
+
+void FillModelStatistics(const std::vector<server::ModelStatistics>& stats,
+                         inference::ModelStatisticsResponse* out) {
+  for (const auto& s : stats) {
+    auto* m = out->add_model_stats();
+    m->set_name(s.name);
+    m->set_version(std::to_string(s.version));
+    m->set_last_inference(s.last_inference_ms);
+    m->set_inference_count(s.inference_count);
+    m->set_execution_count(s.execution_count);
+    auto* infer = m->mutable_inference_stats();
+    FillDuration(s.success, infer->mutable_success());
+    FillDuration(s.fail, infer->mutable_fail());
+    FillDuration(s.queue, infer->mutable_queue());
+    FillDuration(s.compute_input, infer->mutable_compute_input());
+    FillDuration(s.compute_infer, infer->mutable_compute_infer());
+    FillDuration(s.compute_output, infer->mutable_compute_output());
+  }
+}
+
+}  // namespace inferd::grpc
