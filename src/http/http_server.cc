@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
@@ -46,8 +47,11 @@ Method MethodOf(bhttp::verb v) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpServer::Options& options,
-          server::InferenceServer* server)
-      : stream_(std::move(socket)), options_(options), server_(server) {}
+          server::InferenceServer* server, net::thread_pool* control_pool)
+      : stream_(std::move(socket)),
+        options_(options),
+        server_(server),
+        control_pool_(control_pool) {}
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -146,8 +150,16 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!c.ok()) return SendStatus(c.status());
         return SendJson(std::move(c).value());
       }
+      case Endpoint::kModelStatistics: {
+        auto stats = server_->GetModelStatistics(route->model, route->version);
+        if (!stats.ok()) return SendStatus(stats.status());
+        return SendJson(ModelStatisticsJson(*stats));
+      }
       case Endpoint::kRepositoryIndex:
         return HandleRepositoryIndex();
+      case Endpoint::kRepositoryLoad:
+      case Endpoint::kRepositoryUnload:
+        return HandleRepositoryControl(*route);
       case Endpoint::kModelInfer:
         return HandleInfer(std::move(route).value());
     }
@@ -166,6 +178,30 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     SendJson(RepositoryIndexJson(server_->RepositoryIndex(), ready_only));
+  }
+
+  void HandleRepositoryControl(const Route& route) {
+    if (!request_.body().empty()) {
+      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded() || !doc.is_object()) {
+        return SendStatus(InvalidArgument("repository request body must be a JSON object"));
+      }
+      if (auto it = doc.find("parameters"); it != doc.end() && it->is_object() &&
+                                            it->contains("config")) {
+        return SendStatus(Unimplemented(
+            "loading with a config override ('parameters.config') is not supported yet"));
+      }
+    }
+    // Loading initializes engine sessions: keep it off the I/O threads, one at a time.
+    net::post(*control_pool_, [self = shared_from_this(), route] {
+      Status s = route.endpoint == Endpoint::kRepositoryLoad
+                     ? self->server_->LoadModel(route.model)
+                     : self->server_->UnloadModel(route.model);
+      net::post(self->stream_.get_executor(), [self, s] {
+        if (!s.ok()) return self->SendStatus(s);
+        self->SendEmpty(bhttp::status::ok);
+      });
+    });
   }
 
   void HandleInfer(Route route) {
@@ -265,6 +301,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const HttpServer::Options& options_;
   server::InferenceServer* server_;
+  net::thread_pool* control_pool_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
@@ -313,6 +350,7 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
     });
+    control_pool_.join();  // a load in progress finishes before the models can go
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -325,7 +363,7 @@ class HttpServer::Impl {
       if (ec == net::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), options_, server_)->Run();
+        std::make_shared<Session>(std::move(socket), options_, server_, &control_pool_)->Run();
       } else {
         spdlog::warn("accept failed: {}", ec.message());
       }
@@ -337,6 +375,7 @@ class HttpServer::Impl {
   server::InferenceServer* server_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
+  net::thread_pool control_pool_{1};  // repository load/unload
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
 };

@@ -32,6 +32,28 @@ std::string ModelMetadataJson(const server::ModelMetadata& m) {
       .dump();
 }
 
+std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stats) {
+  auto duration = [](const server::DurationStat& d) {
+    return json{{"count", d.count}, {"ns", d.ns}};
+  };
+  json models = json::array();
+  for (const auto& s : stats) {
+    models.push_back({{"name", s.name},
+                      {"version", std::to_string(s.version)},
+                      {"last_inference", s.last_inference_ms},
+                      {"inference_count", s.inference_count},
+                      {"execution_count", s.execution_count},
+                      {"inference_stats",
+                       {{"success", duration(s.success)},
+                        {"fail", duration(s.fail)},
+                        {"queue", duration(s.queue)},
+                        {"compute_input", duration(s.compute_input)},
+                        {"compute_infer", duration(s.compute_infer)},
+                        {"compute_output", duration(s.compute_output)}}}});
+  }
+  return json{{"model_stats", models}}.dump();
+}
+
 std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
                                 bool ready_only) {
   json out = json::array();

@@ -14,6 +14,9 @@ std::string ServerMetadataJson(const server::ServerMetadata& m);
 std::string ModelMetadataJson(const server::ModelMetadata& m);
 // Triton's index shape: [{"name","version","state","reason"}], one entry per version (a model
 // that failed before any version was found gets one entry without "version").
+// Triton's statistics shape: {"model_stats":[{"name","version","last_inference",
+// "inference_count","execution_count","inference_stats":{"success":{"count","ns"},…}}]}.
+std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stats);
 std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
                                 bool ready_only);
 

@@ -66,18 +66,34 @@ Result<Route> MatchRoute(std::string_view target) {
     else return not_found();
     return route;
   }
-  if (parts[1] == "repository" && parts.size() == 3 && parts[2] == "index") {
-    route.endpoint = Endpoint::kRepositoryIndex;
+  auto model_name = [&](std::string_view raw) -> Status {
+    ASSIGN_OR_RETURN(route.model, PercentDecode(raw));
+    if (route.model.empty() || route.model.find('/') != std::string::npos ||
+        route.model == "." || route.model == "..") {
+      return InvalidArgument(fmt::format("invalid model name '{}'", raw));
+    }
+    return Status::Ok();
+  };
+  if (parts[1] == "repository") {
     route.method = Method::kPost;
-    return route;
+    if (parts.size() == 3 && parts[2] == "index") {
+      route.endpoint = Endpoint::kRepositoryIndex;
+      return route;
+    }
+    if (parts.size() == 5 && parts[2] == "models" && (parts[4] == "load" || parts[4] == "unload")) {
+      RETURN_IF_ERROR(model_name(parts[3]));
+      route.endpoint = parts[4] == "load" ? Endpoint::kRepositoryLoad : Endpoint::kRepositoryUnload;
+      return route;
+    }
+    return not_found();
   }
   if (parts[1] != "models" || parts.size() < 3) return not_found();
-
-  ASSIGN_OR_RETURN(route.model, PercentDecode(parts[2]));
-  if (route.model.empty() || route.model.find('/') != std::string::npos ||
-      route.model == "." || route.model == "..") {
-    return InvalidArgument(fmt::format("invalid model name '{}'", parts[2]));
+  if (parts.size() == 3 && parts[2] == "stats") {
+    route.endpoint = Endpoint::kModelStatistics;
+    return route;
   }
+
+  RETURN_IF_ERROR(model_name(parts[2]));
   size_t i = 3;
   if (parts.size() >= 5 && parts[3] == "versions") {
     const std::string_view v = parts[4];
@@ -101,6 +117,8 @@ Result<Route> MatchRoute(std::string_view target) {
     route.endpoint = Endpoint::kModelReady;
   } else if (action == "config") {
     route.endpoint = Endpoint::kModelConfig;
+  } else if (action == "stats") {
+    route.endpoint = Endpoint::kModelStatistics;
   } else if (action == "infer") {
     route.endpoint = Endpoint::kModelInfer;
     route.method = Method::kPost;

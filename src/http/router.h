@@ -18,7 +18,10 @@ enum class Endpoint {
   kModelReady,       // GET  /v2/models/{m}[/versions/{v}]/ready
   kModelConfig,      // GET  /v2/models/{m}[/versions/{v}]/config
   kModelInfer,       // POST /v2/models/{m}[/versions/{v}]/infer
+  kModelStatistics,  // GET  /v2/models/stats, /v2/models/{m}[/versions/{v}]/stats
   kRepositoryIndex,  // POST /v2/repository/index
+  kRepositoryLoad,   // POST /v2/repository/models/{m}/load
+  kRepositoryUnload, // POST /v2/repository/models/{m}/unload
 };
 
 enum class Method { kGet, kHead, kPost, kOther };

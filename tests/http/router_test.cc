@@ -32,6 +32,29 @@ TEST(Router, MatchesModelEndpointsWithAndWithoutVersion) {
   EXPECT_EQ(MatchRoute("/v2/repository/index")->endpoint, Endpoint::kRepositoryIndex);
 }
 
+TEST(Router, MatchesRepositoryControlAndStatistics) {
+  auto r = MatchRoute("/v2/repository/models/mlp/load");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kRepositoryLoad);
+  EXPECT_EQ(r->model, "mlp");
+  EXPECT_EQ(r->method, Method::kPost);
+  EXPECT_EQ(MatchRoute("/v2/repository/models/mlp/unload")->endpoint,
+            Endpoint::kRepositoryUnload);
+  EXPECT_EQ(MatchRoute("/v2/repository/models/..%2F/load").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(MatchRoute("/v2/repository/models/mlp/reload").status().code(),
+            StatusCode::kNotFound);
+
+  r = MatchRoute("/v2/models/stats");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kModelStatistics);
+  EXPECT_EQ(r->model, "");
+  r = MatchRoute("/v2/models/mlp/versions/2/stats");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kModelStatistics);
+  EXPECT_EQ(r->version, 2);
+}
+
 TEST(Router, IgnoresTheQueryString) {
   auto r = MatchRoute("/v2/models/mlp/infer?trace=1");
   ASSERT_TRUE(r.ok());
