@@ -13,6 +13,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-onnx python3-numpy python3-requests python3-grpcio python3-pytest
+  # bench/: the transport-limit baseline and a reference load generator
+  nginx-light wrk
 )
 
 missing=()

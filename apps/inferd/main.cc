@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "grpc/grpc_server.h"
 #include "http/http_server.h"
 #include "server/inference_server.h"
 #include "server/version.h"
@@ -18,6 +19,8 @@ struct ServeFlags {
   uint16_t http_port = 8000;
   int http_threads = 0;
   uint64_t http_max_body_bytes = 64ull << 20;
+  uint16_t grpc_port = 8001;                // 0 disables the gRPC frontend
+  int grpc_max_message_bytes = 64 << 20;
   std::string log_level = "info";
 };
 
@@ -61,6 +64,22 @@ int Serve(const ServeFlags& flags) {
     spdlog::critical("{}", http.status().message());
     return EXIT_FAILURE;
   }
+  // gRPC serves before HTTP starts answering, so HTTP readiness implies both frontends are up.
+  std::unique_ptr<inferd::grpc::GrpcServer> grpc_frontend;
+  if (flags.grpc_port != 0) {
+    inferd::grpc::GrpcServer::Options grpc_options;
+    grpc_options.host = flags.host;
+    grpc_options.port = flags.grpc_port;
+    grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
+    auto created = inferd::grpc::GrpcServer::Create(grpc_options, server->get());
+    if (!created.ok()) {
+      spdlog::critical("{}", created.status().message());
+      return EXIT_FAILURE;
+    }
+    grpc_frontend = std::move(created).value();
+    spdlog::info("gRPC listening on {}:{}", flags.host, grpc_frontend->port());
+  }
+
   (*http)->Start();
   spdlog::info("HTTP listening on {}:{}", flags.host, (*http)->port());
 
@@ -70,6 +89,8 @@ int Serve(const ServeFlags& flags) {
   // Stop the transport first, then the models (workers finish queued requests and post their
   // answers to the stopped I/O context, which is still alive), then the transport object.
   (*http)->Stop();
+  // gRPC calls in flight finish first: their models are still running.
+  if (grpc_frontend) grpc_frontend->Stop();
   server->reset();
   http->reset();
   spdlog::info("stopped");
@@ -97,6 +118,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--http-max-body-bytes", flags.http_max_body_bytes,
                     "Largest accepted HTTP request body; larger ones get 413")
+      ->capture_default_str();
+  serve->add_option("--grpc-port", flags.grpc_port, "gRPC port (0 disables gRPC)")
+      ->capture_default_str();
+  serve->add_option("--grpc-max-message-bytes", flags.grpc_max_message_bytes,
+                    "Largest accepted gRPC request or response message")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))

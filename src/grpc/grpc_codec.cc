@@ -1,13 +1,13 @@
 #include "grpc/grpc_codec.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstring>
 #include <limits>
 #include <span>
 #include <type_traits>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace inferd::grpc {
 namespace {
@@ -19,19 +19,28 @@ using InputTensor = inference::ModelInferRequest::InferInputTensor;
 // The typed contents field a datatype takes its data in; nullptr for FP16/BF16/invalid.
 const char* ContentsFieldFor(DataType dtype) {
   switch (dtype) {
-    case DataType::kBool: return "bool_contents";
+    case DataType::kBool:
+      return "bool_contents";
     case DataType::kInt8:
     case DataType::kInt16:
-    case DataType::kInt32: return "int_contents";
-    case DataType::kInt64: return "int64_contents";
+    case DataType::kInt32:
+      return "int_contents";
+    case DataType::kInt64:
+      return "int64_contents";
     case DataType::kUint8:
     case DataType::kUint16:
-    case DataType::kUint32: return "uint_contents";
-    case DataType::kUint64: return "uint64_contents";
-    case DataType::kFp32: return "fp32_contents";
-    case DataType::kFp64: return "fp64_contents";
-    case DataType::kBytes: return "bytes_contents";
-    default: return nullptr;
+    case DataType::kUint32:
+      return "uint_contents";
+    case DataType::kUint64:
+      return "uint64_contents";
+    case DataType::kFp32:
+      return "fp32_contents";
+    case DataType::kFp64:
+      return "fp64_contents";
+    case DataType::kBytes:
+      return "bytes_contents";
+    default:
+      return nullptr;
   }
 }
 
@@ -80,8 +89,8 @@ Status FillBytes(const google::protobuf::RepeatedPtrField<std::string>& src, Ten
   out.reserve(total);
   for (const auto& s : src) {
     if (s.size() > std::numeric_limits<uint32_t>::max()) {
-      return InvalidArgument(fmt::format("input '{}': a bytes_contents element exceeds 4 GiB",
-                                         tensor.name()));
+      return InvalidArgument(
+          fmt::format("input '{}': a bytes_contents element exceeds 4 GiB", tensor.name()));
     }
     AppendBytesElement(out, s);
   }
@@ -91,19 +100,28 @@ Status FillBytes(const google::protobuf::RepeatedPtrField<std::string>& src, Ten
 
 int TypedCount(const InferTensorContents& c, DataType dtype) {
   switch (dtype) {
-    case DataType::kBool: return c.bool_contents_size();
+    case DataType::kBool:
+      return c.bool_contents_size();
     case DataType::kInt8:
     case DataType::kInt16:
-    case DataType::kInt32: return c.int_contents_size();
-    case DataType::kInt64: return c.int64_contents_size();
+    case DataType::kInt32:
+      return c.int_contents_size();
+    case DataType::kInt64:
+      return c.int64_contents_size();
     case DataType::kUint8:
     case DataType::kUint16:
-    case DataType::kUint32: return c.uint_contents_size();
-    case DataType::kUint64: return c.uint64_contents_size();
-    case DataType::kFp32: return c.fp32_contents_size();
-    case DataType::kFp64: return c.fp64_contents_size();
-    case DataType::kBytes: return c.bytes_contents_size();
-    default: return 0;
+    case DataType::kUint32:
+      return c.uint_contents_size();
+    case DataType::kUint64:
+      return c.uint64_contents_size();
+    case DataType::kFp32:
+      return c.fp32_contents_size();
+    case DataType::kFp64:
+      return c.fp64_contents_size();
+    case DataType::kBytes:
+      return c.bytes_contents_size();
+    default:
+      return 0;
   }
 }
 
@@ -112,8 +130,8 @@ Status DecodeTypedContents(const InputTensor& in, Tensor& tensor) {
   const char* field = ContentsFieldFor(dtype);
   if (field == nullptr) {
     return InvalidArgument(fmt::format(
-        "input '{}': {} data has no typed contents field; send it in raw_input_contents",
-        in.name(), DataTypeName(dtype)));
+        "input '{}': {} data has no typed contents field; send it in raw_input_contents", in.name(),
+        DataTypeName(dtype)));
   }
   const InferTensorContents& c = in.contents();
   const int64_t expected = tensor.element_count();
@@ -125,28 +143,41 @@ Status DecodeTypedContents(const InputTensor& in, Tensor& tensor) {
           "input '{}': datatype {} takes its data in contents.{}, but the request set {}",
           in.name(), DataTypeName(dtype), field, set));
     }
-    return InvalidArgument(fmt::format(
-        "input '{}': contents.{} has {} elements but shape {} needs {}", in.name(), field, got,
-        ShapeToString(tensor.shape()), expected));
+    return InvalidArgument(
+        fmt::format("input '{}': contents.{} has {} elements but shape {} needs {}", in.name(),
+                    field, got, ShapeToString(tensor.shape()), expected));
   }
   switch (dtype) {
     case DataType::kBool: {
       std::span<std::byte> out = tensor.AllocateData(static_cast<size_t>(got));
-      for (int i = 0; i < got; ++i) out[i] = std::byte{c.bool_contents(i) ? uint8_t{1} : uint8_t{0}};
+      for (int i = 0; i < got; ++i)
+        out[i] = std::byte{c.bool_contents(i) ? uint8_t{1} : uint8_t{0}};
       return Status::Ok();
     }
-    case DataType::kInt8: return FillTyped<int8_t>(c.int_contents(), tensor, field);
-    case DataType::kInt16: return FillTyped<int16_t>(c.int_contents(), tensor, field);
-    case DataType::kInt32: return FillTyped<int32_t>(c.int_contents(), tensor, field);
-    case DataType::kInt64: return FillTyped<int64_t>(c.int64_contents(), tensor, field);
-    case DataType::kUint8: return FillTyped<uint8_t>(c.uint_contents(), tensor, field);
-    case DataType::kUint16: return FillTyped<uint16_t>(c.uint_contents(), tensor, field);
-    case DataType::kUint32: return FillTyped<uint32_t>(c.uint_contents(), tensor, field);
-    case DataType::kUint64: return FillTyped<uint64_t>(c.uint64_contents(), tensor, field);
-    case DataType::kFp32: return FillTyped<float>(c.fp32_contents(), tensor, field);
-    case DataType::kFp64: return FillTyped<double>(c.fp64_contents(), tensor, field);
-    case DataType::kBytes: return FillBytes(c.bytes_contents(), tensor);
-    default: break;
+    case DataType::kInt8:
+      return FillTyped<int8_t>(c.int_contents(), tensor, field);
+    case DataType::kInt16:
+      return FillTyped<int16_t>(c.int_contents(), tensor, field);
+    case DataType::kInt32:
+      return FillTyped<int32_t>(c.int_contents(), tensor, field);
+    case DataType::kInt64:
+      return FillTyped<int64_t>(c.int64_contents(), tensor, field);
+    case DataType::kUint8:
+      return FillTyped<uint8_t>(c.uint_contents(), tensor, field);
+    case DataType::kUint16:
+      return FillTyped<uint16_t>(c.uint_contents(), tensor, field);
+    case DataType::kUint32:
+      return FillTyped<uint32_t>(c.uint_contents(), tensor, field);
+    case DataType::kUint64:
+      return FillTyped<uint64_t>(c.uint64_contents(), tensor, field);
+    case DataType::kFp32:
+      return FillTyped<float>(c.fp32_contents(), tensor, field);
+    case DataType::kFp64:
+      return FillTyped<double>(c.fp64_contents(), tensor, field);
+    case DataType::kBytes:
+      return FillBytes(c.bytes_contents(), tensor);
+    default:
+      break;
   }
   return Internal(fmt::format("input '{}': unhandled datatype", in.name()));
 }
@@ -157,8 +188,8 @@ Status DecodeRawContents(const std::string& raw, size_t index,
   tensor.SetData(std::span(reinterpret_cast<const std::byte*>(raw.data()), raw.size()), owner);
   Status s = tensor.ValidateByteSize();
   if (!s.ok()) {
-    return InvalidArgument(fmt::format("input '{}' (raw_input_contents[{}]): {}", tensor.name(),
-                                       index, s.message()));
+    return InvalidArgument(
+        fmt::format("input '{}' (raw_input_contents[{}]): {}", tensor.name(), index, s.message()));
   }
   return Status::Ok();
 }
@@ -197,14 +228,22 @@ Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_v
   Parameters out;
   for (const auto& [key, p] : params) {
     switch (p.parameter_choice_case()) {
-      case InferParameter::kBoolParam: out.emplace(key, p.bool_param()); break;
-      case InferParameter::kInt64Param: out.emplace(key, p.int64_param()); break;
-      case InferParameter::kStringParam: out.emplace(key, p.string_param()); break;
-      case InferParameter::kDoubleParam: out.emplace(key, p.double_param()); break;
+      case InferParameter::kBoolParam:
+        out.emplace(key, p.bool_param());
+        break;
+      case InferParameter::kInt64Param:
+        out.emplace(key, p.int64_param());
+        break;
+      case InferParameter::kStringParam:
+        out.emplace(key, p.string_param());
+        break;
+      case InferParameter::kDoubleParam:
+        out.emplace(key, p.double_param());
+        break;
       case InferParameter::kUint64Param:
         if (p.uint64_param() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          return InvalidArgument(fmt::format("{} parameter '{}': uint64_param {} exceeds {}",
-                                             where, key, p.uint64_param(),
+          return InvalidArgument(fmt::format("{} parameter '{}': uint64_param {} exceeds {}", where,
+                                             key, p.uint64_param(),
                                              std::numeric_limits<int64_t>::max()));
         }
         out.emplace(key, static_cast<int64_t>(p.uint64_param()));
@@ -248,16 +287,16 @@ Result<InferenceRequest> DecodeModelInferRequest(
     }
     Tensor tensor(in.name(), dtype, Shape(in.shape().begin(), in.shape().end()));
     if (tensor.element_count() < 0) {
-      return InvalidArgument(fmt::format("input '{}': invalid shape {}", in.name(),
-                                         ShapeToString(tensor.shape())));
+      return InvalidArgument(
+          fmt::format("input '{}': invalid shape {}", in.name(), ShapeToString(tensor.shape())));
     }
     if (raw) {
       if (in.has_contents() && !NonEmptyFields(in.contents()).empty()) {
         return InvalidArgument(fmt::format(
             "input '{}': contents must be empty when raw_input_contents is used", in.name()));
       }
-      RETURN_IF_ERROR(DecodeRawContents(m.raw_input_contents(i), static_cast<size_t>(i),
-                                        message, tensor));
+      RETURN_IF_ERROR(
+          DecodeRawContents(m.raw_input_contents(i), static_cast<size_t>(i), message, tensor));
     } else {
       RETURN_IF_ERROR(DecodeTypedContents(in, tensor));
     }

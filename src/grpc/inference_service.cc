@@ -45,9 +45,9 @@ class InferMessageAllocator final : public ::grpc::MessageAllocator<InferRequest
 
 Status RejectRepositoryName(const std::string& repository_name) {
   if (repository_name.empty()) return Status::Ok();
-  return Unimplemented(fmt::format(
-      "repository_name '{}': inferd serves a single repository; leave the field empty",
-      repository_name));
+  return Unimplemented(
+      fmt::format("repository_name '{}': inferd serves a single repository; leave the field empty",
+                  repository_name));
 }
 
 }  // namespace
@@ -104,9 +104,9 @@ void InferenceService::ControlLoop() {
   return FinishNow(ctx, Status::Ok());
 }
 
-::grpc::ServerUnaryReactor* InferenceService::ModelReady(Ctx* ctx,
-                                                         const inference::ModelReadyRequest* request,
-                                                         inference::ModelReadyResponse* response) {
+::grpc::ServerUnaryReactor* InferenceService::ModelReady(
+    Ctx* ctx, const inference::ModelReadyRequest* request,
+    inference::ModelReadyResponse* response) {
   auto version = ParseModelVersion(request->version(), "version");
   if (!version.ok()) return FinishNow(ctx, version.status());
   // As Triton's gRPC frontend: ready=false, not an error, for a model that is unknown as well
@@ -147,15 +147,14 @@ void InferenceService::ControlLoop() {
   auto* reactor = ctx->DefaultReactor();
   // Runs on a model worker (or here, for errors found before queueing); the reactor and the
   // response message stay valid until Finish.
-  server_->Infer(std::move(decoded).value(),
-                 [reactor, response](Result<InferenceResponse> result) {
-                   if (!result.ok()) {
-                     reactor->Finish(ToGrpcStatus(result.status()));
-                     return;
-                   }
-                   EncodeModelInferResponse(*result, response);
-                   reactor->Finish(::grpc::Status::OK);
-                 });
+  server_->Infer(std::move(decoded).value(), [reactor, response](Result<InferenceResponse> result) {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    EncodeModelInferResponse(*result, response);
+    reactor->Finish(::grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -205,9 +204,9 @@ InferenceService::ModelStreamInfer(Ctx*) {
   if (request->model_name().empty()) return FinishNow(ctx, InvalidArgument("model_name is empty"));
   if (!request->parameters().empty()) {
     // "config" and "file:<version>/<name>" overrides: inferd loads from its repository only.
-    return FinishNow(ctx, Unimplemented(fmt::format(
-                              "RepositoryModelLoad parameter '{}' is not supported",
-                              request->parameters().begin()->first)));
+    return FinishNow(
+        ctx, Unimplemented(fmt::format("RepositoryModelLoad parameter '{}' is not supported",
+                                       request->parameters().begin()->first)));
   }
   auto* reactor = ctx->DefaultReactor();
   // Loading builds engine sessions (slow): off the gRPC threads.

@@ -60,8 +60,9 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
 
   const Options options_;
   server::InferenceServer* const server_;
-  std::unique_ptr<::grpc::MessageAllocator<inference::ModelInferRequest,
-                                           inference::ModelInferResponse>> infer_allocator_;
+  std::unique_ptr<
+      ::grpc::MessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse>>
+      infer_allocator_;
 
   Mutex control_mu_;
   CondVar control_cv_;

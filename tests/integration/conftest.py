@@ -88,6 +88,17 @@ def server_help():
                           timeout=10).stdout
 
 
+_grpc_flag = None
+
+
+def _serves_grpc():
+    """Whether this build's `inferd serve` has --grpc-port (asked once per session)."""
+    global _grpc_flag
+    if _grpc_flag is None:
+        _grpc_flag = "--grpc-port" in server_help()
+    return _grpc_flag
+
+
 def start_server(model_repo, log_dir, extra_args=()):
     """Starts `inferd serve` on a free loopback port and waits until it is live and ready."""
     binary = inferd_binary()
@@ -97,9 +108,15 @@ def start_server(model_repo, log_dir, extra_args=()):
     log_path = pathlib.Path(log_dir) / "inferd.log"
     cmd = [binary, "serve", "--model-repository", str(model_repo), "--http-port", str(port),
            "--host", "127.0.0.1", *extra_args]
+    # gRPC on a free port too (never the fixed default 8001, which two servers would share).
+    grpc_port = None
+    if "--grpc-port" not in extra_args and _serves_grpc():
+        grpc_port = _free_port()
+        cmd += ["--grpc-port", str(grpc_port)]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     srv = Server(proc, f"http://127.0.0.1:{port}", model_repo, log_path)
+    srv.grpc_target = f"127.0.0.1:{grpc_port}" if grpc_port else None
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         live = _wait_for(srv.base_url + "/v2/health/live", deadline, proc, log_path)
@@ -141,6 +158,14 @@ def server(model_repo, tmp_path_factory):
     srv = start_server(model_repo, tmp_path_factory.mktemp("log"))
     yield srv
     stop_server(srv)
+
+
+@pytest.fixture(scope="session")
+def grpc_target(server):
+    """host:port of the session server's gRPC frontend."""
+    if server.grpc_target is None:
+        pytest.fail("this inferd build has no --grpc-port flag")
+    return server.grpc_target
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,87 @@
+#include "grpc/grpc_server.h"
+
+#include <fmt/format.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "grpc/inference_service.h"
+
+namespace inferd::grpc {
+namespace {
+
+constexpr std::chrono::seconds kShutdownGrace{5};
+constexpr const char* kServiceName = "inference.GRPCInferenceService";
+
+}  // namespace
+
+class GrpcServer::Impl {
+ public:
+  Impl(const Options& options, server::InferenceServer* server)
+      : options_(options),
+        server_(server),
+        service_(InferenceService::Options{options.max_stream_requests_in_flight}, server) {}
+
+  Status Start() {
+    if (options_.max_message_bytes <= 0) {
+      return InvalidArgument(fmt::format("gRPC max message size must be positive, got {}",
+                                         options_.max_message_bytes));
+    }
+    // Process-wide switch; grpc++'s own grpc.health.v1.Health implementation (Check and Watch).
+    ::grpc::EnableDefaultHealthCheckService(true);
+    const bool ipv6 = options_.host.find(':') != std::string::npos;
+    const std::string address = ipv6 ? fmt::format("[{}]:{}", options_.host, options_.port)
+                                     : fmt::format("{}:{}", options_.host, options_.port);
+    ::grpc::ServerBuilder builder;
+    builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port_);
+    builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+    builder.SetMaxSendMessageSize(options_.max_message_bytes);
+    builder.RegisterService(&service_);
+    grpc_server_ = builder.BuildAndStart();
+    if (grpc_server_ == nullptr || port_ == 0) {
+      return Unavailable(fmt::format("cannot listen for gRPC on {}", address));
+    }
+    if (auto* health = grpc_server_->GetHealthCheckService()) {
+      // Readiness is settled once the facade exists (see InferenceServer::IsReady).
+      const bool ready = server_->IsReady();
+      health->SetServingStatus(ready);
+      health->SetServingStatus(kServiceName, ready);
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return static_cast<uint16_t>(port_); }
+
+  void Stop() {
+    if (stopped_.exchange(true) || grpc_server_ == nullptr) return;
+    if (auto* health = grpc_server_->GetHealthCheckService()) health->Shutdown();
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+    grpc_server_->Wait();
+  }
+
+ private:
+  const Options options_;
+  server::InferenceServer* const server_;
+  InferenceService service_;  // must outlive grpc_server_ (declared first, destroyed last)
+  std::unique_ptr<::grpc::Server> grpc_server_;
+  int port_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::Create(const Options& options,
+                                                       server::InferenceServer* server) {
+  auto impl = std::make_unique<Impl>(options, server);
+  RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcServer::~GrpcServer() { Stop(); }
+uint16_t GrpcServer::port() const { return impl_->port(); }
+void GrpcServer::Stop() { impl_->Stop(); }
+
+}  // namespace inferd::grpc

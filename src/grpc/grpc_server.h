@@ -1,0 +1,43 @@
+// GrpcServer: the gRPC frontend. Serves inference.GRPCInferenceService (KServe v2 / Triton
+// protocol, see grpc/grpc_service.proto) and grpc.health.v1.Health on one port, on grpc++'s
+// callback API: gRPC threads only decode, call the InferenceServer facade and encode; inference
+// completes on model workers. Created by `inferd serve` next to the HTTP frontend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "server/inference_server.h"
+
+namespace inferd::grpc {
+
+class GrpcServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";  // address to listen on
+    uint16_t port = 8001;            // 0 picks a free port (see port())
+    // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
+    int max_message_bytes = 64 << 20;
+    int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
+  };
+
+  // Listens and starts serving. `server` is not owned and must outlive this object.
+  // UNAVAILABLE when the port cannot be bound, INVALID_ARGUMENT for bad options.
+  static Result<std::unique_ptr<GrpcServer>> Create(const Options& options,
+                                                    server::InferenceServer* server);
+  ~GrpcServer();  // Stop()s
+
+  uint16_t port() const;
+  // Stops accepting calls, marks health NOT_SERVING, and waits for calls in flight to finish
+  // (cancelling them after a grace period). Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  explicit GrpcServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inferd::grpc

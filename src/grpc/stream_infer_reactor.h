@@ -1,0 +1,58 @@
+// StreamInferReactor: one ModelStreamInfer call. Reads requests continuously, hands each to the
+// InferenceServer facade as soon as it arrives (many in flight at once), and writes each answer
+// (a response, or an error_message for that request; the stream itself stays OK) as it
+// completes, one write at a time, in completion order. Reading pauses while
+// `max_in_flight` requests are unanswered. Created by InferenceService; deletes itself in
+// OnDone. Thread-safe: reactions run on gRPC threads, completions on model workers.
+#pragma once
+
+#include <deque>
+#include <memory>
+
+#include "core/mutex.h"
+#include "grpc/grpc_service.grpc.pb.h"
+#include "server/inference_server.h"
+
+namespace inferd::grpc {
+
+class StreamInferReactor final
+    : public ::grpc::ServerBidiReactor<inference::ModelInferRequest,
+                                       inference::ModelStreamInferResponse> {
+ public:
+  // `server` is not owned and must outlive the call. Starts reading at once.
+  StreamInferReactor(server::InferenceServer* server, int max_in_flight);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  // What to do once mu_ is released (gRPC operations are never started under the lock).
+  struct Actions {
+    inference::ModelInferRequest* read = nullptr;
+    const inference::ModelStreamInferResponse* write = nullptr;
+    bool finish = false;
+  };
+
+  void Submit(std::shared_ptr<const inference::ModelInferRequest> request) EXCLUDES(mu_);
+  void Answer(std::unique_ptr<inference::ModelStreamInferResponse> answer) EXCLUDES(mu_);
+  // Starts the next read into a fresh message, unless paused or done.
+  void MaybeRead(Actions& actions) REQUIRES(mu_);
+  void MaybeFinish(Actions& actions) REQUIRES(mu_);
+  void Run(const Actions& actions);
+
+  server::InferenceServer* const server_;
+  const int max_in_flight_;
+
+  Mutex mu_;
+  std::shared_ptr<inference::ModelInferRequest> reading_ GUARDED_BY(mu_);  // the pending read
+  bool read_pending_ GUARDED_BY(mu_) = false;
+  bool reads_done_ GUARDED_BY(mu_) = false;  // the client half-closed (or the call ended)
+  int in_flight_ GUARDED_BY(mu_) = 0;        // submitted, not yet answered
+  std::deque<std::unique_ptr<inference::ModelStreamInferResponse>> writes_ GUARDED_BY(mu_);
+  bool writing_ GUARDED_BY(mu_) = false;        // writes_.front() is being written
+  bool writes_failed_ GUARDED_BY(mu_) = false;  // the call is broken: drop further answers
+  bool finished_ GUARDED_BY(mu_) = false;
+};
+
+}  // namespace inferd::grpc
