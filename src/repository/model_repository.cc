@@ -11,7 +11,7 @@
 #include "config/auto_complete.h"
 #include "config/model_config_parser.h"
 #include "config/version_policy.h"
-#include "scheduling/direct_scheduler.h"
+#include "scheduling/scheduler_factory.h"
 
 namespace inferd::repository {
 namespace {
@@ -216,10 +216,9 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::LoadVersion(
   spdlog::info("model '{}' version {}: {} instance(s), {} intra-op thread(s) each", name, version,
                count, instance_options.intra_op_threads);
 
-  scheduling::DirectScheduler::Options sched_options;
-  sched_options.name = fmt::format("{}:{}", name, version);
-  ASSIGN_OR_RETURN(auto scheduler, scheduling::DirectScheduler::Create(std::move(pool),
-                                                                         sched_options));
+  ASSIGN_OR_RETURN(auto scheduler,
+                   scheduling::CreateScheduler(cfg, std::move(pool),
+                                               fmt::format("{}:{}", name, version)));
   return unloader_.Adopt(
       std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler)));
 }

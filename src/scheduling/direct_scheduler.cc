@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include "scheduling/batch_executor.h"
+
 namespace inferd::scheduling {
 
 namespace {
@@ -12,33 +14,6 @@ uint64_t Nanos(SteadyClock::duration d) {
 }
 
 }  // namespace
-
-void RunPayload(backends::ModelInstance& instance, InferencePayload& payload) {
-  const auto start = SteadyClock::now();
-  backends::ExecutionTimings timings;
-  auto outputs = instance.Execute(payload.request.inputs, payload.output_names, &timings);
-  if (payload.stats) payload.stats->RecordExecution();
-  if (!outputs.ok()) {
-    if (payload.stats) payload.stats->RecordFailure(Nanos(SteadyClock::now() - payload.enqueue_time));
-    payload.done(outputs.status());
-    return;
-  }
-  if (payload.stats) {
-    metrics::RequestTimings t;
-    t.queue_ns = Nanos(start - payload.enqueue_time);
-    t.compute_input_ns = timings.input_ns;
-    t.compute_infer_ns = timings.infer_ns;
-    t.compute_output_ns = timings.output_ns;
-    t.total_ns = Nanos(SteadyClock::now() - payload.enqueue_time);
-    payload.stats->RecordSuccess(t, static_cast<uint64_t>(payload.batch_size));
-  }
-  InferenceResponse response;
-  response.model_name = payload.request.model_name;
-  response.model_version = payload.model_version;
-  response.id = payload.request.id;
-  response.outputs = std::move(outputs).value();
-  payload.done(std::move(response));
-}
 
 Result<std::unique_ptr<DirectScheduler>> DirectScheduler::Create(
     std::vector<std::unique_ptr<backends::ModelInstance>> instances, const Options& options) {
@@ -105,7 +80,7 @@ void DirectScheduler::WorkerLoop(backends::ModelInstance* instance) {
       payload = std::move(queue_.front());
       queue_.pop_front();
     }
-    RunPayload(*instance, *payload);
+    ExecuteBatch(*instance, std::span(&payload, 1));
   }
 }
 

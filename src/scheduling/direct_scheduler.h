@@ -44,7 +44,4 @@ class DirectScheduler final : public Scheduler {
   std::vector<std::thread> workers_;
 };
 
-// Runs one payload on `instance` and completes it. Shared by schedulers.
-void RunPayload(backends::ModelInstance& instance, InferencePayload& payload);
-
 }  // namespace inferd::scheduling

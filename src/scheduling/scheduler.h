@@ -5,7 +5,9 @@
 // when the payload is rejected (queue full, model unloading).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +31,14 @@ struct InferencePayload {
   SteadyClock::time_point enqueue_time;
   // The model version's counters; outlives the payload (the payload pins the version).
   metrics::InferenceStats* stats = nullptr;
+  // Set by the frontend when the client goes away; queued work that is cancelled never runs.
+  std::shared_ptr<std::atomic<bool>> cancelled;
+
+  // Filled by the scheduler on enqueue.
+  uint32_t priority_level = 0;  // 0-based; 0 is served first
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  std::string batch_key;  // requests batch together only when their keys are equal
+  uint64_t sequence = 0;  // arrival order, for preserve_ordering
   // Completion; called exactly once. Must not block for long: it runs on a worker thread.
   std::function<void(Result<InferenceResponse>)> done;
 };

@@ -1,0 +1,180 @@
+#include "scheduling/batch_executor.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace inferd::scheduling {
+namespace {
+
+uint64_t Nanos(SteadyClock::duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+const Tensor* FindInput(const InferencePayload& p, const std::string& name) {
+  for (const auto& t : p.request.inputs) {
+    if (t.name() == name) return &t;
+  }
+  return nullptr;
+}
+
+void Fail(InferencePayload& p, const Status& s) {
+  if (p.stats) p.stats->RecordFailure(Nanos(SteadyClock::now() - p.enqueue_time));
+  p.done(s);
+}
+
+}  // namespace
+
+Result<std::vector<Tensor>> ConcatenateInputs(
+    std::span<const std::unique_ptr<InferencePayload>> batch) {
+  const InferencePayload& head = *batch.front();
+  std::vector<Tensor> out;
+  out.reserve(head.request.inputs.size());
+  for (const Tensor& first : head.request.inputs) {
+    size_t bytes = 0;
+    int64_t rows = 0;
+    std::vector<const Tensor*> parts;
+    parts.reserve(batch.size());
+    for (const auto& p : batch) {
+      const Tensor* t = FindInput(*p, first.name());
+      if (t == nullptr || t->dtype() != first.dtype() || t->shape().empty() ||
+          t->shape().size() != first.shape().size()) {
+        return Internal(fmt::format("input '{}' differs across a batch", first.name()));
+      }
+      parts.push_back(t);
+      bytes += t->byte_size();
+      rows += t->shape()[0];
+    }
+    Shape shape = first.shape();
+    shape[0] = rows;
+    Tensor joined(first.name(), first.dtype(), std::move(shape));
+    // Row-major data of equal non-batch dims (and length-prefixed BYTES elements) concatenate
+    // by appending bytes.
+    std::byte* dst = joined.AllocateData(bytes).data();
+    for (const Tensor* t : parts) {
+      if (t->byte_size() > 0) std::memcpy(dst, t->data().data(), t->byte_size());
+      dst += t->byte_size();
+    }
+    out.push_back(std::move(joined));
+  }
+  return out;
+}
+
+Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const int64_t> rows) {
+  int64_t total_rows = 0;
+  for (int64_t r : rows) total_rows += r;
+  if (output.shape().empty() || output.shape()[0] != total_rows) {
+    return Internal(fmt::format("output '{}' has shape {}; a batch of {} rows needs dim 0 = {}",
+                                output.name(), ShapeToString(output.shape()), total_rows,
+                                total_rows));
+  }
+  const int64_t elements = output.element_count();
+  const int64_t per_row = total_rows > 0 ? elements / total_rows : 0;
+  std::vector<Tensor> parts;
+  parts.reserve(rows.size());
+  // Slices borrow the batched buffer; a shared owner keeps it alive for every slice.
+  auto owner = std::make_shared<Tensor>(output);
+  std::vector<std::string_view> elements_view;
+  if (output.dtype() == DataType::kBytes) {
+    ASSIGN_OR_RETURN(elements_view, SplitBytesElements(output.data()));
+  }
+  size_t byte_offset = 0;
+  int64_t element_offset = 0;
+  const size_t element_size = DataTypeByteSize(output.dtype());
+  for (int64_t r : rows) {
+    Shape shape = output.shape();
+    shape[0] = r;
+    Tensor part(output.name(), output.dtype(), std::move(shape));
+    const int64_t count = r * per_row;
+    size_t length = 0;
+    if (output.dtype() == DataType::kBytes) {
+      for (int64_t i = 0; i < count; ++i) length += 4 + elements_view[element_offset + i].size();
+    } else {
+      length = static_cast<size_t>(count) * element_size;
+    }
+    part.SetData(output.data().subspan(byte_offset, length), owner);
+    byte_offset += length;
+    element_offset += count;
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
+                          std::span<std::unique_ptr<InferencePayload>> batch) {
+  BatchOutcome outcome;
+  const auto start = SteadyClock::now();
+  std::vector<int64_t> rows;
+  rows.reserve(batch.size());
+  for (const auto& p : batch) {
+    rows.push_back(p->batch_size);
+    outcome.rows += p->batch_size;
+  }
+
+  std::vector<Tensor> joined;
+  std::span<const Tensor> inputs = batch.front()->request.inputs;
+  if (batch.size() > 1) {
+    auto concatenated = ConcatenateInputs(batch);
+    if (!concatenated.ok()) {
+      for (auto& p : batch) Fail(*p, concatenated.status());
+      return outcome;
+    }
+    joined = std::move(concatenated).value();
+    inputs = joined;
+  }
+  const auto concat_done = SteadyClock::now();
+
+  backends::ExecutionTimings timings;
+  const auto& output_names = batch.front()->output_names;
+  auto outputs = instance.Execute(inputs, output_names, &timings);
+  const auto executed = SteadyClock::now();
+  outcome.engine_time = executed - concat_done;
+  for (auto& p : batch) {
+    if (p->stats) {
+      p->stats->RecordExecution();
+      break;  // one execution, however many requests
+    }
+  }
+  if (!outputs.ok()) {
+    for (auto& p : batch) Fail(*p, outputs.status());
+    return outcome;
+  }
+
+  // Per request: its own slice of every output.
+  std::vector<std::vector<Tensor>> per_request(batch.size());
+  if (batch.size() == 1) {
+    per_request[0] = std::move(outputs).value();
+  } else {
+    for (const Tensor& out : *outputs) {
+      auto parts = SplitOutput(out, rows);
+      if (!parts.ok()) {
+        for (auto& p : batch) Fail(*p, parts.status());
+        return outcome;
+      }
+      for (size_t i = 0; i < batch.size(); ++i) per_request[i].push_back(std::move((*parts)[i]));
+    }
+  }
+  const auto split_done = SteadyClock::now();
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    InferencePayload& p = *batch[i];
+    if (p.stats) {
+      metrics::RequestTimings t;
+      t.queue_ns = Nanos(start - p.enqueue_time);
+      t.compute_input_ns = Nanos(concat_done - start) + timings.input_ns;
+      t.compute_infer_ns = timings.infer_ns;
+      t.compute_output_ns = timings.output_ns + Nanos(split_done - executed);
+      t.total_ns = Nanos(SteadyClock::now() - p.enqueue_time);
+      p.stats->RecordSuccess(t, static_cast<uint64_t>(p.batch_size));
+    }
+    InferenceResponse response;
+    response.model_name = p.request.model_name;
+    response.model_version = p.model_version;
+    response.id = p.request.id;
+    response.outputs = std::move(per_request[i]);
+    p.done(std::move(response));
+  }
+  return outcome;
+}
+
+}  // namespace inferd::scheduling

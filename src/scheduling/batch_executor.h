@@ -1,0 +1,32 @@
+// Runs a batch of compatible payloads as one engine execution: concatenates their inputs along
+// the batch dim, executes once, slices every output back per request (zero-copy: each slice
+// borrows the batched output), completes each payload with its own response and records
+// statistics. A batch of one runs without copying. Called by schedulers' worker threads.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "backends/backend.h"
+#include "scheduling/scheduler.h"
+
+namespace inferd::scheduling {
+
+struct BatchOutcome {
+  SteadyClock::duration engine_time{};  // time inside ModelInstance::Execute
+  int64_t rows = 0;
+};
+
+// Executes `batch` (non-empty; equal batch keys) on `instance` and completes every payload.
+BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
+                          std::span<std::unique_ptr<InferencePayload>> batch);
+
+// Pure helpers, exposed for tests.
+// Concatenates the same-named input of every payload along dim 0.
+Result<std::vector<Tensor>> ConcatenateInputs(
+    std::span<const std::unique_ptr<InferencePayload>> batch);
+// Splits `output` (dim 0 = the sum of `rows`) into one tensor per entry of `rows`.
+Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const int64_t> rows);
+
+}  // namespace inferd::scheduling

@@ -1,0 +1,233 @@
+#include "scheduling/batch_queue.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace inferd::scheduling {
+namespace {
+
+constexpr double kArrivalWeight = 0.1;  // EWMA weight of the newest inter-arrival sample
+constexpr double kExecWeight = 0.2;     // EWMA weight of the newest execution sample
+// Longer gaps say "idle", not "how busy": clipping them lets the estimate recover quickly.
+constexpr double kMaxInterarrivalNs = 100e6;
+
+}  // namespace
+
+BatchQueue::BatchQueue(BatchQueueOptions options) : options_(std::move(options)) {
+  levels_.resize(std::max<uint32_t>(1, options_.priority_levels));
+}
+
+Status BatchQueue::Add(std::unique_ptr<InferencePayload>& payload, TimePoint now) {
+  const uint32_t level = std::min<uint32_t>(payload->priority_level, levels_.size() - 1);
+  const QueuePolicy policy = level < options_.queue_policies.size()
+                                 ? options_.queue_policies[level]
+                                 : QueuePolicy{};
+  auto& queue = levels_[level];
+  if (policy.max_queue_size > 0 && queue.size() >= policy.max_queue_size) {
+    return Unavailable(fmt::format("request queue is full ({} requests waiting at priority {})",
+                                   queue.size(), level + 1));
+  }
+  if (last_arrival_) {
+    const double gap = std::min<double>(
+        kMaxInterarrivalNs, std::chrono::duration<double, std::nano>(now - *last_arrival_).count());
+    interarrival_ns_ = interarrival_ns_ == 0 ? gap
+                                             : (1 - kArrivalWeight) * interarrival_ns_ +
+                                                   kArrivalWeight * gap;
+  }
+  last_arrival_ = now;
+  queue.push_back(std::move(payload));
+  ++size_;
+  return Status::Ok();
+}
+
+void BatchQueue::RecordExecution(SteadyClock::duration duration, int64_t /*rows*/) {
+  const double ns = std::chrono::duration<double, std::nano>(duration).count();
+  exec_ns_ = exec_ns_ == 0 ? ns : (1 - kExecWeight) * exec_ns_ + kExecWeight * ns;
+}
+
+SteadyClock::duration BatchQueue::AdaptiveDelay(int64_t rows) const {
+  // Waiting pays only when requests arrive faster than one execution takes; otherwise the next
+  // request probably comes after a batch would have finished, so run what is here now.
+  if (exec_ns_ == 0 || interarrival_ns_ == 0 || interarrival_ns_ >= exec_ns_) {
+    return SteadyClock::duration::zero();
+  }
+  const int64_t target = options_.preferred_batch_sizes.empty()
+                             ? options_.max_batch_size
+                             : options_.preferred_batch_sizes.back();
+  const int64_t missing = target - rows;
+  if (missing <= 0) return SteadyClock::duration::zero();
+  // Never wait longer than one execution (an instance would be free by then anyway), than the
+  // time the missing rows should take to arrive, or than the configured cap.
+  double wait_ns = std::min(exec_ns_, static_cast<double>(missing) * interarrival_ns_);
+  if (options_.max_queue_delay.count() > 0) {
+    wait_ns = std::min(wait_ns,
+                       std::chrono::duration<double, std::nano>(options_.max_queue_delay).count());
+  }
+  return std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double, std::nano>(wait_ns));
+}
+
+SteadyClock::duration BatchQueue::QueueDelay(int64_t rows) const {
+  if (options_.adaptive_delay) return AdaptiveDelay(rows);
+  return options_.max_queue_delay;
+}
+
+BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
+  Decision d;
+  // Answer what can no longer run: cancelled by the client, or past its deadline.
+  for (auto& queue : levels_) {
+    for (auto it = queue.begin(); it != queue.end();) {
+      InferencePayload& p = **it;
+      if (p.cancelled && p.cancelled->load(std::memory_order_relaxed)) {
+        d.cancelled.push_back(std::move(*it));
+      } else if (p.deadline <= now) {
+        d.expired.push_back(std::move(*it));
+      } else {
+        ++it;
+        continue;
+      }
+      it = queue.erase(it);
+      --size_;
+    }
+  }
+
+  const InferencePayload* head = nullptr;
+  for (auto& queue : levels_) {
+    if (!queue.empty()) {
+      head = queue.front().get();
+      break;
+    }
+  }
+  std::optional<TimePoint> earliest_deadline;
+  for (auto& queue : levels_) {
+    for (auto& p : queue) {
+      if (p->deadline != TimePoint::max() &&
+          (!earliest_deadline || p->deadline < *earliest_deadline)) {
+        earliest_deadline = p->deadline;
+      }
+    }
+  }
+  if (head == nullptr) return d;
+
+  // Candidates: requests compatible with the head, priority order, oldest first, up to
+  // max_batch_size rows. A request that does not fit ends the batch (no overtaking).
+  struct Candidate {
+    size_t level;
+    InferencePayload* payload;
+  };
+  std::vector<Candidate> candidates;
+  int64_t rows = 0;
+  bool full = false;
+  TimePoint oldest = head->enqueue_time;
+  for (size_t l = 0; l < levels_.size() && !full; ++l) {
+    for (auto& p : levels_[l]) {
+      if (p->batch_key != head->batch_key) continue;
+      if (rows + p->batch_size > options_.max_batch_size) {
+        full = true;
+        break;
+      }
+      candidates.push_back({l, p.get()});
+      rows += p->batch_size;
+      oldest = std::min(oldest, p->enqueue_time);
+    }
+  }
+  if (rows >= options_.max_batch_size) full = true;
+
+  size_t take = 0;  // how many candidates (a prefix) to dispatch; 0 = wait
+  if (full) {
+    take = candidates.size();
+  } else {
+    // The largest preferred size that a prefix of the candidates fills exactly.
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      cumulative += candidates[i].payload->batch_size;
+      if (std::binary_search(options_.preferred_batch_sizes.begin(),
+                             options_.preferred_batch_sizes.end(), cumulative)) {
+        take = i + 1;
+      }
+    }
+    if (take == 0) {
+      const TimePoint due = oldest + QueueDelay(rows);
+      if (flush || due <= now) {
+        take = candidates.size();
+      } else {
+        d.wake_at = due;
+      }
+    }
+  }
+  if (take == 0) {
+    if (earliest_deadline && (!d.wake_at || *earliest_deadline < *d.wake_at)) {
+      d.wake_at = earliest_deadline;
+    }
+    return d;
+  }
+
+  d.batch.reserve(take);
+  for (size_t i = 0; i < take; ++i) {
+    auto& queue = levels_[candidates[i].level];
+    auto it = std::find_if(queue.begin(), queue.end(),
+                           [&](const auto& p) { return p.get() == candidates[i].payload; });
+    d.batch.push_back(std::move(*it));
+    queue.erase(it);
+    --size_;
+  }
+  return d;
+}
+
+Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payload,
+                      SteadyClock::time_point now) {
+  const Parameters& params = payload.request.parameters;
+  const uint32_t levels = std::max<uint32_t>(1, options.priority_levels);
+  payload.priority_level = std::min(options.default_priority_level, levels - 1);
+  if (auto it = params.find("priority"); it != params.end()) {
+    const int64_t* priority = std::get_if<int64_t>(&it->second);
+    if (priority == nullptr || *priority < 0 || *priority > static_cast<int64_t>(levels)) {
+      return InvalidArgument(fmt::format(
+          "parameter 'priority' must be an integer from 1 to {} (or 0 for the default)", levels));
+    }
+    if (*priority > 0) payload.priority_level = static_cast<uint32_t>(*priority - 1);
+  }
+
+  const QueuePolicy policy = payload.priority_level < options.queue_policies.size()
+                                 ? options.queue_policies[payload.priority_level]
+                                 : QueuePolicy{};
+  std::chrono::microseconds timeout = policy.default_timeout;
+  if (auto it = params.find("timeout"); it != params.end()) {
+    const int64_t* us = std::get_if<int64_t>(&it->second);
+    if (us == nullptr || *us < 0) {
+      return InvalidArgument("parameter 'timeout' must be a non-negative number of microseconds");
+    }
+    // As in Triton: a request may shorten the level's timeout (or set one where the level has
+    // none) when the policy allows overrides, never lengthen it.
+    const std::chrono::microseconds requested(*us);
+    if (policy.allow_timeout_override && requested.count() > 0 &&
+        (timeout.count() == 0 || requested < timeout)) {
+      timeout = requested;
+    }
+  }
+  payload.deadline = timeout.count() > 0 ? now + timeout : SteadyClock::time_point::max();
+
+  // Order-independent over inputs: sorted by name.
+  std::vector<const Tensor*> inputs;
+  for (const auto& t : payload.request.inputs) inputs.push_back(&t);
+  std::sort(inputs.begin(), inputs.end(),
+            [](const Tensor* a, const Tensor* b) { return a->name() < b->name(); });
+  std::string key;
+  for (const Tensor* t : inputs) {
+    key += t->name();
+    key += '\x1f';
+    key += DataTypeName(t->dtype());
+    for (size_t i = 1; i < t->shape().size(); ++i) key += fmt::format(",{}", t->shape()[i]);
+    key += '\x1e';
+  }
+  key += '\x1d';
+  for (const auto& o : payload.output_names) {
+    key += o;
+    key += '\x1e';
+  }
+  payload.batch_key = std::move(key);
+  return Status::Ok();
+}
+
+}  // namespace inferd::scheduling

@@ -1,0 +1,92 @@
+// BatchQueue: the decision logic of the dynamic batcher, free of threads and clocks. It holds
+// queued payloads in priority levels, enforces queue sizes and timeouts, and answers "given the
+// time now, which payloads form the next batch, or until when should a worker wait?".
+// Time is always passed in, so unit tests drive it with a fake clock. Not thread-safe: the
+// DynamicBatcher calls it under its mutex.
+//
+// Batch formation (Triton's semantics, see docs/scheduling.md):
+//  * a batch holds requests with equal batch keys (same inputs, dtypes, non-batch dims and
+//    requested outputs), counted by rows, never more than max_batch_size rows; candidates are
+//    taken in priority order, oldest first, skipping (not reordering) incompatible ones;
+//  * it is dispatched when it reaches max_batch_size rows, or a preferred batch size (the
+//    largest one the queue can fill, once no larger one can be reached), or when its oldest
+//    request has waited the queue delay; with a delay of zero it is dispatched at once;
+//  * the queue delay is max_queue_delay_microseconds, or, in adaptive mode, chosen from the
+//    measured engine time per batch and the measured arrival rate (AdaptiveDelay()).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "scheduling/scheduler.h"
+
+namespace inferd::scheduling {
+
+struct QueuePolicy {
+  size_t max_queue_size = 0;                         // requests; 0 = unbounded
+  std::chrono::microseconds default_timeout{0};      // 0 = no timeout
+  bool allow_timeout_override = false;  // honour a shorter "timeout" request parameter
+};
+
+struct BatchQueueOptions {
+  int64_t max_batch_size = 1;                        // rows
+  std::vector<int64_t> preferred_batch_sizes;        // rows; ascending
+  std::chrono::microseconds max_queue_delay{0};      // fixed delay, or the adaptive cap
+  bool adaptive_delay = false;
+  uint32_t priority_levels = 1;                      // >= 1
+  uint32_t default_priority_level = 0;               // 0-based
+  std::vector<QueuePolicy> queue_policies;           // one per level (or empty: defaults)
+};
+
+class BatchQueue {
+ public:
+  using TimePoint = SteadyClock::time_point;
+
+  explicit BatchQueue(BatchQueueOptions options);
+
+  // Queues `payload` (whose priority_level, deadline and batch_key must be set, see
+  // PreparePayload). On rejection returns UNAVAILABLE and leaves `payload` with the caller.
+  Status Add(std::unique_ptr<InferencePayload>& payload, TimePoint now);
+
+  struct Decision {
+    std::vector<std::unique_ptr<InferencePayload>> batch;    // run these together now
+    std::vector<std::unique_ptr<InferencePayload>> expired;  // answer with DEADLINE_EXCEEDED
+    std::vector<std::unique_ptr<InferencePayload>> cancelled;  // the client left
+    std::optional<TimePoint> wake_at;  // when nothing is due: the next time something may be
+  };
+  // `flush`: dispatch what is queued without waiting for the queue delay (shutdown).
+  Decision Next(TimePoint now, bool flush = false);
+
+  // Feeds the adaptive delay: one engine execution of `rows` rows took `duration`.
+  void RecordExecution(SteadyClock::duration duration, int64_t rows);
+
+  // The delay a batch of `rows` pending rows may wait now (fixed or adaptive).
+  SteadyClock::duration QueueDelay(int64_t rows) const;
+
+  size_t size() const { return size_; }
+  const BatchQueueOptions& options() const { return options_; }
+
+ private:
+  SteadyClock::duration AdaptiveDelay(int64_t rows) const;
+  int64_t TargetRows(int64_t pending_rows) const;
+
+  const BatchQueueOptions options_;
+  std::vector<std::deque<std::unique_ptr<InferencePayload>>> levels_;
+  size_t size_ = 0;
+  // Adaptive-delay estimates (exponentially weighted moving averages, nanoseconds).
+  double exec_ns_ = 0;         // engine time per execution
+  double interarrival_ns_ = 0; // time between arrivals
+  std::optional<TimePoint> last_arrival_;
+};
+
+// Fills the payload fields the queue needs from its request: priority level (request parameter
+// "priority", 1-based as in Triton; 0 or absent = the default level), deadline (parameter
+// "timeout" in microseconds, or the level's default timeout) and batch key.
+// INVALID_ARGUMENT for a priority outside 1..priority_levels or a negative timeout.
+Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payload,
+                      SteadyClock::time_point now);
+
+}  // namespace inferd::scheduling

@@ -1,0 +1,26 @@
+// Chooses and builds a model version's scheduler from its config: a DynamicBatcher when the
+// config has `dynamic_batching` (and max_batch_size > 0), otherwise a DirectScheduler. Called
+// by the repository when a version loads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "config/model_config.pb.h"
+#include "scheduling/batch_queue.h"
+#include "scheduling/scheduler.h"
+
+namespace inferd::scheduling {
+
+// The batch queue settings of a config's dynamic_batching block. Model parameter
+// `adaptive_queue_delay: "true"` turns on the adaptive delay (max_queue_delay_microseconds
+// then caps it).
+Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig& config);
+
+Result<std::unique_ptr<Scheduler>> CreateScheduler(
+    const config::ModelConfig& config,
+    std::vector<std::unique_ptr<backends::ModelInstance>> instances, const std::string& name);
+
+}  // namespace inferd::scheduling

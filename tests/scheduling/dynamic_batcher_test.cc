@@ -1,0 +1,135 @@
+#include "scheduling/dynamic_batcher.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "test_payloads.h"
+
+namespace inferd::scheduling {
+namespace {
+
+using testing::EchoInstance;
+using testing::MakePayload;
+
+struct Collector {
+  std::mutex mu;
+  std::vector<std::string> order;  // ids in completion order
+  std::vector<Result<InferenceResponse>> results;
+  std::promise<void> all_done;
+  size_t expected = 0;
+  void Add(Result<InferenceResponse> r, const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(id);
+    results.push_back(std::move(r));
+    if (results.size() == expected) all_done.set_value();
+  }
+};
+
+DynamicBatcher::Options BatcherOptions(int64_t max_batch, int64_t delay_us) {
+  DynamicBatcher::Options o;
+  o.queue.max_batch_size = max_batch;
+  o.queue.max_queue_delay = std::chrono::microseconds(delay_us);
+  o.name = "m:1";
+  return o;
+}
+
+TEST(DynamicBatcher, RequestsArrivingTogetherRunAsOneBatch) {
+  std::promise<void> gate;
+  auto instance = std::make_unique<EchoInstance>(gate.get_future().share());
+  EchoInstance* echo = instance.get();
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::move(instance));
+  auto batcher = DynamicBatcher::Create(std::move(instances), BatcherOptions(8, 0));
+  ASSERT_TRUE(batcher.ok());
+  Collector c;
+  c.expected = 9;
+  for (int i = 0; i < 9; ++i) {
+    auto p = MakePayload(i);
+    p->done = [&c, i](Result<InferenceResponse> r) { c.Add(std::move(r), std::to_string(i)); };
+    (*batcher)->Enqueue(std::move(p));
+  }
+  // The first request runs alone (the engine was idle); the other 8 queue behind the gate.
+  gate.set_value();
+  c.all_done.get_future().wait();
+  auto rows = echo->batch_rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0] + rows[1], 9);
+  for (auto& r : c.results) ASSERT_TRUE(r.ok());
+  for (size_t i = 0; i < c.results.size(); ++i) {
+    EXPECT_EQ(c.results[i]->outputs[0].As<int32_t>()[0], std::stoi(c.order[i]));
+  }
+}
+
+TEST(DynamicBatcher, PreserveOrderingDeliversInArrivalOrder) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  for (int i = 0; i < 3; ++i) instances.push_back(std::make_unique<EchoInstance>());
+  auto options = BatcherOptions(2, 0);
+  options.preserve_ordering = true;
+  auto batcher = DynamicBatcher::Create(std::move(instances), options);
+  ASSERT_TRUE(batcher.ok());
+  Collector c;
+  c.expected = 60;
+  for (int i = 0; i < 60; ++i) {
+    auto p = MakePayload(i, 1, 1 + i % 3);  // three shapes: several batches in flight
+    p->done = [&c, i](Result<InferenceResponse> r) { c.Add(std::move(r), std::to_string(i)); };
+    (*batcher)->Enqueue(std::move(p));
+  }
+  c.all_done.get_future().wait();
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(c.order[i], std::to_string(i));
+}
+
+TEST(DynamicBatcher, TimedOutRequestsAreAnsweredWithoutRunning) {
+  std::promise<void> gate;
+  auto instance = std::make_unique<EchoInstance>(gate.get_future().share());
+  EchoInstance* echo = instance.get();
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::move(instance));
+  auto options = BatcherOptions(8, 0);
+  options.queue.queue_policies = {QueuePolicy{0, std::chrono::microseconds(1000), false}};
+  auto batcher = DynamicBatcher::Create(std::move(instances), options);
+  ASSERT_TRUE(batcher.ok());
+  Collector c;
+  c.expected = 2;
+  for (int i = 0; i < 2; ++i) {
+    auto p = MakePayload(i);
+    p->done = [&c, i](Result<InferenceResponse> r) { c.Add(std::move(r), std::to_string(i)); };
+    (*batcher)->Enqueue(std::move(p));
+    // Let the worker take the first before the second arrives.
+    while (i == 0 && (*batcher)->queued() != 0) std::this_thread::yield();
+  }
+  // The first runs (blocked); the second times out while it waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  gate.set_value();
+  c.all_done.get_future().wait();
+  ASSERT_EQ(c.order.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    if (c.order[i] == "1") {
+      EXPECT_EQ(c.results[i].status().code(), StatusCode::kDeadlineExceeded);
+    } else {
+      EXPECT_TRUE(c.results[i].ok());
+    }
+  }
+  EXPECT_EQ(echo->batch_rows(), (std::vector<int64_t>{1}));
+}
+
+TEST(DynamicBatcher, DestructionRunsQueuedWorkWithoutWaitingForTheDelay) {
+  Collector c;
+  c.expected = 3;
+  {
+    std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+    instances.push_back(std::make_unique<EchoInstance>());
+    auto batcher = DynamicBatcher::Create(std::move(instances), BatcherOptions(8, 60000000));
+    ASSERT_TRUE(batcher.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto p = MakePayload(i);
+      p->done = [&c, i](Result<InferenceResponse> r) { c.Add(std::move(r), std::to_string(i)); };
+      (*batcher)->Enqueue(std::move(p));
+    }
+  }
+  ASSERT_EQ(c.results.size(), 3u);
+  for (auto& r : c.results) EXPECT_TRUE(r.ok());
+}
+
+}  // namespace
+}  // namespace inferd::scheduling
