@@ -363,6 +363,36 @@ def write_test_extras(w):
     w.model("unknown_field", 1, identity_model("unknown_field", TensorProto.FLOAT))
     w.write("unknown_field/config.pbtxt", UNKNOWN_FIELD_CONFIG)
 
+    write_batching_models(w)
+
+
+def batching_config(name, dynamic_batching):
+    return f"""name: "{name}"
+platform: "onnxruntime_onnx"
+max_batch_size: 16
+input {{ name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }}
+output {{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }}
+dynamic_batching {dynamic_batching}
+"""
+
+
+# Dynamic batching models for tests/integration/test_batching.py: a small delay for batching
+# under concurrency, a queue of two behind a long delay (overflow), and a long delay with
+# per-request timeouts allowed (expiry).
+BATCHING_MODELS = {
+    "batch_identity": "{ max_queue_delay_microseconds: 2000 }",
+    "batch_small_queue": ("{ max_queue_delay_microseconds: 400000 "
+                          "default_queue_policy { max_queue_size: 2 } }"),
+    "batch_timeout": ("{ max_queue_delay_microseconds: 400000 "
+                      "default_queue_policy { allow_timeout_override: true } }"),
+}
+
+
+def write_batching_models(w):
+    for name, dynamic_batching in BATCHING_MODELS.items():
+        w.model(name, 1, identity_model(name, TensorProto.FLOAT))
+        w.write(f"{name}/config.pbtxt", batching_config(name, dynamic_batching))
+
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -29,9 +29,9 @@ enum class DataType : uint8_t {
 
 // Every valid DataType, for tables and tests.
 inline constexpr DataType kAllDataTypes[] = {
-    DataType::kBool,  DataType::kUint8, DataType::kUint16, DataType::kUint32, DataType::kUint64,
-    DataType::kInt8,  DataType::kInt16, DataType::kInt32,  DataType::kInt64,  DataType::kFp16,
-    DataType::kFp32,  DataType::kFp64,  DataType::kBf16,   DataType::kBytes};
+    DataType::kBool, DataType::kUint8, DataType::kUint16, DataType::kUint32, DataType::kUint64,
+    DataType::kInt8, DataType::kInt16, DataType::kInt32,  DataType::kInt64,  DataType::kFp16,
+    DataType::kFp32, DataType::kFp64,  DataType::kBf16,   DataType::kBytes};
 
 // "BOOL", "UINT8", …, "FP32", "BF16", "BYTES"; "INVALID" for kInvalid.
 std::string_view DataTypeName(DataType type);

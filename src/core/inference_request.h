@@ -4,8 +4,10 @@
 // protocol-level options (binary_data, classification, …) reach the codec that interprets them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -35,6 +37,9 @@ struct InferenceRequest {
   Parameters parameters;      // request-level, e.g. binary_data_output
   std::vector<Tensor> inputs;
   std::vector<RequestedOutput> outputs;  // empty: every output of the model
+  // Set by the frontend when the client goes away; schedulers drop queued work that is
+  // cancelled instead of running it. May be null (not cancellable).
+  std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 struct InferenceResponse {

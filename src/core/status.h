@@ -12,15 +12,15 @@ namespace inferd {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the request or config is malformed (HTTP 400)
-  kNotFound,           // unknown model, version or path (HTTP 404)
-  kUnavailable,        // model not ready, queue full (HTTP 503)
-  kResourceExhausted,  // a size limit was exceeded (HTTP 413 / 429)
-  kDeadlineExceeded,   // the request's timeout passed (HTTP 504)
-  kUnimplemented,      // a feature the server does not offer (HTTP 501)
-  kAlreadyExists,      // (HTTP 409)
-  kFailedPrecondition, // an operation not legal in the current state (HTTP 400)
-  kInternal,           // engine or server failure (HTTP 500)
+  kInvalidArgument,     // the request or config is malformed (HTTP 400)
+  kNotFound,            // unknown model, version or path (HTTP 404)
+  kUnavailable,         // model not ready, queue full (HTTP 503)
+  kResourceExhausted,   // a size limit was exceeded (HTTP 413 / 429)
+  kDeadlineExceeded,    // the request's timeout passed (HTTP 504)
+  kUnimplemented,       // a feature the server does not offer (HTTP 501)
+  kAlreadyExists,       // (HTTP 409)
+  kFailedPrecondition,  // an operation not legal in the current state (HTTP 400)
+  kInternal,            // engine or server failure (HTTP 500)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -46,7 +46,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) {
@@ -65,7 +67,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Internal("Result constructed from an OK status without a value");
   }
@@ -93,10 +95,10 @@ class [[nodiscard]] Result {
 #define INFERD_CONCAT_(a, b) INFERD_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    ::inferd::Status inferd_status_ = (expr);          \
-    if (!inferd_status_.ok()) return inferd_status_;   \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::inferd::Status inferd_status_ = (expr);        \
+    if (!inferd_status_.ok()) return inferd_status_; \
   } while (0)
 
 // `lhs = value of expr` (a Result<T>), or returns its Status from the enclosing function.

@@ -1,9 +1,9 @@
 #include "core/tensor.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace inferd {
 
@@ -44,16 +44,16 @@ std::span<std::byte> Tensor::AllocateData(size_t byte_size) {
 Status Tensor::ValidateByteSize() const {
   const int64_t count = element_count();
   if (count < 0) {
-    return InvalidArgument(fmt::format("tensor '{}' has an invalid shape {}", name_,
-                                       ShapeToString(shape_)));
+    return InvalidArgument(
+        fmt::format("tensor '{}' has an invalid shape {}", name_, ShapeToString(shape_)));
   }
   if (dtype_ == DataType::kBytes) {
     auto elements = SplitBytesElements(data());
     if (!elements.ok()) return elements.status().WithContext(fmt::format("tensor '{}'", name_));
     if (static_cast<int64_t>(elements->size()) != count) {
-      return InvalidArgument(fmt::format(
-          "tensor '{}' holds {} BYTES elements but shape {} needs {}", name_, elements->size(),
-          ShapeToString(shape_), count));
+      return InvalidArgument(
+          fmt::format("tensor '{}' holds {} BYTES elements but shape {} needs {}", name_,
+                      elements->size(), ShapeToString(shape_), count));
     }
     return Status::Ok();
   }
@@ -63,9 +63,9 @@ Status Tensor::ValidateByteSize() const {
   }
   const auto expected = static_cast<uint64_t>(count) * element_size;
   if (expected / element_size != static_cast<uint64_t>(count) || expected != size_) {
-    return InvalidArgument(fmt::format(
-        "tensor '{}' has {} bytes of data but shape {} of {} needs {}", name_, size_,
-        ShapeToString(shape_), DataTypeName(dtype_), expected));
+    return InvalidArgument(
+        fmt::format("tensor '{}' has {} bytes of data but shape {} of {} needs {}", name_, size_,
+                    ShapeToString(shape_), DataTypeName(dtype_), expected));
   }
   return Status::Ok();
 }
@@ -83,9 +83,9 @@ Result<std::vector<std::string_view>> SplitBytesElements(std::span<const std::by
     std::memcpy(&len, data.data() + pos, 4);  // little endian on every supported host
     pos += 4;
     if (len > data.size() - pos) {
-      return InvalidArgument(fmt::format(
-          "BYTES element at offset {} claims {} bytes but only {} remain", pos - 4, len,
-          data.size() - pos));
+      return InvalidArgument(
+          fmt::format("BYTES element at offset {} claims {} bytes but only {} remain", pos - 4, len,
+                      data.size() - pos));
     }
     out.emplace_back(reinterpret_cast<const char*>(data.data() + pos), len);
     pos += len;

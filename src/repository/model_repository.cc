@@ -1,12 +1,12 @@
 #include "repository/model_repository.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <charconv>
 #include <system_error>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "config/auto_complete.h"
 #include "config/model_config_parser.h"
@@ -73,16 +73,16 @@ void ModelRepository::LoadAll() {
 
 void ModelRepository::Install(const std::string& name, ModelEntry entry) {
   ModelStatus summary = Summarize(entry);
-    for (const auto& v : summary.versions) {
-      if (v.state == ModelState::kReady) {
-        spdlog::info("model '{}' version {}: READY", name, v.version);
-      } else {
-        spdlog::error("model '{}' version {}: {} ({})", name, v.version, ModelStateName(v.state),
-                      v.reason);
-      }
+  for (const auto& v : summary.versions) {
+    if (v.state == ModelState::kReady) {
+      spdlog::info("model '{}' version {}: READY", name, v.version);
+    } else {
+      spdlog::error("model '{}' version {}: {} ({})", name, v.version, ModelStateName(v.state),
+                    v.reason);
     }
-    if (!summary.reason.empty()) {
-      spdlog::error("model '{}': {} ({})", name, ModelStateName(summary.state), summary.reason);
+  }
+  if (!summary.reason.empty()) {
+    spdlog::error("model '{}': {} ({})", name, ModelStateName(summary.state), summary.reason);
   }
   ModelEntry old;
   {
@@ -210,15 +210,15 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::LoadVersion(
   pool.push_back(std::move(first));
   const int count = TotalInstanceCount(cfg);  // auto-complete may have added the default group
   for (int i = 1; i < count; ++i) {
-    ASSIGN_OR_RETURN(auto inst, options_.backend->CreateInstance(model_file, cfg, instance_options));
+    ASSIGN_OR_RETURN(auto inst,
+                     options_.backend->CreateInstance(model_file, cfg, instance_options));
     pool.push_back(std::move(inst));
   }
   spdlog::info("model '{}' version {}: {} instance(s), {} intra-op thread(s) each", name, version,
                count, instance_options.intra_op_threads);
 
-  ASSIGN_OR_RETURN(auto scheduler,
-                   scheduling::CreateScheduler(cfg, std::move(pool),
-                                               fmt::format("{}:{}", name, version)));
+  ASSIGN_OR_RETURN(auto scheduler, scheduling::CreateScheduler(
+                                       cfg, std::move(pool), fmt::format("{}:{}", name, version)));
   return unloader_.Adopt(
       std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler)));
 }
@@ -238,7 +238,7 @@ ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
 }
 
 Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_view name,
-                                                                   int64_t version) const {
+                                                                  int64_t version) const {
   MutexLock lock(mu_);
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
@@ -258,7 +258,8 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_vi
     if (vit->second.servable) return vit->second.servable;
   }
   std::string reason = entry.status.reason;
-  if (reason.empty() && !entry.versions.empty()) reason = entry.versions.rbegin()->second.status.reason;
+  if (reason.empty() && !entry.versions.empty())
+    reason = entry.versions.rbegin()->second.status.reason;
   if (reason.empty()) reason = std::string(ModelStateName(entry.status.state));
   return Unavailable(fmt::format("model '{}' is not ready: {}", name, reason));
 }

@@ -38,9 +38,9 @@ struct ModelStatus {
 class ModelRepository {
  public:
   struct Options {
-    std::filesystem::path root;          // the repository directory
+    std::filesystem::path root;            // the repository directory
     backends::Backend* backend = nullptr;  // engine for every model; not owned, must outlive
-    unsigned cpu_cores = 0;              // cores to size engine thread pools for; 0 = detect
+    unsigned cpu_cores = 0;                // cores to size engine thread pools for; 0 = detect
   };
 
   static Result<std::unique_ptr<ModelRepository>> Create(const Options& options);
@@ -79,8 +79,7 @@ class ModelRepository {
   explicit ModelRepository(const Options& options) : options_(options) {}
   ModelEntry LoadEntry(const std::string& name);
   void Install(const std::string& name, ModelEntry entry) EXCLUDES(mu_);
-  Result<std::shared_ptr<const ServableModel>> LoadVersion(const std::string& name,
-                                                           int64_t version,
+  Result<std::shared_ptr<const ServableModel>> LoadVersion(const std::string& name, int64_t version,
                                                            const config::ModelConfig& base);
   static ModelStatus Summarize(const ModelEntry& entry);
 

@@ -1,7 +1,6 @@
 #include "repository/model_unloader.h"
 
 #include <pthread.h>
-
 #include <spdlog/spdlog.h>
 
 namespace inferd::repository {

@@ -1,8 +1,8 @@
 #include "scheduling/batch_executor.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 namespace inferd::scheduling {
 namespace {

@@ -1,8 +1,8 @@
 #include "scheduling/batch_queue.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace inferd::scheduling {
 namespace {
@@ -20,9 +20,8 @@ BatchQueue::BatchQueue(BatchQueueOptions options) : options_(std::move(options))
 
 Status BatchQueue::Add(std::unique_ptr<InferencePayload>& payload, TimePoint now) {
   const uint32_t level = std::min<uint32_t>(payload->priority_level, levels_.size() - 1);
-  const QueuePolicy policy = level < options_.queue_policies.size()
-                                 ? options_.queue_policies[level]
-                                 : QueuePolicy{};
+  const QueuePolicy policy =
+      level < options_.queue_policies.size() ? options_.queue_policies[level] : QueuePolicy{};
   auto& queue = levels_[level];
   if (policy.max_queue_size > 0 && queue.size() >= policy.max_queue_size) {
     return Unavailable(fmt::format("request queue is full ({} requests waiting at priority {})",
@@ -31,9 +30,9 @@ Status BatchQueue::Add(std::unique_ptr<InferencePayload>& payload, TimePoint now
   if (last_arrival_) {
     const double gap = std::min<double>(
         kMaxInterarrivalNs, std::chrono::duration<double, std::nano>(now - *last_arrival_).count());
-    interarrival_ns_ = interarrival_ns_ == 0 ? gap
-                                             : (1 - kArrivalWeight) * interarrival_ns_ +
-                                                   kArrivalWeight * gap;
+    interarrival_ns_ = interarrival_ns_ == 0
+                           ? gap
+                           : (1 - kArrivalWeight) * interarrival_ns_ + kArrivalWeight * gap;
   }
   last_arrival_ = now;
   queue.push_back(std::move(payload));
@@ -79,7 +78,7 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
   for (auto& queue : levels_) {
     for (auto it = queue.begin(); it != queue.end();) {
       InferencePayload& p = **it;
-      if (p.cancelled && p.cancelled->load(std::memory_order_relaxed)) {
+      if (p.request.cancelled && p.request.cancelled->load(std::memory_order_relaxed)) {
         d.cancelled.push_back(std::move(*it));
       } else if (p.deadline <= now) {
         d.expired.push_back(std::move(*it));

@@ -26,19 +26,19 @@
 namespace inferd::scheduling {
 
 struct QueuePolicy {
-  size_t max_queue_size = 0;                         // requests; 0 = unbounded
-  std::chrono::microseconds default_timeout{0};      // 0 = no timeout
-  bool allow_timeout_override = false;  // honour a shorter "timeout" request parameter
+  size_t max_queue_size = 0;                     // requests; 0 = unbounded
+  std::chrono::microseconds default_timeout{0};  // 0 = no timeout
+  bool allow_timeout_override = false;           // honour a shorter "timeout" request parameter
 };
 
 struct BatchQueueOptions {
-  int64_t max_batch_size = 1;                        // rows
-  std::vector<int64_t> preferred_batch_sizes;        // rows; ascending
-  std::chrono::microseconds max_queue_delay{0};      // fixed delay, or the adaptive cap
+  int64_t max_batch_size = 1;                    // rows
+  std::vector<int64_t> preferred_batch_sizes;    // rows; ascending
+  std::chrono::microseconds max_queue_delay{0};  // fixed delay, or the adaptive cap
   bool adaptive_delay = false;
-  uint32_t priority_levels = 1;                      // >= 1
-  uint32_t default_priority_level = 0;               // 0-based
-  std::vector<QueuePolicy> queue_policies;           // one per level (or empty: defaults)
+  uint32_t priority_levels = 1;             // >= 1
+  uint32_t default_priority_level = 0;      // 0-based
+  std::vector<QueuePolicy> queue_policies;  // one per level (or empty: defaults)
 };
 
 class BatchQueue {
@@ -52,8 +52,8 @@ class BatchQueue {
   Status Add(std::unique_ptr<InferencePayload>& payload, TimePoint now);
 
   struct Decision {
-    std::vector<std::unique_ptr<InferencePayload>> batch;    // run these together now
-    std::vector<std::unique_ptr<InferencePayload>> expired;  // answer with DEADLINE_EXCEEDED
+    std::vector<std::unique_ptr<InferencePayload>> batch;      // run these together now
+    std::vector<std::unique_ptr<InferencePayload>> expired;    // answer with DEADLINE_EXCEEDED
     std::vector<std::unique_ptr<InferencePayload>> cancelled;  // the client left
     std::optional<TimePoint> wake_at;  // when nothing is due: the next time something may be
   };
@@ -77,8 +77,8 @@ class BatchQueue {
   std::vector<std::deque<std::unique_ptr<InferencePayload>>> levels_;
   size_t size_ = 0;
   // Adaptive-delay estimates (exponentially weighted moving averages, nanoseconds).
-  double exec_ns_ = 0;         // engine time per execution
-  double interarrival_ns_ = 0; // time between arrivals
+  double exec_ns_ = 0;          // engine time per execution
+  double interarrival_ns_ = 0;  // time between arrivals
   std::optional<TimePoint> last_arrival_;
 };
 

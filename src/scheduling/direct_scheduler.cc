@@ -80,6 +80,13 @@ void DirectScheduler::WorkerLoop(backends::ModelInstance* instance) {
       payload = std::move(queue_.front());
       queue_.pop_front();
     }
+    const auto& cancelled = payload->request.cancelled;
+    if (cancelled && cancelled->load(std::memory_order_relaxed)) {
+      if (payload->stats)
+        payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time));
+      payload->done(Unavailable("request cancelled: the client disconnected"));
+      continue;
+    }
     ExecuteBatch(*instance, std::span(&payload, 1));
   }
 }

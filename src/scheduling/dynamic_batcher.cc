@@ -1,8 +1,7 @@
 #include "scheduling/dynamic_batcher.h"
 
-#include <pthread.h>
-
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include "scheduling/batch_executor.h"
 
@@ -41,10 +40,10 @@ DynamicBatcher::~DynamicBatcher() {
 
 void DynamicBatcher::Reject(std::unique_ptr<InferencePayload> payload, const Status& status) {
   if (payload->stats) {
-    payload->stats->RecordFailure(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() -
-                                                             payload->enqueue_time)
-            .count()));
+    payload->stats->RecordFailure(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  SteadyClock::now() - payload->enqueue_time)
+                                  .count()));
   }
   payload->done(status);
 }
@@ -64,8 +63,8 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
     if (options_.preserve_ordering) {
       // Every completion of this payload (response, rejection, timeout) goes through the
       // reorder buffer.
-      payload->done = [this, sequence = payload->sequence, done = std::move(payload->done)](
-                          Result<InferenceResponse> r) mutable {
+      payload->done = [this, sequence = payload->sequence,
+                       done = std::move(payload->done)](Result<InferenceResponse> r) mutable {
         DeliverInOrder(sequence, std::move(done), std::move(r));
       };
     }
@@ -109,8 +108,7 @@ void DynamicBatcher::WorkerLoop(backends::ModelInstance* instance) {
       MutexLock lock(mu_);
       for (;;) {
         decision = queue_.Next(SteadyClock::now());
-        if (!decision.batch.empty() || !decision.expired.empty() ||
-            !decision.cancelled.empty()) {
+        if (!decision.batch.empty() || !decision.expired.empty() || !decision.cancelled.empty()) {
           break;
         }
         if (stopping_ && queue_.size() == 0) return;

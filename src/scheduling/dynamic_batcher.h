@@ -34,8 +34,7 @@ class DynamicBatcher final : public Scheduler {
   size_t queued() const override EXCLUDES(mu_);
 
  private:
-  DynamicBatcher(std::vector<std::unique_ptr<backends::ModelInstance>> instances,
-                 Options options);
+  DynamicBatcher(std::vector<std::unique_ptr<backends::ModelInstance>> instances, Options options);
   void WorkerLoop(backends::ModelInstance* instance) EXCLUDES(mu_);
   // preserve_ordering: delivers `result` for arrival number `sequence` once every earlier
   // arrival has been delivered.

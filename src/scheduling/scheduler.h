@@ -31,8 +31,6 @@ struct InferencePayload {
   SteadyClock::time_point enqueue_time;
   // The model version's counters; outlives the payload (the payload pins the version).
   metrics::InferenceStats* stats = nullptr;
-  // Set by the frontend when the client goes away; queued work that is cancelled never runs.
-  std::shared_ptr<std::atomic<bool>> cancelled;
 
   // Filled by the scheduler on enqueue.
   uint32_t priority_level = 0;  // 0-based; 0 is served first

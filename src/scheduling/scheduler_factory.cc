@@ -1,8 +1,8 @@
 #include "scheduling/scheduler_factory.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "config/model_config_queries.h"
 #include "scheduling/direct_scheduler.h"
@@ -31,8 +31,8 @@ Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig&
   o.max_batch_size = std::max(1, config.max_batch_size());
   for (int32_t size : db.preferred_batch_size()) {
     if (size < 1 || size > o.max_batch_size) {
-      return InvalidArgument(fmt::format("preferred_batch_size {} is outside 1..{}", size,
-                                         o.max_batch_size));
+      return InvalidArgument(
+          fmt::format("preferred_batch_size {} is outside 1..{}", size, o.max_batch_size));
     }
     o.preferred_batch_sizes.push_back(size);
   }

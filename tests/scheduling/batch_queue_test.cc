@@ -190,8 +190,8 @@ TEST_F(BatchQueueTest, RejectsAPriorityOutsideTheLevels) {
 TEST_F(BatchQueueTest, CancelledRequestsAreDropped) {
   Make(Options(8, 1000));
   auto p = MakePayload(1);
-  p->cancelled = std::make_shared<std::atomic<bool>>(false);
-  auto flag = p->cancelled;
+  p->request.cancelled = std::make_shared<std::atomic<bool>>(false);
+  auto flag = p->request.cancelled;
   ASSERT_TRUE(Add(std::move(p), 0).ok());
   flag->store(true);
   auto d = queue_->Next(At(10));

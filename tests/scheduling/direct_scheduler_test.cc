@@ -13,8 +13,7 @@ class EchoInstance : public backends::ModelInstance {
  public:
   explicit EchoInstance(std::shared_future<void> gate = {}) : gate_(std::move(gate)) {}
   const config::ModelSignature& signature() const override { return signature_; }
-  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
-                                      std::span<const std::string>,
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs, std::span<const std::string>,
                                       backends::ExecutionTimings*) override {
     if (gate_.valid()) gate_.wait();
     ++runs;
@@ -79,6 +78,28 @@ TEST(DirectScheduler, RejectsWithUnavailableWhenTheQueueIsFull) {
   gate.set_value();
   EXPECT_TRUE(done[0].get_future().get().ok());
   EXPECT_TRUE(done[1].get_future().get().ok());
+}
+
+TEST(DirectScheduler, CancelledRequestsNeverRun) {
+  std::promise<void> gate;
+  auto instance = std::make_unique<EchoInstance>(gate.get_future().share());
+  EchoInstance* echo = instance.get();
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::move(instance));
+  auto sched = DirectScheduler::Create(std::move(instances), {0, "m"});
+  ASSERT_TRUE(sched.ok());
+  std::vector<std::promise<Result<InferenceResponse>>> done(2);
+  (*sched)->Enqueue(Payload(0, &done[0]));
+  while ((*sched)->queued() != 0) std::this_thread::yield();
+  auto second = Payload(1, &done[1]);
+  second->request.cancelled = std::make_shared<std::atomic<bool>>(false);
+  auto flag = second->request.cancelled;
+  (*sched)->Enqueue(std::move(second));
+  flag->store(true);  // the client leaves while the request waits
+  gate.set_value();
+  EXPECT_TRUE(done[0].get_future().get().ok());
+  EXPECT_EQ(done[1].get_future().get().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(echo->runs.load(), 1);
 }
 
 TEST(DirectScheduler, DestructionFinishesQueuedWork) {

@@ -35,8 +35,7 @@ class EchoInstance : public backends::ModelInstance {
  public:
   explicit EchoInstance(std::shared_future<void> gate = {}) : gate_(std::move(gate)) {}
   const config::ModelSignature& signature() const override { return signature_; }
-  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
-                                      std::span<const std::string>,
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs, std::span<const std::string>,
                                       backends::ExecutionTimings*) override {
     if (gate_.valid()) gate_.wait();
     {
