@@ -15,6 +15,8 @@ PACKAGES=(
   python3 python3-onnx python3-numpy python3-requests python3-grpcio python3-pytest
   # bench/: the transport-limit baseline and a reference load generator
   nginx-light wrk
+  # tests/integration/test_metrics_prometheus.py: a real Prometheus scrapes inferd
+  prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "config/model_config_json.h"
 
 #include <google/protobuf/descriptor.h>
+#include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <charconv>
@@ -92,6 +93,22 @@ std::string ModelConfigToJson(const ModelConfig& config) {
   FixMessage(json, *ModelConfig::descriptor());
   return json.dump(/*indent=*/-1, /*indent_char=*/' ', /*ensure_ascii=*/false,
                    Json::error_handler_t::replace);
+}
+
+}  // namespace inferd::config
+
+namespace inferd::config {
+
+Result<ModelConfig> ModelConfigFromJson(std::string_view json) {
+  ModelConfig config;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &config, options);
+  if (!status.ok()) {
+    return InvalidArgument(fmt::format("model config JSON: {}", status.message().as_string()));
+  }
+  return config;
 }
 
 }  // namespace inferd::config

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "core/status.h"
 
 #include "config/model_config.pb.h"
 
@@ -13,5 +16,9 @@ namespace inferd::config {
 
 // A compact JSON object (no whitespace), fields in .proto declaration order.
 std::string ModelConfigToJson(const ModelConfig& config);
+
+// Parses a config from JSON (as ModelConfigToJson writes it, or as Triton's load API takes
+// it). INVALID_ARGUMENT naming the problem for malformed JSON or unknown fields.
+Result<ModelConfig> ModelConfigFromJson(std::string_view json);
 
 }  // namespace inferd::config

@@ -202,16 +202,22 @@ InferenceService::ModelStreamInfer(Ctx*) {
     return FinishNow(ctx, s);
   }
   if (request->model_name().empty()) return FinishNow(ctx, InvalidArgument("model_name is empty"));
-  if (!request->parameters().empty()) {
-    // "config" and "file:<version>/<name>" overrides: inferd loads from its repository only.
+  std::optional<std::string> config_json;
+  for (const auto& [key, value] : request->parameters()) {
+    if (key == "config" && value.has_string_param()) {
+      config_json = value.string_param();
+      continue;
+    }
+    // "file:<version>/<name>" overrides: inferd loads model files from its repository only.
     return FinishNow(
         ctx, Unimplemented(fmt::format("RepositoryModelLoad parameter '{}' is not supported",
-                                       request->parameters().begin()->first)));
+                                       key)));
   }
   auto* reactor = ctx->DefaultReactor();
   // Loading builds engine sessions (slow): off the gRPC threads.
-  RunOnControlThread([this, reactor, name = request->model_name()] {
-    reactor->Finish(ToGrpcStatus(server_->LoadModel(name)));
+  RunOnControlThread([this, reactor, name = request->model_name(),
+                      config_json = std::move(config_json)] {
+    reactor->Finish(ToGrpcStatus(server_->LoadModel(name, config_json)));
   });
   return reactor;
 }

@@ -71,6 +71,15 @@ void FillModelStatistics(const std::vector<server::ModelStatistics>& stats,
     FillDuration(s.compute_input, infer->mutable_compute_input());
     FillDuration(s.compute_infer, infer->mutable_compute_infer());
     FillDuration(s.compute_output, infer->mutable_compute_output());
+    FillDuration(s.cache_hit, infer->mutable_cache_hit());
+    FillDuration(s.cache_miss, infer->mutable_cache_miss());
+    for (const auto& b : s.batch_stats) {
+      auto* batch = m->add_batch_stats();
+      batch->set_batch_size(b.batch_size);
+      FillDuration(b.compute_input, batch->mutable_compute_input());
+      FillDuration(b.compute_infer, batch->mutable_compute_infer());
+      FillDuration(b.compute_output, batch->mutable_compute_output());
+    }
   }
 }
 

@@ -17,9 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/logging_json.h"
 #include "http/metadata_json.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
+#include "observability/logging.h"
+#include "observability/request_trace.h"
 #include "protocol/v2_json_codec.h"
 
 namespace inferd::http {
@@ -34,6 +37,35 @@ using Request = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
 
 constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
+constexpr std::string_view kTraceParent = "traceparent";
+constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+using SteadyClock = std::chrono::steady_clock;
+
+uint64_t UnixNanos() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t NanosSince(SteadyClock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count());
+}
+
+// What one request did, for its access log line and trace; reset for every request.
+struct RequestRecord {
+  SteadyClock::time_point start;
+  uint64_t start_unix_ns = 0;
+  uint64_t body_bytes = 0;
+  std::string model;
+  int64_t version = 0;
+  std::shared_ptr<server::InferObservation> observation;  // inference requests only
+  observability::InferTraceTimes times;
+  bool traced = false;
+  observability::TraceId trace_id{};
+  observability::SpanId root_span{}, remote_parent{};
+};
 
 Method MethodOf(bhttp::verb v) {
   switch (v) {
@@ -51,7 +83,12 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)),
         options_(options),
         server_(server),
-        control_pool_(control_pool) {}
+        control_pool_(control_pool) {
+    if (!options_.metrics_only) server_->http_connections().Opened();
+  }
+  ~Session() {
+    if (!options_.metrics_only) server_->http_connections().Closed();
+  }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -87,6 +124,9 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == net::error::connection_reset) {
       return Close();
     }
+    record_ = RequestRecord{};
+    record_.start = SteadyClock::now();
+    record_.start_unix_ns = UnixNanos();
     if (ec == bhttp::error::body_limit) {
       return SendError(bhttp::status::payload_too_large,
                        fmt::format("request body exceeds the limit of {} bytes",
@@ -104,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        fmt::format("malformed HTTP request: {}", ec.message()), false);
     }
     request_ = parser_->release();
+    record_.body_bytes = request_.body().size();
     keep_alive_ = request_.keep_alive();
     version_ = request_.version();
     Dispatch();
@@ -112,16 +153,23 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     auto route = MatchRoute(request_.target());
     if (!route.ok()) return SendStatus(route.status());
+    if (options_.metrics_only && route->endpoint != Endpoint::kMetrics) {
+      return SendStatus(NotFound(fmt::format("no endpoint at '{}' on the metrics port",
+                                             std::string(request_.target()))));
+    }
     const Method method = MethodOf(request_.method());
     const bool method_ok =
-        method == route->method || (route->method == Method::kGet && method == Method::kHead);
+        method == route->method || (route->method == Method::kGet && method == Method::kHead) ||
+        (route->also_post && method == Method::kPost);
     if (!method_ok) {
       Response res = MakeResponse(bhttp::status::method_not_allowed,
                                   protocol::EncodeError(fmt::format(
                                       "method {} is not allowed on {}",
                                       std::string(request_.method_string()),
                                       std::string(request_.target()))));
-      res.set(bhttp::field::allow, route->method == Method::kPost ? "POST" : "GET, HEAD");
+      res.set(bhttp::field::allow, route->method == Method::kPost ? "POST"
+                                   : route->also_post               ? "GET, HEAD, POST"
+                                                                    : "GET, HEAD");
       return Write(std::move(res));
     }
 
@@ -160,9 +208,31 @@ class Session : public std::enable_shared_from_this<Session> {
       case Endpoint::kRepositoryLoad:
       case Endpoint::kRepositoryUnload:
         return HandleRepositoryControl(*route);
+      case Endpoint::kModelRouting:
+      case Endpoint::kModelRollback:
+        return HandleRouting(*route);
       case Endpoint::kModelInfer:
         return HandleInfer(std::move(route).value());
+      case Endpoint::kMetrics: {
+        Response res = MakeResponse(bhttp::status::ok, server_->MetricsText());
+        res.set(bhttp::field::content_type, kPrometheusContentType);
+        return Write(std::move(res));
+      }
+      case Endpoint::kLogging:
+        return HandleLogging(method);
     }
+  }
+
+  void HandleLogging(Method method) {
+    if (method == Method::kPost) {
+      auto updated =
+          ApplyLogSettingsJson(request_.body(), observability::CurrentLogSettings());
+      if (!updated.ok()) return SendStatus(updated.status());
+      Status s = observability::UpdateLogSettings(*updated);
+      if (!s.ok()) return SendStatus(s);
+      spdlog::info("log settings changed: {}", LogSettingsJson(*updated));
+    }
+    SendJson(LogSettingsJson(observability::CurrentLogSettings()));
   }
 
   void HandleRepositoryIndex() {
@@ -180,7 +250,32 @@ class Session : public std::enable_shared_from_this<Session> {
     SendJson(RepositoryIndexJson(server_->RepositoryIndex(), ready_only));
   }
 
+  void HandleRouting(const Route& route) {
+    Result<repository::RoutingPolicy> policy = InvalidArgument("no policy");
+    if (route.endpoint == Endpoint::kModelRollback) {
+      policy = server_->Rollback(route.model);
+    } else {
+      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("policy") ||
+          !doc["policy"].is_string()) {
+        return SendStatus(InvalidArgument(
+            "routing body must be {\"policy\": \"latest\" | \"pinned:<version>\" | "
+            "\"weighted:<version>=<weight>,...\"}"));
+      }
+      policy = repository::ParseRoutingPolicy(doc["policy"].get<std::string>());
+      if (policy.ok()) {
+        Status s = server_->SetRouting(route.model, *policy);
+        if (!s.ok()) policy = s;
+      }
+    }
+    if (!policy.ok()) return SendStatus(policy.status());
+    SendJson(nlohmann::json{{"name", route.model},
+                            {"routing", repository::RoutingPolicyToString(*policy)}}
+                 .dump());
+  }
+
   void HandleRepositoryControl(const Route& route) {
+    std::optional<std::string> config_override;
     if (!request_.body().empty()) {
       auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
       if (doc.is_discarded() || !doc.is_object()) {
@@ -188,14 +283,18 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (auto it = doc.find("parameters"); it != doc.end() && it->is_object() &&
                                             it->contains("config")) {
-        return SendStatus(Unimplemented(
-            "loading with a config override ('parameters.config') is not supported yet"));
+        if (route.endpoint != Endpoint::kRepositoryLoad || !(*it)["config"].is_string()) {
+          return SendStatus(InvalidArgument(
+              "parameters.config must be a string holding the model config as JSON"));
+        }
+        config_override = (*it)["config"].get<std::string>();
       }
     }
     // Loading initializes engine sessions: keep it off the I/O threads, one at a time.
-    net::post(*control_pool_, [self = shared_from_this(), route] {
+    net::post(*control_pool_, [self = shared_from_this(), route,
+                               config_override = std::move(config_override)] {
       Status s = route.endpoint == Endpoint::kRepositoryLoad
-                     ? self->server_->LoadModel(route.model)
+                     ? self->server_->LoadModel(route.model, config_override)
                      : self->server_->UnloadModel(route.model);
       net::post(self->stream_.get_executor(), [self, s] {
         if (!s.ok()) return self->SendStatus(s);
@@ -216,31 +315,59 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       header_length = n;
     }
+    record_.model = route.model;
+    record_.version = route.version;
+    StartTrace();
+    const auto decode_start = SteadyClock::now();
     auto body = std::make_shared<std::string>(std::move(request_.body()));
     auto decoded = protocol::DecodeInferRequest(body, header_length);
+    record_.times.decode_ns = NanosSince(decode_start);
     if (!decoded.ok()) return SendStatus(decoded.status());
     InferenceRequest request = std::move(decoded).value();
     request.model_name = std::move(route.model);
     request.model_version = route.version;
+    record_.observation = std::make_shared<server::InferObservation>();
+    record_.times.facade_start_unix_ns = UnixNanos();
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
     auto shape_of_answer = std::make_shared<InferenceRequest>();
     shape_of_answer->parameters = request.parameters;
     shape_of_answer->outputs = request.outputs;
 
-    server_->Infer(std::move(request), [self = shared_from_this(), shape_of_answer](
-                                           Result<InferenceResponse> result) mutable {
-      // Back to this connection's strand; encoding happens there, off the worker thread.
-      net::post(self->stream_.get_executor(),
-                [self, shape_of_answer, result = std::move(result)]() mutable {
-                  self->OnInferDone(std::move(result), *shape_of_answer);
-                });
-    });
+    server_->Infer(
+        std::move(request),
+        [self = shared_from_this(), shape_of_answer](Result<InferenceResponse> result) mutable {
+          const uint64_t facade_end = UnixNanos();
+          // Back to this connection's strand; encoding happens there, off the worker thread.
+          net::post(self->stream_.get_executor(),
+                    [self, shape_of_answer, facade_end, result = std::move(result)]() mutable {
+                      self->record_.times.facade_end_unix_ns = facade_end;
+                      self->OnInferDone(std::move(result), *shape_of_answer);
+                    });
+        },
+        record_.observation);
+  }
+
+  // Decides whether this inference request is traced (W3C traceparent, then the sample rate).
+  void StartTrace() {
+    if (options_.tracer == nullptr) return;
+    std::optional<observability::TraceParent> parent;
+    if (auto it = request_.find(kTraceParent); it != request_.end()) {
+      parent = observability::ParseTraceParent(it->value());
+    }
+    if (!options_.tracer->ShouldSample(parent)) return;
+    record_.traced = true;
+    record_.trace_id = parent ? parent->trace_id : observability::NewTraceId();
+    if (parent) record_.remote_parent = parent->parent_id;
+    record_.root_span = observability::NewSpanId();
   }
 
   void OnInferDone(Result<InferenceResponse> result, const InferenceRequest& request) {
     if (!result.ok()) return SendStatus(result.status());
+    const auto encode_start = SteadyClock::now();
+    record_.times.encode_start_unix_ns = UnixNanos();
     protocol::EncodedInferResponse encoded = protocol::EncodeInferResponse(*result, request);
+    record_.times.encode_ns = NanosSince(encode_start);
     Response res = MakeResponse(bhttp::status::ok, std::move(encoded.body));
     if (encoded.header_length) {
       res.set(kHeaderLength, std::to_string(*encoded.header_length));
@@ -278,12 +405,73 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(Response res) {
     if (request_.method() == bhttp::verb::head) res.body().clear();
+    if (record_.traced) {
+      res.set(kTraceParent,
+              observability::FormatTraceParent(record_.trace_id, record_.root_span, true));
+    }
+    Observe(res);
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
                                                                        size_t) {
       self->OnWrite(ec);
     });
+  }
+
+  // The access log line and the trace of the request being answered with `res`.
+  void Observe(const Response& res) {
+    const bool access = observability::AccessLogEnabled();
+    if (!access && !record_.traced) return;
+    const uint64_t total_ns = NanosSince(record_.start);
+    const server::InferObservation* obs = record_.observation.get();
+    const uint64_t compute_ns =
+        obs ? obs->timings.compute_input_ns + obs->timings.compute_infer_ns +
+                  obs->timings.compute_output_ns
+            : 0;
+    const int64_t version = obs && obs->resolved_version ? obs->resolved_version : record_.version;
+    if (record_.traced) {
+      observability::InferTraceTimes t = record_.times;
+      t.start_unix_ns = record_.start_unix_ns;
+      t.end_unix_ns = record_.start_unix_ns + total_ns;
+      t.cache_hit = obs && obs->cache_hit;
+      t.queue_ns = obs ? obs->timings.queue_ns : 0;
+      t.compute_ns = compute_ns;
+      observability::InferTraceInfo info;
+      info.name = fmt::format("{} {}", std::string(request_.method_string()),
+                              std::string(request_.target()));
+      info.model = record_.model;
+      info.version = version;
+      info.status = static_cast<int>(res.result_int());
+      info.error = res.result_int() >= 400;
+      options_.tracer->Export(observability::MakeInferTrace(record_.trace_id, record_.root_span,
+                                                            record_.remote_parent, t, info));
+    }
+    if (!access) return;
+    observability::AccessRecord r;
+    r.method = std::string(request_.method_string());
+    r.path = std::string(request_.target());
+    r.status = static_cast<int>(res.result_int());
+    r.bytes_in = record_.body_bytes;
+    r.bytes_out = res.body().size();
+    r.duration_us = static_cast<int64_t>(total_ns / 1000);
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) r.remote = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+    if (!record_.model.empty()) {
+      r.model = record_.model;
+      r.version = version;
+      r.decode_us = static_cast<int64_t>(record_.times.decode_ns / 1000);
+    }
+    if (obs && obs->cache_used) r.cache = obs->cache_hit ? "hit" : "miss";
+    if (obs && res.result_int() == 200) {
+      if (!obs->cache_hit) {
+        r.queue_us = static_cast<int64_t>(obs->timings.queue_ns / 1000);
+        r.compute_us = static_cast<int64_t>(compute_ns / 1000);
+      }
+      r.encode_us = static_cast<int64_t>(record_.times.encode_ns / 1000);
+    }
+    if (record_.traced) r.trace_id = observability::ToHex(record_.trace_id);
+    observability::LogAccess(r);
   }
 
   void OnWrite(beast::error_code ec) {
@@ -306,6 +494,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
   Response response_;
+  RequestRecord record_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };

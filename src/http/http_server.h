@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "observability/tracer.h"
 #include "server/inference_server.h"
 
 namespace inferd::http {
@@ -22,6 +23,9 @@ class HttpServer {
     uint64_t max_body_bytes = 64ull << 20;       // larger bodies get 413
     uint32_t max_header_bytes = 16u << 10;       // larger request headers get 431
     int idle_timeout_seconds = 60;               // idle keep-alive connections are closed
+    bool metrics_only = false;  // serve only GET /metrics (the --metrics-port listener)
+    // Traces sampled inference requests; not owned, must outlive the server; null = no traces.
+    observability::Tracer* tracer = nullptr;
   };
 
   // Binds and listens; Start() begins serving. `server` must outlive the HttpServer.

@@ -38,6 +38,13 @@ std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stat
   };
   json models = json::array();
   for (const auto& s : stats) {
+    json batches = json::array();
+    for (const auto& b : s.batch_stats) {
+      batches.push_back({{"batch_size", b.batch_size},
+                         {"compute_input", duration(b.compute_input)},
+                         {"compute_infer", duration(b.compute_infer)},
+                         {"compute_output", duration(b.compute_output)}});
+    }
     models.push_back({{"name", s.name},
                       {"version", std::to_string(s.version)},
                       {"last_inference", s.last_inference_ms},
@@ -49,7 +56,10 @@ std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stat
                         {"queue", duration(s.queue)},
                         {"compute_input", duration(s.compute_input)},
                         {"compute_infer", duration(s.compute_infer)},
-                        {"compute_output", duration(s.compute_output)}}}});
+                        {"compute_output", duration(s.compute_output)},
+                        {"cache_hit", duration(s.cache_hit)},
+                        {"cache_miss", duration(s.cache_miss)}}},
+                      {"batch_stats", batches}});
   }
   return json{{"model_stats", models}}.dump();
 }
@@ -67,10 +77,18 @@ std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& mode
     }
     for (const auto& v : m.versions) {
       if (ready_only && v.state != repository::ModelState::kReady) continue;
-      out.push_back({{"name", m.name},
-                     {"version", std::to_string(v.version)},
-                     {"state", repository::ModelStateName(v.state)},
-                     {"reason", v.reason}});
+      json entry = {{"name", m.name},
+                    {"version", std::to_string(v.version)},
+                    {"state", repository::ModelStateName(v.state)},
+                    {"reason", v.reason},
+                    {"routing", m.routing}};
+      if (v.state == repository::ModelState::kReady) {
+        // Cold-start figures (inferd's additions to Triton's index entries).
+        entry["load_seconds"] = v.load_seconds;
+        entry["memory_bytes"] = v.memory_bytes;
+        if (v.first_response_us >= 0) entry["first_response_us"] = v.first_response_us;
+      }
+      out.push_back(std::move(entry));
     }
   }
   return out.dump();

@@ -53,9 +53,17 @@ Result<Route> MatchRoute(std::string_view target) {
   const std::string_view path = target.substr(0, query);
   const auto parts = SplitPath(path);
   auto not_found = [&]() { return NotFound(fmt::format("no endpoint at '{}'", path)); };
-  if (parts.empty() || parts[0] != "v2") return not_found();
-
   Route route;
+  if (parts.size() == 1 && parts[0] == "metrics") {
+    route.endpoint = Endpoint::kMetrics;
+    return route;
+  }
+  if (parts.empty() || parts[0] != "v2") return not_found();
+  if (parts.size() == 2 && parts[1] == "logging") {
+    route.endpoint = Endpoint::kLogging;
+    route.also_post = true;
+    return route;
+  }
   if (parts.size() == 1) {
     route.endpoint = Endpoint::kServerMetadata;
     return route;
@@ -78,6 +86,13 @@ Result<Route> MatchRoute(std::string_view target) {
     route.method = Method::kPost;
     if (parts.size() == 3 && parts[2] == "index") {
       route.endpoint = Endpoint::kRepositoryIndex;
+      return route;
+    }
+    if (parts.size() == 5 && parts[2] == "models" &&
+        (parts[4] == "routing" || parts[4] == "rollback")) {
+      RETURN_IF_ERROR(model_name(parts[3]));
+      route.endpoint =
+          parts[4] == "routing" ? Endpoint::kModelRouting : Endpoint::kModelRollback;
       return route;
     }
     if (parts.size() == 5 && parts[2] == "models" && (parts[4] == "load" || parts[4] == "unload")) {

@@ -22,6 +22,10 @@ enum class Endpoint {
   kRepositoryIndex,  // POST /v2/repository/index
   kRepositoryLoad,   // POST /v2/repository/models/{m}/load
   kRepositoryUnload, // POST /v2/repository/models/{m}/unload
+  kModelRouting,     // POST /v2/repository/models/{m}/routing  {"policy": "weighted:2=90,3=10"}
+  kModelRollback,    // POST /v2/repository/models/{m}/rollback
+  kMetrics,          // GET  /metrics (Prometheus text exposition)
+  kLogging,          // GET, POST /v2/logging (log settings)
 };
 
 enum class Method { kGet, kHead, kPost, kOther };
@@ -31,6 +35,7 @@ struct Route {
   std::string model;         // percent-decoded model name, for model endpoints
   int64_t version = 0;       // 0 when the URL names no version
   Method method = Method::kGet;  // the method this endpoint takes (HEAD is accepted for GET)
+  bool also_post = false;        // a GET endpoint that POST updates too (/v2/logging)
 };
 
 // NOT_FOUND for a path that is no endpoint; INVALID_ARGUMENT for a malformed model name or

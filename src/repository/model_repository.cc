@@ -1,45 +1,41 @@
 #include "repository/model_repository.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
+#include <random>
 #include <system_error>
-#include <thread>
 
-#include "config/auto_complete.h"
-#include "config/model_config_parser.h"
-#include "config/version_policy.h"
-#include "scheduling/scheduler_factory.h"
+#include "config/model_config.h"
+#include "repository/version_loader.h"
 
 namespace inferd::repository {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Numeric folder names are versions; anything else (including "0") is ignored, as in Triton.
-std::vector<int64_t> ListVersions(const fs::path& model_dir) {
-  std::vector<int64_t> versions;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(model_dir, ec)) {
-    if (!entry.is_directory(ec)) continue;
-    const std::string n = entry.path().filename().string();
-    int64_t v = 0;
-    auto [ptr, err] = std::from_chars(n.data(), n.data() + n.size(), v);
-    if (err == std::errc() && ptr == n.data() + n.size() && v > 0) versions.push_back(v);
-  }
-  std::sort(versions.begin(), versions.end());
-  return versions;
+bool ValidModelName(std::string_view name) {
+  return !name.empty() && name[0] != '.' && name.find('/') == std::string_view::npos &&
+         name.find('\\') == std::string_view::npos;
 }
 
-int TotalInstanceCount(const config::ModelConfig& cfg) {
-  int count = 0;
-  for (const auto& g : cfg.instance_group()) count += std::max(1, g.count());
-  return std::max(1, count);
+uint64_t Draw() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng();
 }
 
 }  // namespace
+
+Result<ControlMode> ParseControlMode(std::string_view text) {
+  if (text == "none") return ControlMode::kNone;
+  if (text == "poll") return ControlMode::kPoll;
+  if (text == "explicit") return ControlMode::kExplicit;
+  return InvalidArgument(
+      fmt::format("model control mode '{}': expected none, poll or explicit", text));
+}
 
 Result<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options) {
   if (options.backend == nullptr) return InvalidArgument("model repository needs a backend");
@@ -50,99 +46,63 @@ Result<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& 
   return std::unique_ptr<ModelRepository>(new ModelRepository(options));
 }
 
-void ModelRepository::LoadAll() {
+ModelRepository::~ModelRepository() {
+  {
+    MutexLock lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.NotifyAll();
+  {
+    MutexLock lock(mu_);
+    loader_stopping_ = true;
+  }
+  loader_cv_.NotifyAll();
+  if (maintenance_.joinable()) maintenance_.join();
+  if (loader_.joinable()) loader_.join();
+  // Versions go now (to the unloader); the unloader, destroyed last, waits for their requests.
+  MutexLock lock(mu_);
+  models_.clear();
+}
+
+std::vector<std::string> ModelRepository::ModelDirectories() const {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(options_.root, ec)) {
     const std::string n = entry.path().filename().string();
-    if (!entry.is_directory(ec) || n.empty() || n[0] == '.') continue;
-    names.push_back(n);
+    if (entry.is_directory(ec) && ValidModelName(n)) names.push_back(n);
   }
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+void ModelRepository::Start() {
+  std::vector<std::string> names;
+  if (options_.control_mode != ControlMode::kExplicit) {
+    names = ModelDirectories();
+  } else {
+    for (const auto& n : options_.startup_models) {
+      if (n == "*") {
+        names = ModelDirectories();
+        break;
+      }
+      names.push_back(n);
+    }
+  }
   for (const auto& name : names) {
-    {
-      MutexLock lock(mu_);
-      ModelEntry loading;
-      loading.status.name = name;
-      loading.status.state = ModelState::kLoading;
-      models_[name] = std::move(loading);
-    }
-    Install(name, LoadEntry(name));
+    Status s = LoadModel(name);
+    if (s.code() == StatusCode::kNotFound) spdlog::error("{}", s.message());
   }
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  loader_ = std::thread([this] { LoaderLoop(); });
 }
 
-void ModelRepository::Install(const std::string& name, ModelEntry entry) {
-  ModelStatus summary = Summarize(entry);
-  for (const auto& v : summary.versions) {
-    if (v.state == ModelState::kReady) {
-      spdlog::info("model '{}' version {}: READY", name, v.version);
-    } else {
-      spdlog::error("model '{}' version {}: {} ({})", name, v.version, ModelStateName(v.state),
-                    v.reason);
-    }
-  }
-  if (!summary.reason.empty()) {
-    spdlog::error("model '{}': {} ({})", name, ModelStateName(summary.state), summary.reason);
-  }
-  ModelEntry old;
-  {
-    MutexLock lock(mu_);
-    old = std::exchange(models_[name], std::move(entry));
-  }
-  // `old` drops its versions here, outside the lock; requests still holding them finish.
-}
-
-Status ModelRepository::LoadModel(std::string_view name_view) {
-  const std::string name(name_view);
-  if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos ||
-      name.find('\\') != std::string::npos) {
-    return InvalidArgument(fmt::format("invalid model name '{}'", name));
-  }
-  std::error_code ec;
-  if (!fs::is_directory(options_.root / name, ec)) {
-    return NotFound(fmt::format("model '{}' is not in the model repository", name));
-  }
-  ModelEntry entry = LoadEntry(name);
-  const ModelStatus summary = Summarize(entry);
-  if (summary.state != ModelState::kReady) {
-    std::string reason = summary.reason;
-    for (const auto& v : summary.versions) {
-      if (reason.empty()) reason = v.reason;
-    }
-    {
-      MutexLock lock(mu_);
-      auto it = models_.find(name);
-      const bool serving = it != models_.end() && Summarize(it->second).state == ModelState::kReady;
-      if (!serving) models_[name] = std::move(entry);
-    }
-    spdlog::error("model '{}': load failed: {}", name, reason);
-    return InvalidArgument(fmt::format("failed to load model '{}': {}", name, reason));
-  }
-  Install(name, std::move(entry));
-  return Status::Ok();
-}
-
-Status ModelRepository::UnloadModel(std::string_view name) {
-  ModelEntry old;
-  {
-    MutexLock lock(mu_);
-    auto it = models_.find(name);
-    if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
-    ModelEntry unloaded;
-    unloaded.status.name = it->second.status.name;
-    unloaded.status.state = ModelState::kUnavailable;
-    unloaded.status.reason = "unloaded";
-    old = std::exchange(it->second, std::move(unloaded));
-  }
-  spdlog::info("model '{}': unloading", name);
-  return Status::Ok();
-}
-
-ModelRepository::ModelEntry ModelRepository::LoadEntry(const std::string& name) {
+ModelRepository::ModelEntry ModelRepository::LoadEntry(
+    const std::string& name, const std::optional<config::ModelConfig>& config_override) {
   ModelEntry entry;
   entry.status.name = name;
   const fs::path dir = options_.root / name;
-  auto fail = [&](const inferd::Status& s) {
+  entry.fingerprint = ModelFingerprint(dir);
+  auto fail = [&](const Status& s) {
     entry.status.state = ModelState::kUnavailable;
     entry.status.reason = s.message();
     return std::move(entry);
@@ -151,10 +111,18 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(const std::string& name) 
   config::ModelConfig base;
   const fs::path config_path = dir / "config.pbtxt";
   std::error_code ec;
-  if (fs::exists(config_path, ec)) {
+  if (config_override) {
+    base = *config_override;
+  } else if (fs::exists(config_path, ec)) {
     auto parsed = config::ReadModelConfigFile(config_path);
     if (!parsed.ok()) return fail(parsed.status());
     base = std::move(parsed).value();
+  }
+  if (auto routing = config::GetParameter(base, "routing")) {
+    auto policy = ParseRoutingPolicy(*routing);
+    if (!policy.ok()) return fail(policy.status());
+    entry.routing = *policy;
+    entry.routing_from_config = true;
   }
 
   const std::vector<int64_t> available = ListVersions(dir);
@@ -167,13 +135,16 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(const std::string& name) 
     return fail(NotFound(fmt::format("the version policy selects none of the versions [{}]",
                                      fmt::join(available, ", "))));
   }
+  const VersionLoadOptions load_options{options_.backend, options_.cpu_cores};
   for (int64_t version : selected) {
     VersionEntry v;
     v.status.version = version;
-    auto servable = LoadVersion(name, version, base);
+    auto servable = LoadModelVersion(dir, name, version, base, load_options);
     if (servable.ok()) {
       v.status.state = ModelState::kReady;
-      v.servable = std::move(servable).value();
+      v.status.load_seconds = (*servable)->cost().load_seconds;
+      v.status.memory_bytes = (*servable)->cost().memory_bytes;
+      v.servable = unloader_.Adopt(std::move(servable).value());
     } else {
       v.status.state = ModelState::kUnavailable;
       v.status.reason = servable.status().message();
@@ -183,44 +154,273 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(const std::string& name) 
   return entry;
 }
 
-Result<std::shared_ptr<const ServableModel>> ModelRepository::LoadVersion(
-    const std::string& name, int64_t version, const config::ModelConfig& base) {
-  config::ModelConfig cfg = base;
-  const std::string filename = cfg.default_model_filename().empty()
-                                   ? std::string(options_.backend->default_model_filename())
-                                   : cfg.default_model_filename();
-  const fs::path model_file = options_.root / name / std::to_string(version) / filename;
+Status ModelRepository::LoadModel(std::string_view name_view,
+                                  const std::optional<config::ModelConfig>& config_override) {
+  const std::string name(name_view);
+  if (!ValidModelName(name)) return InvalidArgument(fmt::format("invalid model name '{}'", name));
   std::error_code ec;
-  if (!fs::is_regular_file(model_file, ec)) {
-    return NotFound(fmt::format("model file '{}' not found", model_file.string()));
+  if (!fs::is_directory(options_.root / name, ec)) {
+    return NotFound(fmt::format("model '{}' is not in the model repository", name));
+  }
+  MutexLock load_lock(load_mu_);
+  if (options_.memory_budget_bytes > 0) {
+    auto base = config::ReadModelConfigFile(options_.root / name / "config.pbtxt");
+    const auto versions = config::SelectVersions(
+        base.ok() ? base->version_policy() : config::ModelVersionPolicy(),
+        ListVersions(options_.root / name));
+    RETURN_IF_ERROR(EvictFor(name, ModelFileBytes(options_.root / name, versions)));
+  }
+  {
+    MutexLock lock(mu_);
+    auto [it, inserted] = models_.try_emplace(name);
+    if (inserted) {
+      it->second.status.name = name;
+      it->second.status.state = ModelState::kLoading;
+    }
+  }
+  ModelEntry entry = LoadEntry(name, config_override);
+  ModelStatus summary = Summarize(entry);
+  for (const auto& v : summary.versions) {
+    if (v.state == ModelState::kReady) {
+      spdlog::info("model '{}' version {}: READY (loaded in {:.3f} s, {} KiB of model files)",
+                   name, v.version, v.load_seconds, v.memory_bytes >> 10);
+    } else {
+      spdlog::error("model '{}' version {}: {} ({})", name, v.version, ModelStateName(v.state),
+                    v.reason);
+    }
+  }
+  if (!summary.reason.empty()) {
+    spdlog::error("model '{}': {} ({})", name, ModelStateName(summary.state), summary.reason);
   }
 
-  // Engine threads: the instances of one model share the machine's cores between them, so
-  // N instances never start N full-size thread pools (Triton's classic oversubscription).
-  const unsigned cores =
-      options_.cpu_cores ? options_.cpu_cores : std::max(1u, std::thread::hardware_concurrency());
-  const int instances = TotalInstanceCount(cfg);
-  backends::InstanceOptions instance_options;
-  instance_options.intra_op_threads = std::max(1, static_cast<int>(cores) / instances);
-  instance_options.inter_op_threads = 1;
-
-  std::vector<std::unique_ptr<backends::ModelInstance>> pool;
-  ASSIGN_OR_RETURN(auto first, options_.backend->CreateInstance(model_file, cfg, instance_options));
-  RETURN_IF_ERROR(config::CompleteAndValidate(cfg, first->signature(), name));
-  pool.push_back(std::move(first));
-  const int count = TotalInstanceCount(cfg);  // auto-complete may have added the default group
-  for (int i = 1; i < count; ++i) {
-    ASSIGN_OR_RETURN(auto inst,
-                     options_.backend->CreateInstance(model_file, cfg, instance_options));
-    pool.push_back(std::move(inst));
+  std::vector<std::shared_ptr<const ServableModel>> dropped;  // released outside the lock
+  if (summary.state != ModelState::kReady) {
+    std::string reason = summary.reason;
+    for (const auto& v : summary.versions) {
+      if (reason.empty()) reason = v.reason;
+    }
+    MutexLock lock(mu_);
+    ModelEntry& current = models_[name];
+    if (Summarize(current).state != ModelState::kReady) {
+      current = std::move(entry);  // nothing serves: show why the load failed
+    } else {
+      current.fingerprint = entry.fingerprint;  // poll mode: do not retry the same files
+      current.reload_error = reason;
+    }
+    return InvalidArgument(fmt::format("failed to load model '{}': {}", name, reason));
   }
-  spdlog::info("model '{}' version {}: {} instance(s), {} intra-op thread(s) each", name, version,
-               count, instance_options.intra_op_threads);
+  MutexLock lock(mu_);
+  ModelEntry& current = models_[name];
+  // A routing policy set at run time survives a reload when the versions it names are there.
+  if (!entry.routing_from_config && !current.routing_from_config &&
+      CheckPolicyAgainst(current.routing, ReadyVersions(entry)).ok()) {
+    entry.routing = current.routing;
+  }
+  for (auto& [v, ve] : current.versions) {
+    if (ve.servable) dropped.push_back(std::move(ve.servable));
+  }
+  current = std::move(entry);
+  return Status::Ok();
+}
 
-  ASSIGN_OR_RETURN(auto scheduler, scheduling::CreateScheduler(
-                                       cfg, std::move(pool), fmt::format("{}:{}", name, version)));
-  return unloader_.Adopt(
-      std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler)));
+void ModelRepository::UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,
+                                   std::vector<std::shared_ptr<const ServableModel>>& dropped) {
+  for (auto& [v, ve] : entry.versions) {
+    if (ve.servable) dropped.push_back(std::move(ve.servable));
+  }
+  entry.versions.clear();
+  entry.reload_error.clear();
+  entry.status.state = ModelState::kUnavailable;
+  entry.status.reason = std::move(reason);
+  entry.reloadable = reloadable;
+}
+
+Status ModelRepository::UnloadModel(std::string_view name) {
+  std::vector<std::shared_ptr<const ServableModel>> dropped;
+  {
+    MutexLock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+    UnloadLocked(it->second, "unloaded", /*reloadable=*/false, dropped);
+  }
+  spdlog::info("model '{}': unloading", name);
+  return Status::Ok();
+}
+
+Status ModelRepository::EvictFor(const std::string& name, uint64_t needed_bytes) {
+  std::vector<std::shared_ptr<const ServableModel>> dropped;
+  MutexLock lock(mu_);
+  for (;;) {
+    uint64_t used = 0;
+    for (const auto& [n, e] : models_) {
+      if (n == name) continue;  // being replaced
+      for (const auto& [v, ve] : e.versions) {
+        if (ve.servable) used += ve.servable->cost().memory_bytes;
+      }
+    }
+    if (used + needed_bytes <= options_.memory_budget_bytes) return Status::Ok();
+    // The least recently used model that no request holds.
+    ModelEntry* victim = nullptr;
+    int64_t victim_used = 0;
+    for (auto& [n, e] : models_) {
+      if (n == name) continue;
+      bool ready = false, busy = false;
+      int64_t last = 0;
+      for (const auto& [v, ve] : e.versions) {
+        if (!ve.servable) continue;
+        ready = true;
+        busy |= ve.servable.use_count() > 1;
+        last = std::max(last, ve.servable->last_used_ns());
+      }
+      if (ready && !busy && (victim == nullptr || last < victim_used)) {
+        victim = &e;
+        victim_used = last;
+      }
+    }
+    if (victim == nullptr) {
+      return ResourceExhausted(fmt::format(
+          "model '{}' needs about {} bytes but the memory budget is {} bytes and {} are held "
+          "by models in use",
+          name, needed_bytes, options_.memory_budget_bytes, used));
+    }
+    spdlog::info("model '{}': evicted (least recently used) to fit '{}' in the memory budget",
+                 victim->status.name, name);
+    UnloadLocked(*victim, fmt::format("evicted to fit '{}' in the memory budget", name),
+                 /*reloadable=*/true, dropped);
+  }
+}
+
+void ModelRepository::Poll() {
+  const std::vector<std::string> on_disk = ModelDirectories();
+  std::vector<std::string> to_load;
+  std::vector<std::shared_ptr<const ServableModel>> dropped;
+  {
+    MutexLock lock(mu_);
+    for (const auto& name : on_disk) {
+      auto it = models_.find(name);
+      if (it == models_.end() ||
+          (!it->second.reloadable &&
+           it->second.fingerprint != ModelFingerprint(options_.root / name))) {
+        to_load.push_back(name);
+      }
+    }
+    for (auto& [name, entry] : models_) {
+      if (!std::binary_search(on_disk.begin(), on_disk.end(), name) &&
+          entry.status.reason != "removed from the repository") {
+        UnloadLocked(entry, "removed from the repository", false, dropped);
+        spdlog::info("model '{}': removed from the repository; unloading", name);
+      }
+    }
+  }
+  for (const auto& name : to_load) {
+    spdlog::info("model '{}': changed on disk; loading", name);
+    (void)LoadModel(name);  // failures are logged and kept in the index
+  }
+}
+
+void ModelRepository::UnloadIdleModels() {
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::vector<std::shared_ptr<const ServableModel>> dropped;
+  MutexLock lock(mu_);
+  for (auto& [name, entry] : models_) {
+    int64_t idle_seconds = 0;
+    bool ready = false, busy = false;
+    int64_t last = 0;
+    for (const auto& [v, ve] : entry.versions) {
+      if (!ve.servable) continue;
+      ready = true;
+      busy |= ve.servable.use_count() > 1;
+      last = std::max(last, ve.servable->last_used_ns());
+      if (auto p = config::GetParameter(ve.servable->config(), "idle_unload_seconds")) {
+        idle_seconds = std::atoll(p->c_str());
+      }
+    }
+    if (!ready || busy || idle_seconds <= 0) continue;
+    if (now - last >= idle_seconds * int64_t{1000000000}) {
+      spdlog::info("model '{}': idle for {} s; scaling to zero", name, idle_seconds);
+      UnloadLocked(entry, "scaled to zero after being idle", /*reloadable=*/true, dropped);
+    }
+  }
+}
+
+void ModelRepository::MaintenanceLoop() {
+  pthread_setname_np(pthread_self(), "repo-maint");
+  auto next_poll = std::chrono::steady_clock::now() +
+                   std::chrono::seconds(std::max(1, options_.poll_interval_seconds));
+  for (;;) {
+    {
+      MutexLock lock(stop_mu_);
+      stop_cv_.WaitFor(stop_mu_, std::chrono::milliseconds(250),
+                       [this]() NO_THREAD_SAFETY_ANALYSIS { return stopping_; });
+      if (stopping_) return;
+    }
+    UnloadIdleModels();
+    if (options_.control_mode == ControlMode::kPoll &&
+        std::chrono::steady_clock::now() >= next_poll) {
+      Poll();
+      next_poll = std::chrono::steady_clock::now() +
+                  std::chrono::seconds(std::max(1, options_.poll_interval_seconds));
+    }
+    malloc_trim(0);  // hand freed model memory back to the OS
+  }
+}
+
+bool ModelRepository::CanLoadOnDemand(std::string_view name) const {
+  {
+    MutexLock lock(mu_);
+    if (waiters_.find(name) != waiters_.end()) return true;  // an on-demand load is running
+    auto it = models_.find(name);
+    if (it != models_.end()) return it->second.reloadable;
+  }
+  std::error_code ec;
+  return options_.lazy_load && ValidModelName(name) &&
+         fs::is_directory(options_.root / std::string(name), ec);
+}
+
+void ModelRepository::LoadOnDemand(std::string_view name, std::function<void(Status)> done) {
+  {
+    MutexLock lock(mu_);
+    auto& waiting = waiters_[std::string(name)];
+    waiting.push_back(std::move(done));
+    if (waiting.size() == 1) pending_loads_.emplace_back(name);
+  }
+  loader_cv_.NotifyAll();
+}
+
+void ModelRepository::LoaderLoop() {
+  pthread_setname_np(pthread_self(), "repo-loader");
+  for (;;) {
+    std::string name;
+    {
+      MutexLock lock(mu_);
+      loader_cv_.Wait(mu_, [this]() NO_THREAD_SAFETY_ANALYSIS {
+        return loader_stopping_ || !pending_loads_.empty();
+      });
+      if (pending_loads_.empty()) return;
+      name = std::move(pending_loads_.front());
+      pending_loads_.pop_front();
+    }
+    spdlog::info("model '{}': loading on demand", name);
+    const Status s = LoadModel(name);
+    std::vector<std::function<void(Status)>> callbacks;
+    {
+      MutexLock lock(mu_);
+      auto it = waiters_.find(name);
+      if (it != waiters_.end()) {
+        callbacks = std::move(it->second);
+        waiters_.erase(it);
+      }
+    }
+    for (auto& cb : callbacks) cb(s);
+  }
+}
+
+std::vector<int64_t> ModelRepository::ReadyVersions(const ModelEntry& entry) {
+  std::vector<int64_t> ready;
+  for (const auto& [v, ve] : entry.versions) {
+    if (ve.servable) ready.push_back(v);
+  }
+  return ready;
 }
 
 ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
@@ -228,24 +428,39 @@ ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
   status.versions.clear();
   bool any_ready = false;
   for (const auto& [v, ve] : entry.versions) {
-    status.versions.push_back(ve.status);
+    VersionStatus vs = ve.status;
+    if (ve.servable) vs.first_response_us = ve.servable->first_response_us();
+    if (ve.servable && !entry.reload_error.empty()) {
+      vs.reason = "still serving; the last reload failed: " + entry.reload_error;
+    }
+    status.versions.push_back(vs);
     any_ready |= ve.status.state == ModelState::kReady;
   }
   if (status.state != ModelState::kLoading && status.reason.empty() && !entry.versions.empty()) {
     status.state = any_ready ? ModelState::kReady : ModelState::kUnavailable;
   }
+  status.routing = RoutingPolicyToString(entry.routing);
   return status;
 }
 
 Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_view name,
-                                                                  int64_t version) const {
+                                                                   int64_t version) const {
   MutexLock lock(mu_);
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
   const ModelEntry& entry = it->second;
+  auto not_ready = [&]() {
+    std::string reason = entry.status.reason;
+    if (reason.empty() && !entry.versions.empty()) {
+      reason = entry.versions.rbegin()->second.status.reason;
+    }
+    if (reason.empty()) reason = std::string(ModelStateName(entry.status.state));
+    return Unavailable(fmt::format("model '{}' is not ready: {}", name, reason));
+  };
   if (version > 0) {
     auto vit = entry.versions.find(version);
     if (vit == entry.versions.end()) {
+      if (entry.versions.empty() && entry.status.state != ModelState::kReady) return not_ready();
       return NotFound(fmt::format("unknown version {} of model '{}'", version, name));
     }
     if (!vit->second.servable) {
@@ -254,14 +469,44 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_vi
     }
     return vit->second.servable;
   }
-  for (auto vit = entry.versions.rbegin(); vit != entry.versions.rend(); ++vit) {
-    if (vit->second.servable) return vit->second.servable;
+  const std::vector<int64_t> ready = ReadyVersions(entry);
+  if (ready.empty()) return not_ready();
+  auto chosen = ChooseVersion(entry.routing, ready, Draw());
+  if (!chosen.ok()) return Unavailable(fmt::format("model '{}': {}", name, chosen.status().message()));
+  return entry.versions.at(*chosen).servable;
+}
+
+Result<RoutingPolicy> ModelRepository::GetRouting(std::string_view name) const {
+  MutexLock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+  return it->second.routing;
+}
+
+Status ModelRepository::SetRouting(std::string_view name, const RoutingPolicy& policy) {
+  MutexLock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+  if (policy.kind != RoutingPolicy::Kind::kLatest) {
+    Status s = CheckPolicyAgainst(policy, ReadyVersions(it->second));
+    if (!s.ok()) return s.WithContext(fmt::format("model '{}'", name));
   }
-  std::string reason = entry.status.reason;
-  if (reason.empty() && !entry.versions.empty())
-    reason = entry.versions.rbegin()->second.status.reason;
-  if (reason.empty()) reason = std::string(ModelStateName(entry.status.state));
-  return Unavailable(fmt::format("model '{}' is not ready: {}", name, reason));
+  spdlog::info("model '{}': routing {} -> {}", name, RoutingPolicyToString(it->second.routing),
+               RoutingPolicyToString(policy));
+  it->second.routing = policy;
+  return Status::Ok();
+}
+
+Result<RoutingPolicy> ModelRepository::Rollback(std::string_view name) {
+  MutexLock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+  auto policy = RollbackPolicy(it->second.routing, ReadyVersions(it->second));
+  if (!policy.ok()) return policy.status().WithContext(fmt::format("model '{}'", name));
+  spdlog::info("model '{}': rollback {} -> {}", name, RoutingPolicyToString(it->second.routing),
+               RoutingPolicyToString(*policy));
+  it->second.routing = *policy;
+  return *policy;
 }
 
 std::vector<ModelStatus> ModelRepository::Index() const {
@@ -277,6 +522,17 @@ Result<ModelStatus> ModelRepository::GetModelStatus(std::string_view name) const
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
   return Summarize(it->second);
+}
+
+uint64_t ModelRepository::LoadedMemoryBytes() const {
+  MutexLock lock(mu_);
+  uint64_t total = 0;
+  for (const auto& [n, e] : models_) {
+    for (const auto& [v, ve] : e.versions) {
+      if (ve.servable) total += ve.servable->cost().memory_bytes;
+    }
+  }
+  return total;
 }
 
 }  // namespace inferd::repository

@@ -1,38 +1,58 @@
 // ModelRepository: scans a Triton-layout model repository on disk and owns the lifecycle of
 // every model version in it.
 //
-//   <root>/<model>/config.pbtxt        optional; auto-completed from the model file
-//   <root>/<model>/<version>/model.onnx numeric version folders; the version policy picks which
+//   <root>/<model>/config.pbtxt         optional; auto-completed from the model file
+//   <root>/<model>/<version>/model.onnx  numeric version folders; the version policy picks
 //
-// A model that fails to load is recorded UNAVAILABLE with its reason and does not stop the
-// others. Called by server::InferenceServer; all methods are thread-safe.
+// Control modes (as Triton's --model-control-mode): kNone loads everything at start; kPoll
+// also rescans every poll interval and loads, reloads and unloads what changed; kExplicit
+// loads only the startup models and what LoadModel asks for. A (re)load builds the new
+// versions beside the old ones, which keep serving until the swap; a failed reload keeps them.
+// Models may scale to zero (parameter idle_unload_seconds) and load again on their next
+// request; with a memory budget, least recently used idle models are unloaded to fit a new
+// one. Requests to a model without a version go where its RoutingPolicy says.
+// A model that fails to load is UNAVAILABLE with its reason and does not stop the others.
+// Called by server::InferenceServer; all methods are thread-safe.
 #pragma once
 
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/backend.h"
 #include "core/mutex.h"
 #include "repository/model_state.h"
 #include "repository/model_unloader.h"
+#include "repository/routing_policy.h"
 #include "repository/servable_model.h"
 
 namespace inferd::repository {
 
+enum class ControlMode { kNone, kPoll, kExplicit };
+// "none", "poll", "explicit".
+Result<ControlMode> ParseControlMode(std::string_view text);
+
 struct VersionStatus {
   int64_t version = 0;
   ModelState state = ModelState::kUnknown;
-  std::string reason;  // why it is not READY; empty when READY
+  std::string reason;            // why it is not READY; empty when READY
+  double load_seconds = 0;       // READY versions: how long the load took
+  uint64_t memory_bytes = 0;     // READY versions: estimated memory
+  int64_t first_response_us = -1;  // READY versions: latency of the first request (cold start)
 };
 
 struct ModelStatus {
   std::string name;
   ModelState state = ModelState::kUnknown;  // READY if any version is READY
-  std::string reason;                       // model-level failure (bad config, no versions)
+  std::string reason;                       // model-level failure or why it was unloaded
   std::vector<VersionStatus> versions;      // ascending
+  std::string routing = "latest";           // RoutingPolicyToString
 };
 
 class ModelRepository {
@@ -41,30 +61,59 @@ class ModelRepository {
     std::filesystem::path root;            // the repository directory
     backends::Backend* backend = nullptr;  // engine for every model; not owned, must outlive
     unsigned cpu_cores = 0;                // cores to size engine thread pools for; 0 = detect
+    ControlMode control_mode = ControlMode::kNone;
+    std::vector<std::string> startup_models;  // kExplicit: loaded at start; "*" = all
+    bool lazy_load = false;                // models on disk load on their first request
+    uint64_t memory_budget_bytes = 0;      // loaded models' estimated bytes; 0 = unlimited
+    int poll_interval_seconds = 15;        // kPoll: seconds between rescans
   };
 
   static Result<std::unique_ptr<ModelRepository>> Create(const Options& options);
+  ~ModelRepository();
 
-  // Scans the repository and loads every model found. Failures are recorded, not returned.
-  void LoadAll() EXCLUDES(mu_);
+  // Loads the models the control mode asks for, then starts the maintenance thread (polling,
+  // idle unloading). Failures are recorded per model, not returned.
+  void Start() EXCLUDES(mu_);
+  ControlMode control_mode() const { return options_.control_mode; }
 
-  // Loads (or reloads) one model from disk. The new versions load beside the old ones, which
-  // keep serving until the swap; if nothing of the new load is READY, the old versions stay
-  // and the error is returned. NOT_FOUND when the repository has no such model directory.
-  Status LoadModel(std::string_view name) EXCLUDES(mu_);
-  // Stops serving a model; in-flight requests finish on the versions they hold. The model
-  // stays in the index as UNAVAILABLE ("unloaded"). NOT_FOUND for an unknown model.
+  // Loads (or reloads) one model. NOT_FOUND without a model directory; INVALID_ARGUMENT when
+  // nothing of it loads (the old versions then keep serving); RESOURCE_EXHAUSTED when it does
+  // not fit the memory budget even after evicting idle models.
+  // `config_override` replaces the model's config.pbtxt for this load (Triton's load API).
+  Status LoadModel(std::string_view name,
+                   const std::optional<config::ModelConfig>& config_override = std::nullopt)
+      EXCLUDES(mu_, load_mu_);
+  // Stops serving a model; in-flight requests finish on the versions they hold.
   Status UnloadModel(std::string_view name) EXCLUDES(mu_);
+  // One rescan of the repository: loads new and changed models, unloads removed ones.
+  void Poll() EXCLUDES(mu_);
+  // Unloads models idle for longer than their idle_unload_seconds (scale to zero).
+  void UnloadIdleModels() EXCLUDES(mu_);
 
-  // The version that serves a request: `version` > 0 asks for exactly that version, 0 for the
-  // highest READY one. NOT_FOUND for an unknown model or version, UNAVAILABLE when the model
-  // exists but is not READY.
+  // The version that serves a request: `version` > 0 asks for exactly that one, 0 lets the
+  // routing policy choose. NOT_FOUND for an unknown model or version, UNAVAILABLE when the
+  // model exists but is not READY. Does not count as a use (ServableModel::Touch does).
   Result<std::shared_ptr<const ServableModel>> Get(std::string_view name, int64_t version) const
       EXCLUDES(mu_);
+
+  // True when `name` is not READY but may be loaded by its next request: it scaled to zero or
+  // was evicted, or lazy loading is on and it is on disk but was never loaded.
+  bool CanLoadOnDemand(std::string_view name) const EXCLUDES(mu_);
+  // Loads `name` on the loader thread and calls `done` with the outcome; concurrent calls for
+  // one model share a single load.
+  void LoadOnDemand(std::string_view name, std::function<void(Status)> done) EXCLUDES(mu_);
+
+  Result<RoutingPolicy> GetRouting(std::string_view name) const EXCLUDES(mu_);
+  // FAILED_PRECONDITION when the policy names versions that are not READY.
+  Status SetRouting(std::string_view name, const RoutingPolicy& policy) EXCLUDES(mu_);
+  // Pins the version before the newest one the current policy serves; returns the new policy.
+  Result<RoutingPolicy> Rollback(std::string_view name) EXCLUDES(mu_);
 
   // Every model's status, sorted by name.
   std::vector<ModelStatus> Index() const EXCLUDES(mu_);
   Result<ModelStatus> GetModelStatus(std::string_view name) const EXCLUDES(mu_);
+  // Estimated bytes of every READY version.
+  uint64_t LoadedMemoryBytes() const EXCLUDES(mu_);
 
  private:
   struct VersionEntry {
@@ -74,20 +123,43 @@ class ModelRepository {
   struct ModelEntry {
     ModelStatus status;  // versions filled from `versions` on read
     std::map<int64_t, VersionEntry> versions;
+    RoutingPolicy routing;
+    bool routing_from_config = false;  // config.pbtxt's "routing" parameter set it
+    std::string fingerprint;      // of the files of the last load attempt (poll mode)
+    bool reloadable = false;      // scaled to zero or evicted: loads again on demand
+    std::string reload_error;     // the last reload failed; the versions shown still serve
   };
 
   explicit ModelRepository(const Options& options) : options_(options) {}
-  ModelEntry LoadEntry(const std::string& name);
-  void Install(const std::string& name, ModelEntry entry) EXCLUDES(mu_);
-  Result<std::shared_ptr<const ServableModel>> LoadVersion(const std::string& name, int64_t version,
-                                                           const config::ModelConfig& base);
+  ModelEntry LoadEntry(const std::string& name,
+                       const std::optional<config::ModelConfig>& config_override);
+  Status EvictFor(const std::string& name, uint64_t needed_bytes) EXCLUDES(mu_);
+  void UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,
+                    std::vector<std::shared_ptr<const ServableModel>>& dropped) REQUIRES(mu_);
+  std::vector<std::string> ModelDirectories() const;
+  void MaintenanceLoop() EXCLUDES(stop_mu_);
+  void LoaderLoop() EXCLUDES(mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
+  static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
 
   const Options options_;
   // Declared first so it is destroyed last: it waits for every version to be released.
   ModelUnloader unloader_;
+  Mutex load_mu_;  // one load at a time: memory estimates (RSS deltas) stay attributable
   mutable Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ GUARDED_BY(mu_);
+  // On-demand loads: models queued for the loader thread and the callbacks waiting on them.
+  std::deque<std::string> pending_loads_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::function<void(Status)>>, std::less<>> waiters_
+      GUARDED_BY(mu_);
+  CondVar loader_cv_;
+
+  Mutex stop_mu_;
+  CondVar stop_cv_;
+  bool stopping_ GUARDED_BY(stop_mu_) = false;
+  bool loader_stopping_ GUARDED_BY(mu_) = false;
+  std::thread maintenance_;
+  std::thread loader_;
 };
 
 }  // namespace inferd::repository

@@ -19,7 +19,10 @@ const Tensor* FindInput(const InferencePayload& p, const std::string& name) {
 }
 
 void Fail(InferencePayload& p, const Status& s) {
-  if (p.stats) p.stats->RecordFailure(Nanos(SteadyClock::now() - p.enqueue_time));
+  if (p.stats) {
+    p.stats->RecordFailure(Nanos(SteadyClock::now() - p.enqueue_time),
+                           metrics::FailureReason::kBackend);
+  }
   p.done(s);
 }
 
@@ -131,8 +134,11 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   outcome.engine_time = executed - concat_done;
   for (auto& p : batch) {
     if (p->stats) {
-      p->stats->RecordExecution();
-      break;  // one execution, however many requests
+      // One execution, however many requests: counts it and fills batch_stats.
+      p->stats->RecordBatch(static_cast<uint64_t>(outcome.rows),
+                            Nanos(concat_done - start) + timings.input_ns, timings.infer_ns,
+                            timings.output_ns);
+      break;
     }
   }
   if (!outputs.ok()) {

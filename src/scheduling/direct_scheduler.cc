@@ -57,7 +57,8 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
   }
   if (!rejected.ok()) {
     if (payload->stats) {
-      payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time));
+      payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time),
+                                    metrics::FailureReason::kRejected);
     }
     payload->done(std::move(rejected));  // outside the lock: done may do real work
     return;
@@ -82,8 +83,10 @@ void DirectScheduler::WorkerLoop(backends::ModelInstance* instance) {
     }
     const auto& cancelled = payload->request.cancelled;
     if (cancelled && cancelled->load(std::memory_order_relaxed)) {
-      if (payload->stats)
-        payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time));
+      if (payload->stats) {
+        payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time),
+                                      metrics::FailureReason::kCanceled);
+      }
       payload->done(Unavailable("request cancelled: the client disconnected"));
       continue;
     }

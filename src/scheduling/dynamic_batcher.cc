@@ -38,12 +38,14 @@ DynamicBatcher::~DynamicBatcher() {
   for (auto& t : workers_) t.join();
 }
 
-void DynamicBatcher::Reject(std::unique_ptr<InferencePayload> payload, const Status& status) {
+void DynamicBatcher::Reject(std::unique_ptr<InferencePayload> payload, const Status& status,
+                            metrics::FailureReason reason) {
   if (payload->stats) {
     payload->stats->RecordFailure(
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   SteadyClock::now() - payload->enqueue_time)
-                                  .count()));
+                                  .count()),
+        reason);
   }
   payload->done(status);
 }
@@ -52,7 +54,7 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
   const auto now = SteadyClock::now();
   Status prepared = PreparePayload(options_.queue, *payload, now);
   if (!prepared.ok()) {
-    if (payload->stats) payload->stats->RecordFailure(0);
+    if (payload->stats) payload->stats->RecordFailure(0, metrics::FailureReason::kOther);
     payload->done(prepared);  // before sequencing: nothing waits on it
     return;
   }
@@ -75,7 +77,7 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
       if (!added.ok()) added = added.WithContext(fmt::format("model '{}'", options_.name));
     }
   }
-  if (!added.ok()) return Reject(std::move(payload), added);
+  if (!added.ok()) return Reject(std::move(payload), added, metrics::FailureReason::kRejected);
   cv_.NotifyAll();
 }
 
@@ -125,11 +127,14 @@ void DynamicBatcher::WorkerLoop(backends::ModelInstance* instance) {
       }
     }
     for (auto& p : decision.expired) {
-      Reject(std::move(p), DeadlineExceeded(fmt::format(
-                               "request timed out in the queue of model '{}'", options_.name)));
+      Reject(std::move(p),
+             DeadlineExceeded(
+                 fmt::format("request timed out in the queue of model '{}'", options_.name)),
+             metrics::FailureReason::kRejected);
     }
     for (auto& p : decision.cancelled) {
-      Reject(std::move(p), Unavailable("request cancelled: the client disconnected"));
+      Reject(std::move(p), Unavailable("request cancelled: the client disconnected"),
+             metrics::FailureReason::kCanceled);
     }
     if (decision.batch.empty()) continue;
     const BatchOutcome outcome = ExecuteBatch(*instance, decision.batch);

@@ -40,7 +40,8 @@ class DynamicBatcher final : public Scheduler {
   // arrival has been delivered.
   void DeliverInOrder(uint64_t sequence, std::function<void(Result<InferenceResponse>)> done,
                       Result<InferenceResponse> result) EXCLUDES(order_mu_);
-  void Reject(std::unique_ptr<InferencePayload> payload, const Status& status);
+  void Reject(std::unique_ptr<InferencePayload> payload, const Status& status,
+              metrics::FailureReason reason);
 
   const Options options_;
   std::vector<std::unique_ptr<backends::ModelInstance>> instances_;

@@ -5,6 +5,7 @@
 
 #include "backends/onnxruntime/onnxruntime_backend.h"
 #include "config/model_config.h"
+#include "metrics/prometheus_exposition.h"
 #include "server/request_validator.h"
 #include "server/version.h"
 
@@ -20,6 +21,12 @@ TensorMetadata ToMetadata(const config::ModelConfig& cfg, const Spec& spec) {
   return m;
 }
 
+uint64_t NanosSince(scheduling::SteadyClock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   scheduling::SteadyClock::now() - start)
+                                   .count());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& options) {
@@ -27,12 +34,22 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   ASSIGN_OR_RETURN(server->backend_, backends::CreateOnnxRuntimeBackend());
   spdlog::info("backend {} (onnxruntime {})", server->backend_->name(),
                server->backend_->version());
+  if (options.cache_size_bytes > 0) {
+    ASSIGN_OR_RETURN(server->cache_,
+                     cache::ResponseCache::Create({.capacity_bytes = options.cache_size_bytes}));
+    spdlog::info("response cache: {} bytes", options.cache_size_bytes);
+  }
   repository::ModelRepository::Options repo_options;
   repo_options.root = options.model_repository;
   repo_options.backend = server->backend_.get();
+  repo_options.control_mode = options.control_mode;
+  repo_options.startup_models = options.startup_models;
+  repo_options.lazy_load = options.lazy_load;
+  repo_options.memory_budget_bytes = options.model_memory_budget_bytes;
+  repo_options.poll_interval_seconds = options.repository_poll_seconds;
   repo_options.cpu_cores = options.cpu_cores;
   ASSIGN_OR_RETURN(server->repository_, repository::ModelRepository::Create(repo_options));
-  server->repository_->LoadAll();
+  server->repository_->Start();
   return server;
 }
 
@@ -78,10 +95,41 @@ Result<std::string> InferenceServer::GetModelConfigJson(std::string_view name,
   return config::ModelConfigToJson(model->config());
 }
 
-Status InferenceServer::LoadModel(std::string_view name) { return repository_->LoadModel(name); }
+namespace {
+
+Status CheckExplicitMode(const repository::ModelRepository& repo) {
+  if (repo.control_mode() == repository::ControlMode::kExplicit) return Status::Ok();
+  return Unavailable(
+      "explicit model load / unload is not allowed unless the server runs with "
+      "--model-control-mode explicit");
+}
+
+}  // namespace
+
+Status InferenceServer::LoadModel(std::string_view name,
+                                  const std::optional<std::string>& config_json) {
+  RETURN_IF_ERROR(CheckExplicitMode(*repository_));
+  if (!config_json) return repository_->LoadModel(name);
+  ASSIGN_OR_RETURN(auto cfg, config::ModelConfigFromJson(*config_json));
+  return repository_->LoadModel(name, cfg);
+}
 
 Status InferenceServer::UnloadModel(std::string_view name) {
+  RETURN_IF_ERROR(CheckExplicitMode(*repository_));
   return repository_->UnloadModel(name);
+}
+
+Result<repository::RoutingPolicy> InferenceServer::GetRouting(std::string_view name) const {
+  return repository_->GetRouting(name);
+}
+
+Status InferenceServer::SetRouting(std::string_view name,
+                                   const repository::RoutingPolicy& policy) {
+  return repository_->SetRouting(name, policy);
+}
+
+Result<repository::RoutingPolicy> InferenceServer::Rollback(std::string_view name) {
+  return repository_->Rollback(name);
 }
 
 Result<std::vector<ModelStatistics>> InferenceServer::GetModelStatistics(std::string_view name,
@@ -99,7 +147,7 @@ Result<std::vector<ModelStatistics>> InferenceServer::GetModelStatistics(std::st
       if (version > 0 && v.version != version) continue;
       auto model = repository_->Get(m.name, v.version);
       if (!model.ok()) continue;  // not READY: no statistics
-      const metrics::InferenceStatsSnapshot s = (*model)->stats().Snapshot();
+      metrics::InferenceStatsSnapshot s = (*model)->stats().Snapshot();
       ModelStatistics st;
       st.name = m.name;
       st.version = v.version;
@@ -112,6 +160,9 @@ Result<std::vector<ModelStatistics>> InferenceServer::GetModelStatistics(std::st
       st.compute_input = s.compute_input;
       st.compute_infer = s.compute_infer;
       st.compute_output = s.compute_output;
+      st.cache_hit = s.cache_hit;
+      st.cache_miss = s.cache_miss;
+      st.batch_stats = std::move(s.batch_stats);
       out.push_back(std::move(st));
     }
   }
@@ -130,31 +181,126 @@ std::vector<repository::ModelStatus> InferenceServer::RepositoryIndex() const {
   return repository_->Index();
 }
 
-void InferenceServer::Infer(InferenceRequest request, InferCallback done) {
+void InferenceServer::Infer(InferenceRequest request, InferCallback done,
+                            std::shared_ptr<InferObservation> observation) {
   auto model = repository_->Get(request.model_name, request.model_version);
   if (!model.ok()) {
+    if (model.status().code() != StatusCode::kInvalidArgument &&
+        repository_->CanLoadOnDemand(request.model_name)) {
+      // Scale from zero: the request waits for the load (on the loader thread), then runs.
+      // Its deadline, if any, still applies once it reaches the scheduler.
+      std::string name = request.model_name;
+      repository_->LoadOnDemand(
+          name, [this, request = std::move(request), done = std::move(done),
+                 observation = std::move(observation)](Status loaded) mutable {
+            if (!loaded.ok()) return done(loaded);
+            Infer(std::move(request), std::move(done), std::move(observation));
+          });
+      return;
+    }
     done(model.status());
     return;
   }
+  (*model)->Touch();  // a use: for idle unloading and least-recently-used eviction
+  if ((*model)->first_response_us() < 0) {
+    // Cold start: record how long this version's first answer took.
+    done = [pin = *model, start = scheduling::SteadyClock::now(),
+            done = std::move(done)](Result<InferenceResponse> r) {
+      if (r.ok()) {
+        pin->RecordFirstResponse(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     scheduling::SteadyClock::now() - start)
+                                     .count());
+      }
+      done(std::move(r));
+    };
+  }
+  if (observation) observation->resolved_version = (*model)->version();
+  if (!cache_ || !(*model)->config().response_cache().enable()) {
+    Enqueue(std::move(model).value(), std::move(request), std::move(done),
+            std::move(observation), std::nullopt, 0);
+    return;
+  }
+  // Cache lookup before validation: a key that matches was a valid, successful request.
   const auto received = scheduling::SteadyClock::now();
-  auto validated = ValidateRequest((*model)->config(), request);
+  cache::CacheKey key = cache::ComputeCacheKey(request, (*model)->version());
+  std::optional<InferenceResponse> hit = cache_->Lookup(key);
+  const uint64_t lookup_ns = NanosSince(received);
+  if (observation) observation->cache_used = true;
+  if (hit) {
+    hit->id = request.id;
+    hit->model_name = (*model)->name();
+    hit->model_version = (*model)->version();
+    (*model)->stats().RecordCacheHit(lookup_ns, NanosSince(received));
+    if (observation) observation->cache_hit = true;
+    done(std::move(hit).value());
+    return;
+  }
+  Enqueue(std::move(model).value(), std::move(request), std::move(done), std::move(observation),
+          std::move(key), lookup_ns);
+}
+
+void InferenceServer::Enqueue(std::shared_ptr<const repository::ServableModel> model,
+                              InferenceRequest request, InferCallback done,
+                              std::shared_ptr<InferObservation> observation,
+                              std::optional<cache::CacheKey> key, uint64_t lookup_ns) {
+  const auto received = scheduling::SteadyClock::now();
+  auto validated = ValidateRequest(model->config(), request);
   if (!validated.ok()) {
-    (*model)->stats().RecordFailure(0);
+    model->stats().RecordFailure(0);
+    if (key) model->stats().RecordCacheMiss(lookup_ns);
     done(validated.status());
     return;
   }
+  metrics::InferenceStats* stats = &model->stats();
   auto payload = std::make_unique<scheduling::InferencePayload>();
-  payload->model_version = (*model)->version();
+  payload->model_version = model->version();
   payload->output_names = std::move(validated->output_names);
   payload->batch_size = validated->batch_size;
   payload->enqueue_time = received;
-  payload->stats = &(*model)->stats();
-  // The payload pins the model version until the response is delivered.
-  payload->done = [pin = *model, done = std::move(done)](Result<InferenceResponse> r) {
+  payload->stats = stats;
+  stats->AddPending(1);
+  // The payload pins the model version until the response is delivered. The scheduler
+  // records a success on this thread just before calling done (see InferenceStats).
+  payload->done = [pin = model, stats, cache = cache_.get(), key = std::move(key), lookup_ns,
+                   observation = std::move(observation),
+                   done = std::move(done)](Result<InferenceResponse> r) {
+    stats->AddPending(-1);
+    const metrics::RequestTimings timings = metrics::InferenceStats::TakeLastRecordedTimings();
+    if (observation && r.ok()) observation->timings = timings;
+    if (key) {
+      uint64_t miss_ns = lookup_ns;
+      if (r.ok()) {  // errors are never cached
+        const auto start = scheduling::SteadyClock::now();
+        cache->Insert(*key, *r);
+        miss_ns += NanosSince(start);
+      }
+      stats->RecordCacheMiss(miss_ns);
+    }
     done(std::move(r));
   };
   payload->request = std::move(request);
-  (*model)->scheduler().Enqueue(std::move(payload));
+  model->scheduler().Enqueue(std::move(payload));
+}
+
+std::string InferenceServer::MetricsText() const {
+  metrics::Exposition e;
+  for (const auto& m : repository_->Index()) {
+    for (const auto& v : m.versions) {
+      auto model = repository_->Get(m.name, v.version);
+      if (!model.ok()) continue;  // only READY versions have statistics
+      metrics::ModelSample sample{m.name, v.version, (*model)->stats().Snapshot()};
+      if (sample.stats.load_duration_ns == 0) {
+        sample.stats.load_duration_ns =
+            static_cast<uint64_t>((*model)->cost().load_seconds * 1e9);
+      }
+      e.models.push_back(std::move(sample));
+    }
+  }
+  if (cache_) e.cache = cache_->Stats();
+  e.process = process_sampler_.Sample();
+  e.connections.push_back({"http", http_connections_.open(), http_connections_.total()});
+  e.connections.push_back({"grpc", grpc_connections_.open(), grpc_connections_.total()});
+  return metrics::RenderPrometheus(e);
 }
 
 }  // namespace inferd::server

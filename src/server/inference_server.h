@@ -1,19 +1,25 @@
 // InferenceServer: the one facade every frontend (HTTP, gRPC) calls. It owns the engine backend
 // and the model repository, answers health and metadata questions, and runs inference by
-// validating a request against its model's config and handing it to that model's scheduler.
+// validating a request against its model's config and handing it to that model's scheduler —
+// or answering it from the response cache when the model enables it. It also gathers every
+// model's statistics into the Prometheus exposition (MetricsText).
 // Thread-safe. Infer never blocks on inference: completion arrives through the callback.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "cache/response_cache.h"
 #include "config/model_config.pb.h"
 #include "core/inference_request.h"
+#include "metrics/connection_stats.h"
 #include "metrics/inference_stats.h"
+#include "metrics/process_metrics.h"
 #include "repository/model_repository.h"
 
 namespace inferd::server {
@@ -39,6 +45,7 @@ struct ServerMetadata {
 };
 
 using DurationStat = metrics::DurationStat;
+using BatchStat = metrics::BatchStat;
 
 // One model version's statistics (the statistics extension's shape).
 struct ModelStatistics {
@@ -48,15 +55,34 @@ struct ModelStatistics {
   uint64_t inference_count = 0;
   uint64_t execution_count = 0;
   DurationStat success, fail, queue, compute_input, compute_infer, compute_output;
+  DurationStat cache_hit;   // answered from the response cache; ns = lookup time
+  DurationStat cache_miss;  // looked up and missed; ns = lookup + insertion time
+  std::vector<BatchStat> batch_stats;  // per executed batch size, ascending
 };
 
 using InferCallback = std::function<void(Result<InferenceResponse>)>;
+
+// What happened to one request inside the facade, for traces and access logs. Filled before
+// the InferCallback runs; read it from the callback or after.
+struct InferObservation {
+  bool cache_used = false;  // the model enables the cache and the server has one
+  bool cache_hit = false;
+  int64_t resolved_version = 0;  // the version that answered; 0 when none was found
+  metrics::RequestTimings timings;  // queue and compute stages; zero on hits and errors
+};
 
 class InferenceServer {
  public:
   struct Options {
     std::filesystem::path model_repository;  // Triton-layout repository directory
     unsigned cpu_cores = 0;                  // cores for engine thread sizing; 0 = detect
+    uint64_t cache_size_bytes = 0;           // response cache budget in bytes; 0 = no cache
+    // Model lifecycle (see repository::ModelRepository::Options).
+    repository::ControlMode control_mode = repository::ControlMode::kNone;
+    std::vector<std::string> startup_models;  // explicit mode: loaded at start; "*" = all
+    bool lazy_load = false;                   // models on disk load on their first request
+    uint64_t model_memory_budget_bytes = 0;   // 0 = unlimited
+    int repository_poll_seconds = 15;         // poll mode: seconds between rescans
   };
 
   // Creates the backend and loads every model in the repository. Fails only when the server
@@ -79,8 +105,15 @@ class InferenceServer {
   Status ModelReady(std::string_view name, int64_t version) const;
   std::vector<repository::ModelStatus> RepositoryIndex() const;
   // Explicit model control (the repository extension).
-  Status LoadModel(std::string_view name);
+  // Explicit model control (the repository extension); as in Triton, only in explicit mode.
+  // `config_json`: a config override as JSON (Triton's load API "config" parameter).
+  Status LoadModel(std::string_view name,
+                   const std::optional<std::string>& config_json = std::nullopt);
   Status UnloadModel(std::string_view name);
+  // Traffic between a model's versions (routing extension, inferd's own).
+  Result<repository::RoutingPolicy> GetRouting(std::string_view name) const;
+  Status SetRouting(std::string_view name, const repository::RoutingPolicy& policy);
+  Result<repository::RoutingPolicy> Rollback(std::string_view name);
   // Statistics of READY versions: every model when `name` is empty; every READY version of
   // `name` when `version` is 0.
   Result<std::vector<ModelStatistics>> GetModelStatistics(std::string_view name,
@@ -88,13 +121,30 @@ class InferenceServer {
 
   // Validates `request` and queues it on its model. `done` is called exactly once: on the
   // calling thread for errors found before queueing, otherwise on a worker thread.
-  void Infer(InferenceRequest request, InferCallback done);
+  // `observation`, when given, is filled in before `done` runs.
+  void Infer(InferenceRequest request, InferCallback done,
+             std::shared_ptr<InferObservation> observation = nullptr);
+
+  // The Prometheus text exposition of every READY model version, the response cache, the
+  // process and the frontends' connections (docs/observability.md lists the metrics).
+  std::string MetricsText() const;
+  // Frontends count their connections here.
+  metrics::ConnectionStats& http_connections() { return http_connections_; }
+  metrics::ConnectionStats& grpc_connections() { return grpc_connections_; }
+  // The response cache; null when --cache-size is 0.
+  const cache::ResponseCache* response_cache() const { return cache_.get(); }
 
  private:
   InferenceServer() = default;
+  void Enqueue(std::shared_ptr<const repository::ServableModel> model, InferenceRequest request,
+               InferCallback done, std::shared_ptr<InferObservation> observation,
+               std::optional<cache::CacheKey> key, uint64_t lookup_ns);
 
   std::unique_ptr<backends::Backend> backend_;
+  std::unique_ptr<cache::ResponseCache> cache_;
   std::unique_ptr<repository::ModelRepository> repository_;
+  metrics::ConnectionStats http_connections_, grpc_connections_;
+  mutable metrics::ProcessSampler process_sampler_;
 };
 
 }  // namespace inferd::server

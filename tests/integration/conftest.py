@@ -155,7 +155,10 @@ def stop_server(srv, check=True):
 
 @pytest.fixture(scope="session")
 def server(model_repo, tmp_path_factory):
-    srv = start_server(model_repo, tmp_path_factory.mktemp("log"))
+    # Explicit control mode with every model loaded at start: serves like "none" and also
+    # takes the repository load/unload API (which Triton refuses outside explicit mode).
+    srv = start_server(model_repo, tmp_path_factory.mktemp("log"),
+                       ["--model-control-mode", "explicit", "--load-model", "*"])
     yield srv
     stop_server(srv)
 

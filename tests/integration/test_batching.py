@@ -52,8 +52,12 @@ def test_concurrent_requests_batch_together_and_each_gets_its_own_rows(server):
     executions = after["execution_count"] - before["execution_count"]
     assert requests_done == 160
     assert after["inference_count"] - before["inference_count"] == total_rows
-    # Batching happened: fewer engine executions than requests.
+    # Batching happened: fewer engine executions than requests, and batch_stats shows the
+    # batch sizes that ran (each execution once, under its size in rows).
     assert executions < requests_done, (executions, requests_done)
+    by_size = {b["batch_size"]: b["compute_infer"]["count"] for b in after["batch_stats"]}
+    assert any(size > 3 for size in by_size), by_size
+    assert sum(by_size.values()) == after["execution_count"]
 
 
 def test_a_full_queue_answers_503_and_queued_requests_still_succeed(server):

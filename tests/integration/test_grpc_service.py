@@ -138,6 +138,10 @@ def test_model_statistics_count_inferences(stub, pb):
     assert after.inference_stats.success.count == before.inference_stats.success.count + 1
     assert after.inference_stats.success.ns > before.inference_stats.success.ns
     assert after.last_inference > 0
+    # batch_stats: the execution appears under its batch size (2 rows), as over HTTP.
+    sizes = {b.batch_size: b.compute_infer.count for b in after.batch_stats}
+    before_sizes = {b.batch_size: b.compute_infer.count for b in before.batch_stats}
+    assert sizes.get(2, 0) == before_sizes.get(2, 0) + 1
 
 
 def test_model_statistics_of_every_model_and_of_an_unknown_one(stub, pb):
@@ -152,7 +156,11 @@ def test_repository_index_matches_http(stub, pb, client):
     got = [{k: v for k, v in (("name", m.name), ("version", m.version), ("state", m.state),
                               ("reason", m.reason)) if v or k != "version"}
            for m in index.models]
-    assert got == client.post("/v2/repository/index").json()
+    # The fields of Triton's index (HTTP adds inferd's routing and cold-start fields).
+    triton_keys = ("name", "version", "state", "reason")
+    http = [{k: v for k, v in e.items() if k in triton_keys}
+            for e in client.post("/v2/repository/index").json()]
+    assert got == http
     broken = [m for m in index.models if m.name == "broken"]
     assert broken and broken[0].state == "UNAVAILABLE" and broken[0].reason
     ready = stub.RepositoryIndex(pb.RepositoryIndexRequest(ready=True), timeout=TIMEOUT_S)
@@ -192,10 +200,15 @@ def test_repository_control_errors(stub, pb):
     err = call_error(stub.RepositoryModelLoad, pb.RepositoryModelLoadRequest(model_name=""))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     req = pb.RepositoryModelLoadRequest(model_name="mlp")
-    req.parameters["config"].string_param = "{}"
+    req.parameters["config"].string_param = "{not json"
+    err = call_error(stub.RepositoryModelLoad, req)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "config" in err.details()
+    req = pb.RepositoryModelLoadRequest(model_name="mlp")
+    req.parameters["file:1/model.onnx"].bytes_param = b"\0"
     err = call_error(stub.RepositoryModelLoad, req)
     assert err.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "'config'" in err.details()
+    assert "'file:1/model.onnx'" in err.details()
 
 
 def test_loading_a_broken_model_fails_with_its_reason(stub, pb):

@@ -1,6 +1,7 @@
 """Repository extension (index, explicit load/unload) and the statistics extension, each on its
 own server over a private copy of the test repository so that unloading cannot disturb others."""
 
+import json
 import shutil
 
 import numpy as np
@@ -16,7 +17,7 @@ def own_server(model_repo, tmp_path):
     repo = tmp_path / "repo"
     for name in ("simple", "versioned", "broken"):
         shutil.copytree(model_repo / name, repo / name)
-    srv = start_server(repo, tmp_path)
+    srv = start_server(repo, tmp_path, ["--model-control-mode", "explicit", "--load-model", "*"])
     yield srv
     stop_server(srv)
 
@@ -136,3 +137,41 @@ def test_statistics_of_all_models_and_of_one_version(own_server):
 def test_statistics_of_an_unknown_model_are_not_found(own_server):
     r = requests.get(f"{own_server.base_url}/v2/models/nope/stats", timeout=10)
     assert r.status_code == 404
+
+
+def test_load_and_unload_are_refused_outside_explicit_mode(model_repo, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(model_repo / "simple", repo / "simple")
+    srv = start_server(repo, tmp_path)  # default control mode: none
+    try:
+        for action in ("load", "unload"):
+            r = requests.post(f"{srv.base_url}/v2/repository/models/simple/{action}", timeout=10)
+            assert r.status_code == 503
+            assert "explicit" in error_message(r)
+        assert infer_simple(srv.base_url).status_code == 200
+    finally:
+        stop_server(srv)
+
+
+def test_load_with_a_config_override_replaces_config_pbtxt(own_server):
+    url = own_server.base_url
+    override = json.dumps({"max_batch_size": 2})
+    r = requests.post(f"{url}/v2/repository/models/simple/load",
+                      json={"parameters": {"config": override}}, timeout=60)
+    assert r.status_code == 200, r.text
+    config = requests.get(f"{url}/v2/models/simple/config", timeout=10).json()
+    assert config["max_batch_size"] == 2
+    assert [i["name"] for i in config["input"]] == ["INPUT0", "INPUT1"]  # auto-completed
+    assert infer_simple(url, 2).status_code == 200
+    r = infer_simple(url, 3)
+    assert r.status_code == 400 and "max_batch_size" in error_message(r)
+
+
+def test_a_malformed_config_override_is_rejected_and_the_model_keeps_serving(own_server):
+    url = own_server.base_url
+    r = requests.post(f"{url}/v2/repository/models/simple/load",
+                      json={"parameters": {"config": "{\"max_batch_size\": \"many\"}"}},
+                      timeout=60)
+    assert r.status_code == 400
+    assert "config" in error_message(r)
+    assert infer_simple(url).status_code == 200

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <thread>
 
 #include "backends/onnxruntime/onnxruntime_backend.h"
 
@@ -39,14 +42,16 @@ class ModelRepositoryTest : public ::testing::Test {
     fs::create_directories((root_ / rel).parent_path());
     std::ofstream(root_ / rel) << text;
   }
-  std::unique_ptr<ModelRepository> Load() {
+  std::unique_ptr<ModelRepository> Load(
+      std::function<void(ModelRepository::Options&)> customize = {}) {
     ModelRepository::Options o;
     o.root = root_;
     o.backend = backend_.get();
     o.cpu_cores = 1;
+    if (customize) customize(o);
     auto repo = ModelRepository::Create(o);
     EXPECT_TRUE(repo.ok()) << repo.status().ToString();
-    (*repo)->LoadAll();
+    (*repo)->Start();
     return std::move(repo).value();
   }
 
@@ -141,6 +146,163 @@ TEST_F(ModelRepositoryTest, HiddenAndNonNumericFoldersAreIgnored) {
   auto repo = Load();
   EXPECT_EQ(repo->Index().size(), 1u);
   EXPECT_TRUE(repo->Get("m", 0).ok());
+}
+
+TEST_F(ModelRepositoryTest, ExplicitModeLoadsOnlyTheStartupModels) {
+  AddVersion("a", 1);
+  AddVersion("b", 1);
+  auto repo = Load([](auto& o) {
+    o.control_mode = ControlMode::kExplicit;
+    o.startup_models = {"b"};
+  });
+  EXPECT_EQ(repo->Get("a", 0).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo->Get("b", 0).ok());
+  EXPECT_TRUE(repo->LoadModel("a").ok());
+  EXPECT_TRUE(repo->Get("a", 0).ok());
+}
+
+TEST_F(ModelRepositoryTest, PollLoadsNewModelsReloadsChangedOnesAndUnloadsRemovedOnes) {
+  AddVersion("a", 1);
+  auto repo = Load([](auto& o) { o.control_mode = ControlMode::kPoll; });
+  auto old_a = *repo->Get("a", 0);
+  AddVersion("b", 1);
+  AddVersion("a", 2);
+  repo->Poll();
+  EXPECT_TRUE(repo->Get("b", 0).ok());
+  EXPECT_EQ((*repo->Get("a", 0))->version(), 2);
+  EXPECT_EQ(old_a->version(), 1);  // a request holding v1 still has it
+  fs::remove_all(root_ / "b");
+  repo->Poll();
+  EXPECT_EQ(repo->Get("b", 0).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ModelRepositoryTest, AFailedReloadKeepsTheOldVersionServing) {
+  AddVersion("m", 1);
+  auto repo = Load([](auto& o) { o.control_mode = ControlMode::kExplicit; o.startup_models = {"m"}; });
+  WriteFile("m/2/model.onnx", "garbage");
+  Status s = repo->LoadModel("m");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  auto m = repo->Get("m", 0);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->version(), 1);
+  auto status = repo->GetModelStatus("m");
+  ASSERT_TRUE(status.ok());
+  EXPECT_NE(status->versions[0].reason.find("reload failed"), std::string::npos);
+}
+
+TEST_F(ModelRepositoryTest, RoutingSplitsTrafficAndRollbackPinsThePreviousVersion) {
+  for (int v : {1, 2}) AddVersion("m", v);
+  WriteFile("m/config.pbtxt", "version_policy: { all: {} }\n");
+  auto repo = Load();
+  ASSERT_TRUE(repo->SetRouting("m", *ParseRoutingPolicy("weighted:1=50,2=50")).ok());
+  int v1 = 0;
+  for (int i = 0; i < 400; ++i) v1 += (*repo->Get("m", 0))->version() == 1;
+  EXPECT_GT(v1, 140);
+  EXPECT_LT(v1, 260);
+  EXPECT_EQ(repo->SetRouting("m", *ParseRoutingPolicy("pinned:7")).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(repo->SetRouting("m", RoutingPolicy()).ok());
+  auto rolled = repo->Rollback("m");
+  ASSERT_TRUE(rolled.ok());
+  EXPECT_EQ(RoutingPolicyToString(*rolled), "pinned:1");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*repo->Get("m", 0))->version(), 1);
+  EXPECT_EQ(repo->Rollback("m").status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ModelRepositoryTest, AnIdleModelScalesToZeroAndLoadsAgainOnDemand) {
+  AddVersion("m", 1);
+  WriteFile("m/config.pbtxt",
+            "parameters { key: \"idle_unload_seconds\" value { string_value: \"1\" } }\n");
+  auto repo = Load();
+  ASSERT_TRUE(repo->Get("m", 0).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  repo->UnloadIdleModels();
+  EXPECT_EQ(repo->Get("m", 0).status().code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(repo->CanLoadOnDemand("m"));
+  std::promise<Status> loaded;
+  repo->LoadOnDemand("m", [&](Status s) { loaded.set_value(s); });
+  EXPECT_TRUE(loaded.get_future().get().ok());
+  EXPECT_TRUE(repo->Get("m", 0).ok());
+}
+
+TEST_F(ModelRepositoryTest, ExplicitlyUnloadedModelsDoNotLoadOnDemand) {
+  AddVersion("m", 1);
+  auto repo = Load([](auto& o) { o.lazy_load = true; });
+  ASSERT_TRUE(repo->UnloadModel("m").ok());
+  EXPECT_FALSE(repo->CanLoadOnDemand("m"));
+}
+
+TEST_F(ModelRepositoryTest, LazyLoadingLoadsAModelOnItsFirstRequest) {
+  AddVersion("m", 1);
+  auto repo = Load([](auto& o) {
+    o.control_mode = ControlMode::kExplicit;
+    o.lazy_load = true;
+  });
+  EXPECT_EQ(repo->Get("m", 0).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo->CanLoadOnDemand("m"));
+  EXPECT_FALSE(repo->CanLoadOnDemand("absent"));
+  std::promise<Status> loaded;
+  repo->LoadOnDemand("m", [&](Status s) { loaded.set_value(s); });
+  EXPECT_TRUE(loaded.get_future().get().ok());
+  EXPECT_TRUE(repo->Get("m", 0).ok());
+}
+
+TEST_F(ModelRepositoryTest, TheMemoryBudgetEvictsTheLeastRecentlyUsedIdleModel) {
+  for (const char* name : {"a", "b", "c"}) AddVersion(name, 1, "mlp");
+  const uint64_t one = fs::file_size(root_ / "a/1/model.onnx");
+  auto repo = Load([&](auto& o) {
+    o.control_mode = ControlMode::kExplicit;
+    o.startup_models = {"a", "b"};
+    // Room for two models' files, not three.
+    o.memory_budget_bytes = 2 * one + one / 2;
+  });
+  (*repo->Get("a", 0))->Touch();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  (*repo->Get("b", 0))->Touch();  // b used after a: a is least recently used
+  ASSERT_TRUE(repo->LoadModel("c").ok());
+  EXPECT_EQ(repo->Get("a", 0).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(repo->Get("b", 0).ok());
+  EXPECT_TRUE(repo->Get("c", 0).ok());
+  auto status = repo->GetModelStatus("a");
+  EXPECT_NE(status->reason.find("evicted"), std::string::npos);
+  EXPECT_TRUE(repo->CanLoadOnDemand("a"));
+  EXPECT_EQ(repo->LoadedMemoryBytes(), 2 * one);
+}
+
+TEST_F(ModelRepositoryTest, ABusyModelIsNotEvicted) {
+  for (const char* name : {"a", "b"}) AddVersion(name, 1, "mlp");
+  const uint64_t one = fs::file_size(root_ / "a/1/model.onnx");
+  auto repo = Load([&](auto& o) {
+    o.control_mode = ControlMode::kExplicit;
+    o.startup_models = {"a"};
+    o.memory_budget_bytes = one + one / 2;
+  });
+  auto held = repo->Get("a", 0);  // an in-flight request pins it
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(repo->LoadModel("b").code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(repo->Get("a", 0).ok());
+}
+
+TEST_F(ModelRepositoryTest, WarmupRunsBeforeReadyAndAFailingSampleFailsTheLoad) {
+  AddVersion("good", 1);
+  WriteFile("good/config.pbtxt",
+            "max_batch_size: 8\n"
+            "model_warmup { name: \"zeros\" batch_size: 2 count: 3\n"
+            "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } }\n"
+            "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] random_data: true } } }\n");
+  AddVersion("bad", 1);
+  WriteFile("bad/config.pbtxt",
+            "max_batch_size: 8\n"
+            "model_warmup { name: \"from_file\" batch_size: 1\n"
+            "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] input_data_file: \"missing.bin\" } }\n"
+            "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } } }\n");
+  auto repo = Load();
+  EXPECT_TRUE(repo->Get("good", 0).ok());
+  auto status = repo->GetModelStatus("bad");
+  ASSERT_TRUE(status.ok());
+  ASSERT_EQ(status->versions.size(), 1u);
+  EXPECT_EQ(status->versions[0].state, ModelState::kUnavailable);
+  EXPECT_NE(status->versions[0].reason.find("missing.bin"), std::string::npos);
 }
 
 }  // namespace

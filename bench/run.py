@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""inferd's benchmark scenarios, one command each (see docs/performance.md):
+
+    bench/run.py ort_raw      # (a) raw ONNX Runtime in-process, batch 1 and the best batch
+    bench/run.py inferd       # (b) inferd: HTTP JSON, HTTP binary, gRPC at concurrency 1/8/64
+    bench/run.py nginx        # (c) nginx `return 200` with the same client (+ wrk, to check it)
+    bench/run.py node         # (d) a plain Node.js server on onnxruntime-node 1.30, same model
+    bench/run.py startup      # cold start (exec -> first successful response) and RSS
+    bench/run.py json_decode  # JSON decode MB/s of a 1 MB FP32 tensor (Google Benchmark)
+    bench/run.py all          # every scenario in one run, then the ratio table
+
+Results go to $BENCH_OUT (default $BUILD_DIR/bench-results/, JSON and SVG per scenario);
+bench/report_ratios.py turns them into the table (ratios.md there).
+Knobs: BENCH_DURATION (s measured per level, default 3),
+BENCH_WARMUP (s, default 1), BENCH_CONCURRENCY (default 1,8,64), BUILD_DIR (default
+build-bench; configured and built with -j$JOBS, default 2, when a binary is missing or
+BENCH_BUILD=1), INFERD_SERVER_BIN (the inferd that serves; default the one of BUILD_DIR).
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build-bench"))
+OUT = pathlib.Path(os.environ.get("BENCH_OUT", BUILD / "bench-results"))
+DURATION = os.environ.get("BENCH_DURATION", "3")
+WARMUP = os.environ.get("BENCH_WARMUP", "1")
+LEVELS = os.environ.get("BENCH_CONCURRENCY", "1,8,64")
+MODELS = ROOT / "examples" / "models"
+INFERD = BUILD / "apps" / "inferd" / "inferd"
+# The server measured; defaults to the same build as the `inferd bench` client.
+SERVER = pathlib.Path(os.environ.get("INFERD_SERVER_BIN", INFERD))
+ORT_RAW = BUILD / "bench" / "ort_raw_bench"
+JSON_DECODE = BUILD / "bench" / "json_decode_bench"
+ORT_NODE_VERSION = "1.30.0"
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def build():
+    targets = ["inferd", "ort_raw_bench", "json_decode_bench"]
+    if os.environ.get("BENCH_BUILD") != "1" and all(
+            p.exists() for p in (INFERD, ORT_RAW, JSON_DECODE)):
+        return
+    if not (BUILD / "build.ninja").exists():
+        subprocess.run(["cmake", "-S", ROOT, "-B", BUILD, "-G", "Ninja",
+                        "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    subprocess.run(["ninja", "-C", BUILD, f"-j{os.environ.get('JOBS', '2')}", *targets],
+                   check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, timeout=30, method="GET", **kwargs):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"process exited with {proc.returncode} while waiting for {url}")
+        try:
+            if requests.request(method, url, timeout=2, **kwargs).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.005)
+    sys.exit(f"{url} did not answer 200 within {timeout}s")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Inferd:
+    """`inferd serve` on free loopback ports over `repo`."""
+
+    def __init__(self, repo=MODELS):
+        self.http_port, self.grpc_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.grpc = f"127.0.0.1:{self.grpc_port}"
+        self.log = open(OUT / "inferd.log", "ab")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [SERVER, "serve", "--model-repository", repo, "--http-port", str(self.http_port),
+             "--grpc-port", str(self.grpc_port), "--log-level", "warn"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def __enter__(self):
+        wait_http(self.url + "/v2/health/ready", self.proc)
+        return self
+
+    def __exit__(self, *exc):
+        stop(self.proc)
+        self.log.close()
+
+
+def input_file(model):
+    """A v2 JSON request body for `model`, for servers without a metadata endpoint."""
+    path = OUT / f"input_{model}.json"
+    if model == "mlp":
+        inputs = [{"name": "input", "datatype": "FP32", "shape": [1, 64],
+                   "data": [round((i % 17) / 17, 4) for i in range(64)]}]
+    else:
+        inputs = [{"name": n, "datatype": "FP32", "shape": [1, 16],
+                   "data": [float(i) for i in range(16)]} for n in ("INPUT0", "INPUT1")]
+    path.write_text(json.dumps({"inputs": inputs}))
+    return path
+
+
+def inferd_bench(name, url, model, *extra, levels=LEVELS):
+    """Runs `inferd bench` and stores its JSON as OUT/<name>.json."""
+    out = OUT / f"{name}.json"
+    log(f"{name}: {model} at {url}, concurrency {levels}")
+    subprocess.run([INFERD, "bench", "--url", url, "--model", model, "--concurrency", levels,
+                    "--duration", DURATION, "--warmup", WARMUP, "--max-windows", "6",
+                    "--json", out, "--svg", OUT / f"{name}.svg", "--quiet", *extra], check=True)
+
+
+def scenario_ort_raw():
+    log("ort_raw: mlp in-process, batch 1..64")
+    res = subprocess.run([ORT_RAW, "--model", MODELS / "mlp" / "1" / "model.onnx", "--batch",
+                          "1,8,16,32,64", "--duration", DURATION], check=True,
+                         capture_output=True, text=True)
+    (OUT / "ort_raw.json").write_text(res.stdout)
+
+
+def scenario_inferd():
+    with Inferd() as srv:
+        inferd_bench("inferd_simple_json", srv.url, "simple")
+        inferd_bench("inferd_mlp_json", srv.url, "mlp")
+        inferd_bench("inferd_mlp_binary", srv.url, "mlp", "--binary")
+        inferd_bench("inferd_mlp_grpc", srv.grpc, "mlp", "--protocol", "grpc")
+        inferd_bench("inferd_mlp_binary_b64", srv.url, "mlp", "--binary", "--batch-size", "64",
+                     levels="1,8")
+
+
+NGINX_CONF = """worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ default_type application/json; return 200 '{body}'; }}
+  }}
+}}
+"""
+
+
+def scenario_nginx():
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        sys.exit("nginx not found: scripts/install-deps.sh installs nginx-light")
+    with tempfile.TemporaryDirectory() as d:
+        port = free_port()
+        # The answer of `simple` for the input file, so the response size matches inferd's.
+        body = ('{"model_name":"simple","model_version":"1","outputs":[{"name":"OUTPUT0",'
+                '"datatype":"FP32","shape":[1,16],"data":[' + ",".join(["0"] * 16) + ']},'
+                '{"name":"OUTPUT1","datatype":"FP32","shape":[1,16],"data":[' +
+                ",".join(["0"] * 16) + ']}]}')
+        conf = pathlib.Path(d) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=d, port=port, body=body))
+        proc = subprocess.Popen([nginx, "-p", d, "-c", conf, "-g", "daemon off;"],
+                                stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_http(url + "/", proc)
+            inferd_bench("nginx_simple_json", url, "simple", "--input-data",
+                         input_file("simple"))
+            wrk = shutil.which("wrk")
+            if wrk:  # a reference generator on the same target: is `inferd bench` the limit?
+                lua = pathlib.Path(d) / "post.lua"
+                lua.write_text('wrk.method = "POST"\nwrk.body = [[' +
+                               input_file("simple").read_text() + ']]\n'
+                               'wrk.headers["Content-Type"] = "application/json"\n')
+                results = {}
+                for c in (1, 8, 64):
+                    log(f"wrk: nginx at {c} connections")
+                    r = subprocess.run([wrk, "-t", "1", "-c", str(c), "-d", f"{DURATION}s",
+                                        "-s", lua, url + "/v2/models/simple/infer"],
+                                       capture_output=True, text=True, check=True)
+                    for line in r.stdout.splitlines():
+                        if line.startswith("Requests/sec:"):
+                            results[str(c)] = float(line.split()[1])
+                (OUT / "wrk_nginx.json").write_text(json.dumps({"rps": results}, indent=2))
+        finally:
+            stop(proc)
+
+
+def scenario_node():
+    if not shutil.which("node") or not shutil.which("npm"):
+        sys.exit("node and npm are needed for the Node.js scenario")
+    with tempfile.TemporaryDirectory() as prefix:
+        log(f"node: npm install onnxruntime-node@{ORT_NODE_VERSION} into {prefix}")
+        # The CPU library ships in the package; skip the install script's CUDA download.
+        env = dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip",
+                   ONNXRUNTIME_NODE_INSTALL_CUDA="skip")
+        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
+                        prefix, f"onnxruntime-node@{ORT_NODE_VERSION}"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        port = free_port()
+        env["NODE_PATH"] = str(pathlib.Path(prefix) / "node_modules")
+        proc = subprocess.Popen(["node", ROOT / "bench" / "node" / "server.js", "--model-name",
+                                 "mlp", "--model", MODELS / "mlp" / "1" / "model.onnx",
+                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_http(url + "/v2/health/ready", proc)
+            inferd_bench("node_mlp_json", url, "mlp", "--input-data", input_file("mlp"))
+        finally:
+            stop(proc)
+
+
+def rss_kib(pid):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def scenario_startup():
+    body = json.loads(input_file("mlp").read_text())
+    result = {}
+    with tempfile.TemporaryDirectory() as d:
+        empty = pathlib.Path(d) / "empty"
+        empty.mkdir()
+        only_mlp = pathlib.Path(d) / "mlp"
+        only_mlp.mkdir()
+        shutil.copytree(MODELS / "mlp", only_mlp / "mlp")
+        cold = []
+        for _ in range(3):
+            srv = Inferd(only_mlp)
+            try:
+                wait_http(srv.url + "/v2/models/mlp/infer", srv.proc, method="POST", json=body)
+                cold.append((time.monotonic() - srv.t0) * 1000)
+                session = requests.Session()
+                for _ in range(2000):
+                    session.post(srv.url + "/v2/models/mlp/infer", json=body).raise_for_status()
+                result["rss_mlp_kib"] = rss_kib(srv.proc.pid)
+            finally:
+                stop(srv.proc)
+                srv.log.close()
+        result["cold_start_ms"] = sorted(cold)[len(cold) // 2]
+        result["cold_start_runs_ms"] = cold
+        with Inferd(empty) as srv:
+            time.sleep(0.5)
+            result["rss_empty_kib"] = rss_kib(srv.proc.pid)
+    log(f"startup: {result}")
+    (OUT / "startup.json").write_text(json.dumps(result, indent=2))
+
+
+def scenario_json_decode():
+    log("json_decode: 1 MB FP32 tensor")
+    subprocess.run([JSON_DECODE, "--benchmark_format=json", "--benchmark_min_time=1",
+                    f"--benchmark_out={OUT / 'json_decode.json'}"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+SCENARIOS = {"ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
+             "node": scenario_node, "startup": scenario_startup,
+             "json_decode": scenario_json_decode}
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in [*SCENARIOS, "all"]:
+        sys.exit(__doc__)
+    build()
+    OUT.mkdir(parents=True, exist_ok=True)
+    names = list(SCENARIOS) if argv[1] == "all" else [argv[1]]
+    start = time.monotonic()
+    for name in names:
+        SCENARIOS[name]()
+    if argv[1] == "all":
+        subprocess.run([sys.executable, ROOT / "bench" / "report_ratios.py", OUT], check=True)
+    log(f"done in {time.monotonic() - start:.0f}s; results in {OUT}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
