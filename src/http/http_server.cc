@@ -1,6 +1,9 @@
 #include "http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <thread>
 #include <vector>
@@ -303,6 +306,23 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // While the model works, notice a client that hangs up: a socket that turns readable with
+  // nothing to read (a peek of 0 bytes) is closed, and the request it queued is cancelled, so
+  // it never runs. Data to read means a pipelined request; it is left for the next read.
+  void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
+          if (ec) {
+            if (ec != net::error::operation_aborted) cancelled->store(true);
+            return;
+          }
+          char byte;
+          const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
+                                   MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cancelled->store(true);
+        });
+  }
+
   void HandleInfer(Route route) {
     std::optional<size_t> header_length;
     if (auto it = request_.find(kHeaderLength); it != request_.end()) {
@@ -328,6 +348,10 @@ class Session : public std::enable_shared_from_this<Session> {
     request.model_version = route.version;
     record_.observation = std::make_shared<server::InferObservation>();
     record_.times.facade_start_unix_ns = UnixNanos();
+
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    request.cancelled = cancelled;
+    WatchForDisconnect(cancelled);
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
     auto shape_of_answer = std::make_shared<InferenceRequest>();

@@ -106,3 +106,32 @@ def test_a_priority_outside_the_levels_is_a_400(server):
              identity_request(np.ones((1, 4), np.float32), {"priority": 5}))
     assert r.status_code == 400
     assert "priority" in error_message(r)
+
+
+def test_a_request_whose_client_disconnects_while_queued_never_runs(server):
+    import json
+    import socket
+    url = server.base_url
+    before = stats(url, "batch_timeout")
+    body = json.dumps(identity_request(np.ones((1, 4), np.float32))).encode()
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"POST /v2/models/batch_timeout/infer HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+        time.sleep(0.05)  # queued behind the 400 ms delay
+    # The request is dropped when the batch would have formed: counted failed, never run.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        after = stats(url, "batch_timeout")
+        if after["inference_stats"]["fail"]["count"] > before["inference_stats"]["fail"]["count"]:
+            break
+        time.sleep(0.05)
+    assert after["inference_stats"]["fail"]["count"] == before["inference_stats"]["fail"]["count"] + 1
+    assert after["execution_count"] == before["execution_count"]
+    assert after["inference_stats"]["success"]["count"] == before["inference_stats"]["success"]["count"]
+    metrics = requests.get(f"{url}/metrics", timeout=10).text
+    cancelled = [line for line in metrics.splitlines()
+                 if line.startswith("nv_inference_request_failure{")
+                 and 'model="batch_timeout"' in line and 'reason="CANCELED"' in line]
+    assert cancelled and float(cancelled[0].rsplit(" ", 1)[1]) >= 1, cancelled
