@@ -7,6 +7,7 @@
     bench/run.py node         # (d) a plain Node.js server on onnxruntime-node 1.30, same model
     bench/run.py startup      # cold start (exec -> first successful response) and RSS
     bench/run.py json_decode  # JSON decode MB/s of a 1 MB FP32 tensor (Google Benchmark)
+    bench/run.py batching     # dynamic batching off vs on (mlp, mlp_large) against raw ORT
     bench/run.py all          # every scenario in one run, then the ratio table
 
 Results go to $BENCH_OUT (default $BUILD_DIR/bench-results/, JSON and SVG per scenario);
@@ -283,9 +284,98 @@ def scenario_json_decode():
                    stdout=subprocess.DEVNULL)
 
 
+MLP_LARGE_CONFIG = """name: "mlp_large"
+max_batch_size: 64
+input {{ name: "input" data_type: TYPE_FP32 dims: [ 512 ] }}
+output {{ name: "logits" data_type: TYPE_FP32 dims: [ 10 ] }}
+{batching}"""
+MLP_CONFIG_OFF = """name: "mlp"
+max_batch_size: 64
+input { name: "input" data_type: TYPE_FP32 dims: [ 64 ] }
+output { name: "logits" data_type: TYPE_FP32 dims: [ 10 ] }
+output { name: "probabilities" data_type: TYPE_FP32 dims: [ 10 ] }
+"""
+
+
+def write_mlp_large(path):
+    """A compute-bound MLP (512 -> 2048 -> 2048 -> 10, ~10.5 MFLOP per row, 21 MB of weights):
+    the kind of model where the engine, not the transport, is the cost."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.RandomState(7)
+    dims = [512, 2048, 2048, 10]
+    nodes, inits, prev = [], [], "input"
+    for i in range(3):
+        w = (rng.standard_normal((dims[i], dims[i + 1])) / np.sqrt(dims[i])).astype(np.float32)
+        b = np.zeros(dims[i + 1], np.float32)
+        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
+        out = "logits" if i == 2 else f"h{i}"
+        nodes.append(helper.make_node("Gemm", [prev, f"w{i}", f"b{i}"], [f"g{i}" if i < 2 else out]))
+        if i < 2:
+            nodes.append(helper.make_node("Relu", [f"g{i}"], [out]))
+        prev = out
+    graph = helper.make_graph(
+        nodes, "mlp_large",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 512])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+
+
+def scenario_batching():
+    """Dynamic batching off vs on, over HTTP JSON at concurrency 1/8/64, for the example mlp
+    (transport-bound) and mlp_large (compute-bound), with raw ONNX Runtime in-process at its best
+    batch size measured in the same run. Writes OUT/batching.md."""
+    on_batching = ('dynamic_batching { max_queue_delay_microseconds: 2000 }\n'
+                   'parameters { key: "adaptive_queue_delay" value { string_value: "true" } }\n')
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        large = d / "mlp_large.onnx"
+        write_mlp_large(large)
+        for model, onnx_file in (("mlp", MODELS / "mlp" / "1" / "model.onnx"),
+                                 ("mlp_large", large)):
+            log(f"batching: raw ORT {model}")
+            raw = json.loads(subprocess.run(
+                [ORT_RAW, "--model", onnx_file, "--batch", "1,8,16,32,64", "--duration",
+                 DURATION], check=True, capture_output=True, text=True).stdout)
+            best = max(raw["levels"], key=lambda l: l["inferences_per_s"])
+            results = {}
+            for mode in ("off", "on"):
+                repo = d / f"{model}_{mode}"
+                (repo / model / "1").mkdir(parents=True)
+                shutil.copy(onnx_file, repo / model / "1" / "model.onnx")
+                if model == "mlp":
+                    cfg = MLP_CONFIG_OFF + (on_batching if mode == "on" else "")
+                else:
+                    cfg = MLP_LARGE_CONFIG.format(batching=on_batching if mode == "on" else "")
+                (repo / model / "config.pbtxt").write_text(cfg)
+                with Inferd(repo) as srv:
+                    name = f"batching_{model}_{mode}"
+                    inferd_bench(name, srv.url, model)
+                    results[mode] = json.loads((OUT / f"{name}.json").read_text())
+            for off, on in zip(results["off"]["levels"], results["on"]["levels"]):
+                rows.append((model, off["concurrency"], off["throughput_rps"],
+                             on["throughput_rps"], off["latency_us"]["p50"],
+                             on["latency_us"]["p50"], raw["levels"][0]["inferences_per_s"],
+                             best["inferences_per_s"], best["batch"]))
+    lines = ["| model | concurrency | off req/s | on req/s | on ÷ off | p50 off µs | p50 on µs |"
+             " on ÷ raw ORT batch 1 | on ÷ raw ORT best batch |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for m, c, off, on, p50_off, p50_on, raw1, best, best_b in rows:
+        lines.append(f"| {m} | {c} | {off:.0f} | {on:.0f} | {on / off:.2f} | {p50_off:.0f} | "
+                     f"{p50_on:.0f} | {on / raw1:.2f} | {on / best:.3f} (batch {best_b}) |")
+    table = "\n".join(lines) + "\n"
+    (OUT / "batching.md").write_text(table)
+    print(table)
+
+
 SCENARIOS = {"ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
-             "json_decode": scenario_json_decode}
+             "json_decode": scenario_json_decode, "batching": scenario_batching}
 
 
 def main(argv):

@@ -244,7 +244,11 @@ instance_group [
   }
 ]
 dynamic_batching {
-  max_queue_delay_microseconds: 500
+  max_queue_delay_microseconds: 2000
+}
+parameters {
+  key: "adaptive_queue_delay"
+  value { string_value: "true" }
 }
 """
 
