@@ -86,13 +86,16 @@ TEST(DynamicBatcher, TimedOutRequestsAreAnsweredWithoutRunning) {
   std::vector<std::unique_ptr<backends::ModelInstance>> instances;
   instances.push_back(std::move(instance));
   auto options = BatcherOptions(8, 0);
-  options.queue.queue_policies = {QueuePolicy{0, std::chrono::microseconds(1000), false}};
+  // No default timeout; the second request asks for 1 ms (a busy machine may take longer than
+  // that to start the first one, which must not expire).
+  options.queue.queue_policies = {QueuePolicy{0, std::chrono::microseconds(0), true}};
   auto batcher = DynamicBatcher::Create(std::move(instances), options);
   ASSERT_TRUE(batcher.ok());
   Collector c;
   c.expected = 2;
   for (int i = 0; i < 2; ++i) {
     auto p = MakePayload(i);
+    if (i == 1) p->request.parameters["timeout"] = int64_t{1000};
     p->done = [&c, i](Result<InferenceResponse> r) { c.Add(std::move(r), std::to_string(i)); };
     (*batcher)->Enqueue(std::move(p));
     // Let the worker take the first before the second arrives.
