@@ -7,7 +7,7 @@ HTTP_PORT ?= 8000
 CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build serve test unit-test integration-test models clean
+.PHONY: all deps build serve test unit-test integration-test check-thread-safety models clean
 
 all: build
 
@@ -34,6 +34,13 @@ unit-test: build
 
 integration-test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -R integration
+
+# Compiles inferd with clang's -Wthread-safety as errors: the GUARDED_BY / REQUIRES / EXCLUDES
+# annotations on every Mutex are checked by the compiler (see src/core/mutex.h).
+check-thread-safety: deps
+	cmake -S . -B build-tsa -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_FLAGS="-Wthread-safety" -DINFERD_WERROR=ON -DINFERD_BUILD_TESTS=OFF $(CMAKE_ARGS)
+	cmake --build build-tsa -j $(JOBS) --target inferd
 
 # Regenerates the example models (deterministic; needs python3-onnx and python3-numpy).
 models: deps
