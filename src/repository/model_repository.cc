@@ -47,18 +47,13 @@ Result<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& 
 }
 
 ModelRepository::~ModelRepository() {
+  on_demand_.reset();  // finishes the load in progress; waiting requests get UNAVAILABLE
   {
     MutexLock lock(stop_mu_);
     stopping_ = true;
   }
   stop_cv_.NotifyAll();
-  {
-    MutexLock lock(mu_);
-    loader_stopping_ = true;
-  }
-  loader_cv_.NotifyAll();
   if (maintenance_.joinable()) maintenance_.join();
-  if (loader_.joinable()) loader_.join();
   // Versions go now (to the unloader); the unloader, destroyed last, waits for their requests.
   MutexLock lock(mu_);
   models_.clear();
@@ -93,7 +88,6 @@ void ModelRepository::Start() {
     if (s.code() == StatusCode::kNotFound) spdlog::error("{}", s.message());
   }
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
-  loader_ = std::thread([this] { LoaderLoop(); });
 }
 
 ModelRepository::ModelEntry ModelRepository::LoadEntry(
@@ -165,9 +159,9 @@ Status ModelRepository::LoadModel(std::string_view name_view,
   MutexLock load_lock(load_mu_);
   if (options_.memory_budget_bytes > 0) {
     auto base = config::ReadModelConfigFile(options_.root / name / "config.pbtxt");
-    const auto versions = config::SelectVersions(
-        base.ok() ? base->version_policy() : config::ModelVersionPolicy(),
-        ListVersions(options_.root / name));
+    const auto versions =
+        config::SelectVersions(base.ok() ? base->version_policy() : config::ModelVersionPolicy(),
+                               ListVersions(options_.root / name));
     RETURN_IF_ERROR(EvictFor(name, ModelFileBytes(options_.root / name, versions)));
   }
   {
@@ -182,8 +176,8 @@ Status ModelRepository::LoadModel(std::string_view name_view,
   ModelStatus summary = Summarize(entry);
   for (const auto& v : summary.versions) {
     if (v.state == ModelState::kReady) {
-      spdlog::info("model '{}' version {}: READY (loaded in {:.3f} s, {} KiB of model files)",
-                   name, v.version, v.load_seconds, v.memory_bytes >> 10);
+      spdlog::info("model '{}' version {}: READY (loaded in {:.3f} s, {} KiB of model files)", name,
+                   v.version, v.load_seconds, v.memory_bytes >> 10);
     } else {
       spdlog::error("model '{}' version {}: {} ({})", name, v.version, ModelStateName(v.state),
                     v.reason);
@@ -367,8 +361,8 @@ void ModelRepository::MaintenanceLoop() {
 
 bool ModelRepository::CanLoadOnDemand(std::string_view name) const {
   {
+    if (on_demand_->Pending(name)) return true;  // join the load that is queued or running
     MutexLock lock(mu_);
-    if (waiters_.find(name) != waiters_.end()) return true;  // an on-demand load is running
     auto it = models_.find(name);
     if (it != models_.end()) return it->second.reloadable;
   }
@@ -378,41 +372,7 @@ bool ModelRepository::CanLoadOnDemand(std::string_view name) const {
 }
 
 void ModelRepository::LoadOnDemand(std::string_view name, std::function<void(Status)> done) {
-  {
-    MutexLock lock(mu_);
-    auto& waiting = waiters_[std::string(name)];
-    waiting.push_back(std::move(done));
-    if (waiting.size() == 1) pending_loads_.emplace_back(name);
-  }
-  loader_cv_.NotifyAll();
-}
-
-void ModelRepository::LoaderLoop() {
-  pthread_setname_np(pthread_self(), "repo-loader");
-  for (;;) {
-    std::string name;
-    {
-      MutexLock lock(mu_);
-      loader_cv_.Wait(mu_, [this]() NO_THREAD_SAFETY_ANALYSIS {
-        return loader_stopping_ || !pending_loads_.empty();
-      });
-      if (pending_loads_.empty()) return;
-      name = std::move(pending_loads_.front());
-      pending_loads_.pop_front();
-    }
-    spdlog::info("model '{}': loading on demand", name);
-    const Status s = LoadModel(name);
-    std::vector<std::function<void(Status)>> callbacks;
-    {
-      MutexLock lock(mu_);
-      auto it = waiters_.find(name);
-      if (it != waiters_.end()) {
-        callbacks = std::move(it->second);
-        waiters_.erase(it);
-      }
-    }
-    for (auto& cb : callbacks) cb(s);
-  }
+  on_demand_->Request(name, std::move(done));
 }
 
 std::vector<int64_t> ModelRepository::ReadyVersions(const ModelEntry& entry) {
@@ -444,7 +404,7 @@ ModelStatus ModelRepository::Summarize(const ModelEntry& entry) {
 }
 
 Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_view name,
-                                                                   int64_t version) const {
+                                                                  int64_t version) const {
   MutexLock lock(mu_);
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
@@ -472,7 +432,8 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_vi
   const std::vector<int64_t> ready = ReadyVersions(entry);
   if (ready.empty()) return not_ready();
   auto chosen = ChooseVersion(entry.routing, ready, Draw());
-  if (!chosen.ok()) return Unavailable(fmt::format("model '{}': {}", name, chosen.status().message()));
+  if (!chosen.ok())
+    return Unavailable(fmt::format("model '{}': {}", name, chosen.status().message()));
   return entry.versions.at(*chosen).servable;
 }
 

@@ -19,8 +19,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +29,7 @@
 #include "core/mutex.h"
 #include "repository/model_state.h"
 #include "repository/model_unloader.h"
+#include "repository/on_demand_loader.h"
 #include "repository/routing_policy.h"
 #include "repository/servable_model.h"
 
@@ -41,9 +42,9 @@ Result<ControlMode> ParseControlMode(std::string_view text);
 struct VersionStatus {
   int64_t version = 0;
   ModelState state = ModelState::kUnknown;
-  std::string reason;            // why it is not READY; empty when READY
-  double load_seconds = 0;       // READY versions: how long the load took
-  uint64_t memory_bytes = 0;     // READY versions: estimated memory
+  std::string reason;              // why it is not READY; empty when READY
+  double load_seconds = 0;         // READY versions: how long the load took
+  uint64_t memory_bytes = 0;       // READY versions: estimated memory
   int64_t first_response_us = -1;  // READY versions: latency of the first request (cold start)
 };
 
@@ -63,9 +64,9 @@ class ModelRepository {
     unsigned cpu_cores = 0;                // cores to size engine thread pools for; 0 = detect
     ControlMode control_mode = ControlMode::kNone;
     std::vector<std::string> startup_models;  // kExplicit: loaded at start; "*" = all
-    bool lazy_load = false;                // models on disk load on their first request
-    uint64_t memory_budget_bytes = 0;      // loaded models' estimated bytes; 0 = unlimited
-    int poll_interval_seconds = 15;        // kPoll: seconds between rescans
+    bool lazy_load = false;                   // models on disk load on their first request
+    uint64_t memory_budget_bytes = 0;         // loaded models' estimated bytes; 0 = unlimited
+    int poll_interval_seconds = 15;           // kPoll: seconds between rescans
   };
 
   static Result<std::unique_ptr<ModelRepository>> Create(const Options& options);
@@ -125,12 +126,15 @@ class ModelRepository {
     std::map<int64_t, VersionEntry> versions;
     RoutingPolicy routing;
     bool routing_from_config = false;  // config.pbtxt's "routing" parameter set it
-    std::string fingerprint;      // of the files of the last load attempt (poll mode)
-    bool reloadable = false;      // scaled to zero or evicted: loads again on demand
-    std::string reload_error;     // the last reload failed; the versions shown still serve
+    std::string fingerprint;           // of the files of the last load attempt (poll mode)
+    bool reloadable = false;           // scaled to zero or evicted: loads again on demand
+    std::string reload_error;          // the last reload failed; the versions shown still serve
   };
 
-  explicit ModelRepository(const Options& options) : options_(options) {}
+  explicit ModelRepository(const Options& options)
+      : options_(options),
+        on_demand_(std::make_unique<OnDemandLoader>(
+            [this](const std::string& name) { return LoadModel(name); })) {}
   ModelEntry LoadEntry(const std::string& name,
                        const std::optional<config::ModelConfig>& config_override);
   Status EvictFor(const std::string& name, uint64_t needed_bytes) EXCLUDES(mu_);
@@ -138,7 +142,6 @@ class ModelRepository {
                     std::vector<std::shared_ptr<const ServableModel>>& dropped) REQUIRES(mu_);
   std::vector<std::string> ModelDirectories() const;
   void MaintenanceLoop() EXCLUDES(stop_mu_);
-  void LoaderLoop() EXCLUDES(mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
   static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
 
@@ -148,18 +151,13 @@ class ModelRepository {
   Mutex load_mu_;  // one load at a time: memory estimates (RSS deltas) stay attributable
   mutable Mutex mu_;
   std::map<std::string, ModelEntry, std::less<>> models_ GUARDED_BY(mu_);
-  // On-demand loads: models queued for the loader thread and the callbacks waiting on them.
-  std::deque<std::string> pending_loads_ GUARDED_BY(mu_);
-  std::map<std::string, std::vector<std::function<void(Status)>>, std::less<>> waiters_
-      GUARDED_BY(mu_);
-  CondVar loader_cv_;
 
   Mutex stop_mu_;
   CondVar stop_cv_;
   bool stopping_ GUARDED_BY(stop_mu_) = false;
-  bool loader_stopping_ GUARDED_BY(mu_) = false;
   std::thread maintenance_;
-  std::thread loader_;
+  // Stopped first in the destructor: a load it runs uses everything above.
+  std::unique_ptr<OnDemandLoader> on_demand_;
 };
 
 }  // namespace inferd::repository

@@ -1,9 +1,9 @@
 #include "repository/routing_policy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace inferd::repository {
 namespace {
@@ -24,10 +24,10 @@ Result<RoutingPolicy> ParseRoutingPolicy(std::string_view text) {
   RoutingPolicy p;
   if (text == "latest") return p;
   auto bad = [&](std::string_view why) {
-    return InvalidArgument(fmt::format(
-        "routing policy '{}': {}; expected latest, pinned:<version> or "
-        "weighted:<version>=<weight>,…",
-        text, why));
+    return InvalidArgument(
+        fmt::format("routing policy '{}': {}; expected latest, pinned:<version> or "
+                    "weighted:<version>=<weight>,…",
+                    text, why));
   };
   if (text.starts_with("pinned:")) {
     p.kind = RoutingPolicy::Kind::kPinned;
@@ -62,8 +62,10 @@ Result<RoutingPolicy> ParseRoutingPolicy(std::string_view text) {
 
 std::string RoutingPolicyToString(const RoutingPolicy& p) {
   switch (p.kind) {
-    case RoutingPolicy::Kind::kLatest: return "latest";
-    case RoutingPolicy::Kind::kPinned: return fmt::format("pinned:{}", p.pinned_version);
+    case RoutingPolicy::Kind::kLatest:
+      return "latest";
+    case RoutingPolicy::Kind::kPinned:
+      return fmt::format("pinned:{}", p.pinned_version);
     case RoutingPolicy::Kind::kWeighted: {
       std::string s = "weighted:";
       for (size_t i = 0; i < p.weights.size(); ++i) {
@@ -77,8 +79,7 @@ std::string RoutingPolicyToString(const RoutingPolicy& p) {
 
 Status CheckPolicyAgainst(const RoutingPolicy& policy, const std::vector<int64_t>& ready) {
   if (policy.kind == RoutingPolicy::Kind::kPinned && !Contains(ready, policy.pinned_version)) {
-    return FailedPrecondition(
-        fmt::format("version {} is not READY", policy.pinned_version));
+    return FailedPrecondition(fmt::format("version {} is not READY", policy.pinned_version));
   }
   if (policy.kind == RoutingPolicy::Kind::kWeighted) {
     for (const auto& [v, w] : policy.weights) {

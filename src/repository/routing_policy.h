@@ -18,7 +18,7 @@ namespace inferd::repository {
 struct RoutingPolicy {
   enum class Kind { kLatest, kPinned, kWeighted };
   Kind kind = Kind::kLatest;
-  int64_t pinned_version = 0;                        // kPinned
+  int64_t pinned_version = 0;                         // kPinned
   std::vector<std::pair<int64_t, uint32_t>> weights;  // kWeighted: (version, weight > 0)
 
   bool operator==(const RoutingPolicy&) const = default;

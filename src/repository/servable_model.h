@@ -17,8 +17,8 @@
 namespace inferd::repository {
 
 struct LoadCost {
-  double load_seconds = 0;    // reading the files, engine sessions, warm-up
-  uint64_t memory_bytes = 0;  // budgeted memory: the size of the version's model files
+  double load_seconds = 0;        // reading the files, engine sessions, warm-up
+  uint64_t memory_bytes = 0;      // budgeted memory: the size of the version's model files
   uint64_t rss_growth_bytes = 0;  // how much the process's RSS grew during the load
 };
 

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <system_error>
@@ -69,10 +69,15 @@ Result<Tensor> WarmupTensor(const std::string& name, const config::ModelWarmup::
           std::memcpy(dst, &f, 4);
           break;
         }
-        case DataType::kFp64: std::memcpy(dst, &v, 8); break;
+        case DataType::kFp64:
+          std::memcpy(dst, &v, 8);
+          break;
         case DataType::kFp16:
-        case DataType::kBf16: break;  // zero: a valid value for both
-        default: *dst = static_cast<std::byte>(rng() % 2); break;
+        case DataType::kBf16:
+          break;  // zero: a valid value for both
+        default:
+          *dst = static_cast<std::byte>(rng() % 2);
+          break;
       }
     }
   }
@@ -103,8 +108,8 @@ std::string ModelFingerprint(const fs::path& model_dir) {
     if (!it->is_regular_file(ec)) continue;
     const auto size = it->file_size(ec);
     const auto mtime = it->last_write_time(ec).time_since_epoch().count();
-    parts.push_back(fmt::format("{}:{}:{}", fs::relative(it->path(), model_dir, ec).string(),
-                                size, mtime));
+    parts.push_back(
+        fmt::format("{}:{}:{}", fs::relative(it->path(), model_dir, ec).string(), size, mtime));
   }
   std::sort(parts.begin(), parts.end());
   return fmt::format("{}", fmt::join(parts, "|"));
@@ -189,12 +194,11 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
     pool.push_back(std::move(inst));
   }
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
-  spdlog::info("model '{}' version {}: {} instance(s), {} intra-op thread(s) each{}{}", name,
-               version, count, instance_options.intra_op_threads,
-               cfg.has_dynamic_batching() ? ", dynamic batching" : "",
-               cfg.model_warmup_size() ? fmt::format(", {} warm-up sample(s) run",
-                                                     cfg.model_warmup_size())
-                                       : "");
+  spdlog::info(
+      "model '{}' version {}: {} instance(s), {} intra-op thread(s) each{}{}", name, version, count,
+      instance_options.intra_op_threads, cfg.has_dynamic_batching() ? ", dynamic batching" : "",
+      cfg.model_warmup_size() ? fmt::format(", {} warm-up sample(s) run", cfg.model_warmup_size())
+                              : "");
 
   ASSIGN_OR_RETURN(auto scheduler, scheduling::CreateScheduler(
                                        cfg, std::move(pool), fmt::format("{}:{}", name, version)));
@@ -207,8 +211,7 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   // same every time, so eviction decisions are predictable.
   cost.memory_bytes = ModelFileBytes(model_dir, {version});
   cost.rss_growth_bytes = rss_after > rss_before ? rss_after - rss_before : 0;
-  return std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler),
-                                         cost);
+  return std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler), cost);
 }
 
 }  // namespace inferd::repository

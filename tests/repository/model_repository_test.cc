@@ -25,7 +25,8 @@ class ModelRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() /
-            ("inferd_repo_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            ("inferd_repo_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
     auto b = backends::CreateOnnxRuntimeBackend();
@@ -178,7 +179,10 @@ TEST_F(ModelRepositoryTest, PollLoadsNewModelsReloadsChangedOnesAndUnloadsRemove
 
 TEST_F(ModelRepositoryTest, AFailedReloadKeepsTheOldVersionServing) {
   AddVersion("m", 1);
-  auto repo = Load([](auto& o) { o.control_mode = ControlMode::kExplicit; o.startup_models = {"m"}; });
+  auto repo = Load([](auto& o) {
+    o.control_mode = ControlMode::kExplicit;
+    o.startup_models = {"m"};
+  });
   WriteFile("m/2/model.onnx", "garbage");
   Status s = repo->LoadModel("m");
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
@@ -285,17 +289,21 @@ TEST_F(ModelRepositoryTest, ABusyModelIsNotEvicted) {
 
 TEST_F(ModelRepositoryTest, WarmupRunsBeforeReadyAndAFailingSampleFailsTheLoad) {
   AddVersion("good", 1);
-  WriteFile("good/config.pbtxt",
-            "max_batch_size: 8\n"
-            "model_warmup { name: \"zeros\" batch_size: 2 count: 3\n"
-            "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } }\n"
-            "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] random_data: true } } }\n");
+  WriteFile(
+      "good/config.pbtxt",
+      "max_batch_size: 8\n"
+      "model_warmup { name: \"zeros\" batch_size: 2 count: 3\n"
+      "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } }\n"
+      "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] random_data: true } } "
+      "}\n");
   AddVersion("bad", 1);
-  WriteFile("bad/config.pbtxt",
-            "max_batch_size: 8\n"
-            "model_warmup { name: \"from_file\" batch_size: 1\n"
-            "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] input_data_file: \"missing.bin\" } }\n"
-            "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } } }\n");
+  WriteFile(
+      "bad/config.pbtxt",
+      "max_batch_size: 8\n"
+      "model_warmup { name: \"from_file\" batch_size: 1\n"
+      "  inputs { key: \"INPUT0\" value { data_type: TYPE_FP32 dims: [16] input_data_file: "
+      "\"missing.bin\" } }\n"
+      "  inputs { key: \"INPUT1\" value { data_type: TYPE_FP32 dims: [16] zero_data: true } } }\n");
   auto repo = Load();
   EXPECT_TRUE(repo->Get("good", 0).ok());
   auto status = repo->GetModelStatus("bad");

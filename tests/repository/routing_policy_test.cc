@@ -54,9 +54,9 @@ TEST(RoutingPolicy, RollbackPinsThePreviousVersion) {
   EXPECT_EQ(RoutingPolicyToString(*RollbackPolicy({}, {1, 2, 3})), "pinned:2");
   EXPECT_EQ(RoutingPolicyToString(*RollbackPolicy(*ParseRoutingPolicy("pinned:2"), {1, 2, 3})),
             "pinned:1");
-  EXPECT_EQ(RoutingPolicyToString(
-                *RollbackPolicy(*ParseRoutingPolicy("weighted:2=90,3=10"), {1, 2, 3})),
-            "pinned:2");
+  EXPECT_EQ(
+      RoutingPolicyToString(*RollbackPolicy(*ParseRoutingPolicy("weighted:2=90,3=10"), {1, 2, 3})),
+      "pinned:2");
   EXPECT_EQ(RollbackPolicy({}, {3}).status().code(), StatusCode::kFailedPrecondition);
 }
 
