@@ -1,4 +1,5 @@
 // inferd command line: `inferd serve` runs the server; `--version` and `--help` as usual.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "http/http_server.h"
 #include "observability/logging.h"
 #include "observability/tracer.h"
+#include "security/authorizer.h"
+#include "security/rate_limiter.h"
 #include "server/inference_server.h"
 #include "server/version.h"
 #include "bench_command.h"
@@ -37,7 +40,38 @@ struct ServeFlags {
   std::vector<std::string> load_models;     // explicit mode: models loaded at start
   bool lazy_load = false;                   // load models on their first request
   uint64_t model_memory_budget = 0;         // bytes; 0 = unlimited
+  std::string auth_token_file;              // `token scope` lines; empty = no tokens asked
+  std::vector<std::string> http_restricted_api;       // Triton's API,...:header=value
+  std::vector<std::string> grpc_restricted_protocol;  // the same for gRPC
+  bool auth_protect_health = false;         // health endpoints need an infer token too
+  int drain_grace_secs = 0;    // after SIGTERM: readiness false, still accepting, for this long
+  int drain_timeout_secs = 30;  // then: in-flight requests get this long to finish
+  int max_connections = 0;      // HTTP connections; 0 = no cap
+  int http_header_timeout_secs = 10;
+  int http_idle_timeout_secs = 60;
+  double rate_limit_rps = 0;    // per token or IP; 0 = no limit
+  double rate_limit_burst = 0;
+  inferd::server::RequestLimits request_limits;
 };
+
+// The HTTP or gRPC frontend's authorizer: the shared tokens plus that protocol's restrictions.
+inferd::Result<inferd::security::Authorizer> MakeAuthorizer(
+    const ServeFlags& flags, const std::vector<std::string>& restrictions) {
+  inferd::security::Authorizer::Options options;
+  options.open_health = !flags.auth_protect_health;
+  if (!flags.auth_token_file.empty()) {
+    ASSIGN_OR_RETURN(options.tokens, inferd::security::TokenTable::Load(flags.auth_token_file));
+    if (options.tokens->empty()) {
+      return inferd::InvalidArgument(
+          fmt::format("token file '{}' holds no token", flags.auth_token_file));
+    }
+  }
+  for (const auto& spec : restrictions) {
+    ASSIGN_OR_RETURN(auto restricted, inferd::security::ParseRestrictedApi(spec));
+    options.restricted.push_back(std::move(restricted));
+  }
+  return inferd::security::Authorizer::Create(std::move(options));
+}
 
 int Serve(const ServeFlags& flags) {
   inferd::observability::LogSettings log_settings;
@@ -56,6 +90,18 @@ int Serve(const ServeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  auto http_auth = MakeAuthorizer(flags, flags.http_restricted_api);
+  auto grpc_auth = MakeAuthorizer(flags, flags.grpc_restricted_protocol);
+  for (const auto* auth : {&http_auth, &grpc_auth}) {
+    if (!auth->ok()) {
+      spdlog::critical("{}", auth->status().message());
+      return EXIT_FAILURE;
+    }
+  }
+  if (!flags.auth_token_file.empty()) {
+    spdlog::info("API tokens required (token file '{}')", flags.auth_token_file);
+  }
+
   spdlog::info("inferd {} starting; model repository '{}'", inferd::server::kVersion,
                flags.model_repository);
   inferd::server::InferenceServer::Options server_options;
@@ -67,6 +113,7 @@ int Serve(const ServeFlags& flags) {
   server_options.lazy_load = flags.lazy_load;
   server_options.model_memory_budget_bytes = flags.model_memory_budget;
   server_options.repository_poll_seconds = flags.repository_poll_secs;
+  server_options.request_limits = flags.request_limits;
   auto server = inferd::server::InferenceServer::Create(server_options);
   if (!server.ok()) {
     spdlog::critical("{}", server.status().message());
@@ -88,6 +135,13 @@ int Serve(const ServeFlags& flags) {
   http_options.port = flags.http_port;
   http_options.io_threads = flags.http_threads;
   http_options.max_body_bytes = flags.http_max_body_bytes;
+  http_options.authorizer = &http_auth.value();
+  http_options.max_connections = flags.max_connections;
+  http_options.header_timeout_seconds = flags.http_header_timeout_secs;
+  http_options.idle_timeout_seconds = flags.http_idle_timeout_secs;
+  inferd::security::RateLimiter rate_limiter(
+      {.requests_per_second = flags.rate_limit_rps, .burst = flags.rate_limit_burst});
+  http_options.rate_limiter = &rate_limiter;
   std::unique_ptr<inferd::observability::Tracer> tracer;
   if (!flags.trace_file.empty() || !flags.trace_endpoint.empty()) {
     inferd::observability::Tracer::Options trace_options;
@@ -114,6 +168,8 @@ int Serve(const ServeFlags& flags) {
     grpc_options.host = flags.host;
     grpc_options.port = flags.grpc_port;
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
+    grpc_options.authorizer = &grpc_auth.value();
+    grpc_options.rate_limiter = &rate_limiter;
     auto created = inferd::grpc::GrpcServer::Create(grpc_options, server->get());
     if (!created.ok()) {
       spdlog::critical("{}", created.status().message());
@@ -145,13 +201,39 @@ int Serve(const ServeFlags& flags) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("signal {} received; shutting down", sig);
+  spdlog::info("signal {} received; draining (a second signal exits at once)", sig);
+  // A second signal ends the process now, whatever is in flight.
+  std::thread([signals] {
+    int again = 0;
+    sigwait(&signals, &again);
+    spdlog::warn("signal {} received again; exiting without finishing in-flight requests", again);
+    spdlog::default_logger()->flush();
+    std::_Exit(128 + again);
+  }).detach();
+
+  // Readiness false at once, so load balancers stop routing here; keep serving through the
+  // grace period for the requests they still send, then stop accepting and let in-flight
+  // requests finish, bounded by the drain timeout.
+  (*server)->BeginDrain();
+  if (grpc_frontend) grpc_frontend->SetNotServing();
+  std::this_thread::sleep_for(std::chrono::seconds(flags.drain_grace_secs));
+  const auto drain_timeout = std::chrono::seconds(flags.drain_timeout_secs);
+  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  std::thread grpc_drain;
+  if (grpc_frontend) {
+    // gRPC calls in flight finish first: their models are still running.
+    grpc_drain = std::thread([&grpc_frontend, drain_timeout] {
+      grpc_frontend->Drain(drain_timeout);
+    });
+  }
+  if (int left = (*http)->Drain(deadline); left > 0) {
+    spdlog::warn("drain timeout: {} HTTP request(s) still in flight are dropped", left);
+  }
+  if (grpc_drain.joinable()) grpc_drain.join();
   // Stop the transport first, then the models (workers finish queued requests and post their
   // answers to the stopped I/O context, which is still alive), then the transport object.
   (*http)->Stop();
   if (metrics_http) metrics_http->Stop();
-  // gRPC calls in flight finish first: their models are still running.
-  if (grpc_frontend) grpc_frontend->Stop();
   server->reset();
   http->reset();
   spdlog::info("stopped");
@@ -226,6 +308,63 @@ int main(int argc, char** argv) {
                     "Append traces to this file as OTLP JSON lines");
   serve->add_option("--trace-endpoint", flags.trace_endpoint,
                     "Export traces to this OTLP/HTTP collector (http://host:4318/v1/traces)");
+
+  serve->add_option("--auth-token-file", flags.auth_token_file,
+                    "API tokens, one 'token scope' per line (scope: infer or admin); requests "
+                    "then need 'Authorization: Bearer <token>' (see docs/security.md)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--http-restricted-api", flags.http_restricted_api,
+                    "Triton form API[,API...]:header=value: HTTP requests to those APIs need "
+                    "that header (repeatable)");
+  serve->add_option("--grpc-restricted-protocol", flags.grpc_restricted_protocol,
+                    "Triton form API[,API...]:header=value for gRPC metadata (repeatable)");
+  serve->add_flag("--auth-protect-health", flags.auth_protect_health,
+                  "Health endpoints need an infer token too (default: open for probes)");
+
+  serve->add_option("--max-connections", flags.max_connections,
+                    "Open HTTP connections at most; more are answered 503 (0 = no cap)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--http-header-timeout-secs", flags.http_header_timeout_secs,
+                    "Seconds a request header may take from its first byte (slow clients)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve->add_option("--http-idle-timeout-secs", flags.http_idle_timeout_secs,
+                    "Seconds an idle keep-alive connection stays open")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  serve->add_option("--rate-limit-rps", flags.rate_limit_rps,
+                    "Requests per second per API token (or per IP without tokens); over it "
+                    "HTTP 429 + Retry-After, gRPC RESOURCE_EXHAUSTED (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--rate-limit-burst", flags.rate_limit_burst,
+                    "Requests a client may send at once before the rate applies "
+                    "(0 = max(1, rate))")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--max-request-inputs", flags.request_limits.max_inputs,
+                    "Input tensors per inference request (0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--max-request-elements", flags.request_limits.max_elements,
+                    "Tensor elements over all inputs of a request (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--max-request-bytes", flags.request_limits.max_bytes,
+                    "Tensor bytes over all inputs of a request (0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--max-bytes-element-bytes", flags.request_limits.max_bytes_element_bytes,
+                    "Bytes of one BYTES (string) element (0 = no limit)")
+      ->capture_default_str();
+  serve->add_option("--drain-grace-secs", flags.drain_grace_secs,
+                    "On SIGTERM/SIGINT: seconds to keep accepting requests after readiness "
+                    "turns false, for load balancers to notice")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  serve->add_option("--drain-timeout-secs", flags.drain_timeout_secs,
+                    "On SIGTERM/SIGINT: seconds in-flight requests get to finish")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
 

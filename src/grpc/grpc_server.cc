@@ -14,7 +14,7 @@
 namespace inferd::grpc {
 namespace {
 
-constexpr std::chrono::seconds kShutdownGrace{5};
+constexpr std::chrono::milliseconds kShutdownGrace{5000};
 constexpr const char* kServiceName = "inference.GRPCInferenceService";
 
 }  // namespace
@@ -24,7 +24,9 @@ class GrpcServer::Impl {
   Impl(const Options& options, server::InferenceServer* server)
       : options_(options),
         server_(server),
-        service_(InferenceService::Options{options.max_stream_requests_in_flight}, server) {}
+        service_(InferenceService::Options{options.max_stream_requests_in_flight, options.authorizer,
+                                            options.rate_limiter},
+                 server) {}
 
   Status Start() {
     if (options_.max_message_bytes <= 0) {
@@ -56,10 +58,18 @@ class GrpcServer::Impl {
 
   uint16_t port() const { return static_cast<uint16_t>(port_); }
 
-  void Stop() {
+  void SetNotServing() {
+    if (grpc_server_ == nullptr) return;
+    if (auto* health = grpc_server_->GetHealthCheckService()) {
+      health->SetServingStatus(false);
+      health->SetServingStatus(kServiceName, false);
+    }
+  }
+
+  void Stop(std::chrono::milliseconds grace) {
     if (stopped_.exchange(true) || grpc_server_ == nullptr) return;
     if (auto* health = grpc_server_->GetHealthCheckService()) health->Shutdown();
-    grpc_server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
     grpc_server_->Wait();
   }
 
@@ -82,6 +92,8 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Create(const Options& options,
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GrpcServer::~GrpcServer() { Stop(); }
 uint16_t GrpcServer::port() const { return impl_->port(); }
-void GrpcServer::Stop() { impl_->Stop(); }
+void GrpcServer::Stop() { impl_->Stop(kShutdownGrace); }
+void GrpcServer::SetNotServing() { impl_->SetNotServing(); }
+void GrpcServer::Drain(std::chrono::milliseconds timeout) { impl_->Stop(timeout); }
 
 }  // namespace inferd::grpc

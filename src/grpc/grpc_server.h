@@ -4,11 +4,14 @@
 // completes on model workers. Created by `inferd serve` next to the HTTP frontend.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "core/status.h"
+#include "security/authorizer.h"
+#include "security/rate_limiter.h"
 #include "server/inference_server.h"
 
 namespace inferd::grpc {
@@ -21,6 +24,10 @@ class GrpcServer {
     // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
     int max_message_bytes = 64 << 20;
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
+    // Checks each call's credentials; not owned, must outlive the server; null = allow all.
+    const security::Authorizer* authorizer = nullptr;
+    // Per-client call rate; not owned, must outlive the server; null = no limit.
+    security::RateLimiter* rate_limiter = nullptr;
   };
 
   // Listens and starts serving. `server` is not owned and must outlive this object.
@@ -30,6 +37,11 @@ class GrpcServer {
   ~GrpcServer();  // Stop()s
 
   uint16_t port() const;
+  // Marks grpc.health.v1 NOT_SERVING (the start of a drain); calls keep being served.
+  void SetNotServing();
+  // Stops accepting calls and waits for calls in flight until `timeout` passes, then cancels
+  // them. Idempotent (Stop() after Drain() does nothing).
+  void Drain(std::chrono::milliseconds timeout);
   // Stops accepting calls, marks health NOT_SERVING, and waits for calls in flight to finish
   // (cancelling them after a grace period). Idempotent.
   void Stop();

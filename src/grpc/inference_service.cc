@@ -36,6 +36,14 @@ class InferMessageAllocator final : public ::grpc::MessageAllocator<InferRequest
   }
 };
 
+// Finishes a unary call at once with a gRPC status.
+::grpc::ServerUnaryReactor* FinishWith(::grpc::CallbackServerContext* ctx,
+                                       const ::grpc::Status& status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 // Finishes a unary call at once with `status`.
 ::grpc::ServerUnaryReactor* FinishNow(::grpc::CallbackServerContext* ctx, const Status& status) {
   auto* reactor = ctx->DefaultReactor();
@@ -50,7 +58,68 @@ Status RejectRepositoryName(const std::string& repository_name) {
                   repository_name));
 }
 
+// A ModelStreamInfer call refused before it starts: finishes at once with `status`.
+class RejectedStreamReactor final
+    : public ::grpc::ServerBidiReactor<InferRequest, inference::ModelStreamInferResponse> {
+ public:
+  explicit RejectedStreamReactor(const ::grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// The address of a gRPC peer as the HTTP frontend writes it, so both count against one
+// rate limit bucket: "ipv4:127.0.0.1:5555" → "127.0.0.1", "ipv6:[::1]:5555" → "::1".
+std::string PeerAddress(std::string_view peer) {
+  for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (peer.substr(0, scheme.size()) == scheme) peer.remove_prefix(scheme.size());
+  }
+  if (size_t colon = peer.rfind(':'); colon != std::string_view::npos) {
+    peer = peer.substr(0, colon);
+  }
+  std::string out(peer);
+  for (std::string_view bracket : {"%5B", "%5D", "[", "]"}) {
+    for (size_t at; (at = out.find(bracket)) != std::string::npos;) out.erase(at, bracket.size());
+  }
+  return out;
+}
+
 }  // namespace
+
+::grpc::Status InferenceService::Admit(::grpc::ServerContextBase* ctx,
+                                       security::ApiCategory api) const {
+  const auto& metadata = ctx->client_metadata();
+  auto header = [&metadata](std::string_view name) -> std::optional<std::string_view> {
+    // gRPC metadata keys arrive in lower case, as the Authorizer asks for them.
+    auto it = metadata.find(::grpc::string_ref(name.data(), name.size()));
+    if (it == metadata.end()) return std::nullopt;
+    return std::string_view(it->second.data(), it->second.size());
+  };
+  const security::Authorizer* auth = options_.authorizer;
+  if (auth != nullptr && auth->enabled()) {
+    auto decision = auth->Check(api, header);
+    if (!decision.allowed()) {
+      return ::grpc::Status(decision.outcome == security::AuthOutcome::kUnauthenticated
+                                ? ::grpc::StatusCode::UNAUTHENTICATED
+                                : ::grpc::StatusCode::PERMISSION_DENIED,
+                            decision.message);
+    }
+  }
+  security::RateLimiter* limiter = options_.rate_limiter;
+  if (limiter == nullptr || !limiter->enabled() || api == security::ApiCategory::kHealth) {
+    return ::grpc::Status::OK;
+  }
+  // The token when tokens are asked for (checked above), else the peer's address.
+  std::string client;
+  if (auto token = header("authorization"); token && auth != nullptr && auth->uses_tokens()) {
+    client = fmt::format("token:{}", *token);
+  } else {
+    client = "ip:" + PeerAddress(ctx->peer());
+  }
+  const int64_t retry_s = limiter->Acquire(client, security::RateLimiter::Clock::now());
+  if (retry_s == 0) return ::grpc::Status::OK;
+  ctx->AddTrailingMetadata("retry-after", std::to_string(retry_s));
+  return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        fmt::format("rate limit exceeded; retry after {} s", retry_s));
+}
 
 InferenceService::InferenceService(const Options& options, server::InferenceServer* server)
     : options_(options), server_(server), infer_allocator_(new InferMessageAllocator()) {
@@ -94,12 +163,18 @@ void InferenceService::ControlLoop() {
 ::grpc::ServerUnaryReactor* InferenceService::ServerLive(Ctx* ctx,
                                                          const inference::ServerLiveRequest*,
                                                          inference::ServerLiveResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   response->set_live(server_->IsLive());
   return FinishNow(ctx, Status::Ok());
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ServerReady(
     Ctx* ctx, const inference::ServerReadyRequest*, inference::ServerReadyResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   response->set_ready(server_->IsReady());
   return FinishNow(ctx, Status::Ok());
 }
@@ -107,6 +182,9 @@ void InferenceService::ControlLoop() {
 ::grpc::ServerUnaryReactor* InferenceService::ModelReady(
     Ctx* ctx, const inference::ModelReadyRequest* request,
     inference::ModelReadyResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   auto version = ParseModelVersion(request->version(), "version");
   if (!version.ok()) return FinishNow(ctx, version.status());
   // As Triton's gRPC frontend: ready=false, not an error, for a model that is unknown as well
@@ -118,6 +196,9 @@ void InferenceService::ControlLoop() {
 ::grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     Ctx* ctx, const inference::ServerMetadataRequest*,
     inference::ServerMetadataResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kMetadata); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   FillServerMetadata(server_->Metadata(), response);
   return FinishNow(ctx, Status::Ok());
 }
@@ -125,6 +206,9 @@ void InferenceService::ControlLoop() {
 ::grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     Ctx* ctx, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kMetadata); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   auto version = ParseModelVersion(request->version(), "version");
   if (!version.ok()) return FinishNow(ctx, version.status());
   auto metadata = server_->GetModelMetadata(request->name(), *version);
@@ -135,6 +219,9 @@ void InferenceService::ControlLoop() {
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelInfer(Ctx* ctx, const InferRequest* request,
                                                          InferResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kInference); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   std::shared_ptr<const InferRequest> message;
   if (auto* holder = dynamic_cast<InferMessageHolder*>(ctx->GetRpcAllocatorState())) {
     message = holder->shared_request();
@@ -159,13 +246,19 @@ void InferenceService::ControlLoop() {
 }
 
 ::grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
-InferenceService::ModelStreamInfer(Ctx*) {
+InferenceService::ModelStreamInfer(Ctx* ctx) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kInference); !denied.ok()) {
+    return new RejectedStreamReactor(denied);  // deletes itself in OnDone
+  }
   return new StreamInferReactor(server_, options_.max_stream_requests_in_flight);
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelConfig(
     Ctx* ctx, const inference::ModelConfigRequest* request,
     inference::ModelConfigResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kModelConfig); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   auto version = ParseModelVersion(request->version(), "version");
   if (!version.ok()) return FinishNow(ctx, version.status());
   auto config = server_->GetModelConfig(request->name(), *version);
@@ -177,6 +270,9 @@ InferenceService::ModelStreamInfer(Ctx*) {
 ::grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     Ctx* ctx, const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kStatistics); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   auto version = ParseModelVersion(request->version(), "version");
   if (!version.ok()) return FinishNow(ctx, version.status());
   auto stats = server_->GetModelStatistics(request->name(), *version);
@@ -188,6 +284,9 @@ InferenceService::ModelStreamInfer(Ctx*) {
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
     Ctx* ctx, const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
     return FinishNow(ctx, s);
   }
@@ -198,6 +297,9 @@ InferenceService::ModelStreamInfer(Ctx*) {
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     Ctx* ctx, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
     return FinishNow(ctx, s);
   }
@@ -225,6 +327,9 @@ InferenceService::ModelStreamInfer(Ctx*) {
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     Ctx* ctx, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
+  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
+    return FinishWith(ctx, denied);
+  }
   if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
     return FinishNow(ctx, s);
   }

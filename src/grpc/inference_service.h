@@ -10,6 +10,8 @@
 
 #include "core/mutex.h"
 #include "grpc/grpc_service.grpc.pb.h"
+#include "security/authorizer.h"
+#include "security/rate_limiter.h"
 #include "server/inference_server.h"
 
 namespace inferd::grpc {
@@ -18,6 +20,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
  public:
   struct Options {
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream; reading pauses at it
+    // Checks each call's `authorization` metadata (and restriction headers); not owned, must
+    // outlive the service; null = every call is allowed.
+    const security::Authorizer* authorizer = nullptr;
+    // Per-client call rate (RESOURCE_EXHAUSTED + `retry-after`); not owned; null = no limit.
+    security::RateLimiter* rate_limiter = nullptr;
   };
 
   // `server` is not owned and must outlive this service (and the ::grpc::Server it serves on).
@@ -54,6 +61,10 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                  inference::RepositoryModelUnloadResponse* response) override;
 
  private:
+  // The status to finish a call with when its credentials do not cover `api` or its client is
+  // over the rate limit; OK to go on.
+  ::grpc::Status Admit(::grpc::ServerContextBase* ctx, security::ApiCategory api) const;
+
   // Runs `job` on the control thread, in submission order.
   void RunOnControlThread(std::function<void()> job) EXCLUDES(control_mu_);
   void ControlLoop() EXCLUDES(control_mu_);

@@ -1,534 +1,36 @@
 #include "http/http_server.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "http/logging_json.h"
-#include "http/metadata_json.h"
-#include "http/router.h"
-#include "http/status_mapping.h"
-#include "observability/logging.h"
-#include "observability/request_trace.h"
-#include "protocol/v2_json_codec.h"
+#include "http/http_session.h"
 
 namespace inferd::http {
 namespace {
 
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-using Request = bhttp::request<bhttp::string_body>;
-using Response = bhttp::response<bhttp::string_body>;
-
-constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
-constexpr std::string_view kTraceParent = "traceparent";
-constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-using SteadyClock = std::chrono::steady_clock;
-
-uint64_t UnixNanos() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-uint64_t NanosSince(SteadyClock::time_point start) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count());
-}
-
-// What one request did, for its access log line and trace; reset for every request.
-struct RequestRecord {
-  SteadyClock::time_point start;
-  uint64_t start_unix_ns = 0;
-  uint64_t body_bytes = 0;
-  std::string model;
-  int64_t version = 0;
-  std::shared_ptr<server::InferObservation> observation;  // inference requests only
-  observability::InferTraceTimes times;
-  bool traced = false;
-  observability::TraceId trace_id{};
-  observability::SpanId root_span{}, remote_parent{};
-};
-
-Method MethodOf(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    default: return Method::kOther;
-  }
-}
-
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, const HttpServer::Options& options,
-          server::InferenceServer* server, net::thread_pool* control_pool)
-      : stream_(std::move(socket)),
-        options_(options),
-        server_(server),
-        control_pool_(control_pool) {
-    if (!options_.metrics_only) server_->http_connections().Opened();
-  }
-  ~Session() {
-    if (!options_.metrics_only) server_->http_connections().Closed();
-  }
-
-  void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
-  }
-
- private:
-  void DoRead() {
-    parser_.emplace();
-    parser_->body_limit(options_.max_body_bytes);
-    parser_->header_limit(options_.max_header_bytes);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
-  }
-
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnRead(ec);
-    // Room for the JSON parser's padding, so a tensor body is parsed where it lies, uncopied.
-    if (auto length = parser_->content_length(); length && *length <= options_.max_body_bytes) {
-      parser_->get().body().reserve(*length + protocol::kRequestBodyPadding);
-    }
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset) {
-      return Close();
-    }
-    record_ = RequestRecord{};
-    record_.start = SteadyClock::now();
-    record_.start_unix_ns = UnixNanos();
-    if (ec == bhttp::error::body_limit) {
-      return SendError(bhttp::status::payload_too_large,
-                       fmt::format("request body exceeds the limit of {} bytes",
-                                   options_.max_body_bytes),
-                       /*keep_alive=*/false);
-    }
-    if (ec == bhttp::error::header_limit) {
-      return SendError(bhttp::status::request_header_fields_too_large,
-                       fmt::format("request header exceeds the limit of {} bytes",
-                                   options_.max_header_bytes),
-                       false);
-    }
-    if (ec) {
-      return SendError(bhttp::status::bad_request,
-                       fmt::format("malformed HTTP request: {}", ec.message()), false);
-    }
-    request_ = parser_->release();
-    record_.body_bytes = request_.body().size();
-    keep_alive_ = request_.keep_alive();
-    version_ = request_.version();
-    Dispatch();
-  }
-
-  void Dispatch() {
-    auto route = MatchRoute(request_.target());
-    if (!route.ok()) return SendStatus(route.status());
-    if (options_.metrics_only && route->endpoint != Endpoint::kMetrics) {
-      return SendStatus(NotFound(fmt::format("no endpoint at '{}' on the metrics port",
-                                             std::string(request_.target()))));
-    }
-    const Method method = MethodOf(request_.method());
-    const bool method_ok =
-        method == route->method || (route->method == Method::kGet && method == Method::kHead) ||
-        (route->also_post && method == Method::kPost);
-    if (!method_ok) {
-      Response res = MakeResponse(bhttp::status::method_not_allowed,
-                                  protocol::EncodeError(fmt::format(
-                                      "method {} is not allowed on {}",
-                                      std::string(request_.method_string()),
-                                      std::string(request_.target()))));
-      res.set(bhttp::field::allow, route->method == Method::kPost ? "POST"
-                                   : route->also_post               ? "GET, HEAD, POST"
-                                                                    : "GET, HEAD");
-      return Write(std::move(res));
-    }
-
-    switch (route->endpoint) {
-      case Endpoint::kHealthLive:
-        return SendEmpty(server_->IsLive() ? bhttp::status::ok
-                                           : bhttp::status::service_unavailable);
-      case Endpoint::kHealthReady:
-        return SendEmpty(server_->IsReady() ? bhttp::status::ok
-                                            : bhttp::status::service_unavailable);
-      case Endpoint::kServerMetadata:
-        return SendJson(ServerMetadataJson(server_->Metadata()));
-      case Endpoint::kModelMetadata: {
-        auto m = server_->GetModelMetadata(route->model, route->version);
-        if (!m.ok()) return SendStatus(m.status());
-        return SendJson(ModelMetadataJson(*m));
-      }
-      case Endpoint::kModelReady: {
-        Status s = server_->ModelReady(route->model, route->version);
-        if (s.code() == StatusCode::kNotFound) return SendStatus(s);
-        // KServe v2: 200 when ready, a 4xx when not (Triton answers 400).
-        return SendEmpty(s.ok() ? bhttp::status::ok : bhttp::status::bad_request);
-      }
-      case Endpoint::kModelConfig: {
-        auto c = server_->GetModelConfigJson(route->model, route->version);
-        if (!c.ok()) return SendStatus(c.status());
-        return SendJson(std::move(c).value());
-      }
-      case Endpoint::kModelStatistics: {
-        auto stats = server_->GetModelStatistics(route->model, route->version);
-        if (!stats.ok()) return SendStatus(stats.status());
-        return SendJson(ModelStatisticsJson(*stats));
-      }
-      case Endpoint::kRepositoryIndex:
-        return HandleRepositoryIndex();
-      case Endpoint::kRepositoryLoad:
-      case Endpoint::kRepositoryUnload:
-        return HandleRepositoryControl(*route);
-      case Endpoint::kModelRouting:
-      case Endpoint::kModelRollback:
-        return HandleRouting(*route);
-      case Endpoint::kModelInfer:
-        return HandleInfer(std::move(route).value());
-      case Endpoint::kMetrics: {
-        Response res = MakeResponse(bhttp::status::ok, server_->MetricsText());
-        res.set(bhttp::field::content_type, kPrometheusContentType);
-        return Write(std::move(res));
-      }
-      case Endpoint::kLogging:
-        return HandleLogging(method);
-    }
-  }
-
-  void HandleLogging(Method method) {
-    if (method == Method::kPost) {
-      auto updated =
-          ApplyLogSettingsJson(request_.body(), observability::CurrentLogSettings());
-      if (!updated.ok()) return SendStatus(updated.status());
-      Status s = observability::UpdateLogSettings(*updated);
-      if (!s.ok()) return SendStatus(s);
-      spdlog::info("log settings changed: {}", LogSettingsJson(*updated));
-    }
-    SendJson(LogSettingsJson(observability::CurrentLogSettings()));
-  }
-
-  void HandleRepositoryIndex() {
-    bool ready_only = false;
-    if (!request_.body().empty()) {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object()) {
-        return SendStatus(InvalidArgument("repository index body must be a JSON object"));
-      }
-      if (auto it = doc.find("ready"); it != doc.end()) {
-        if (!it->is_boolean()) return SendStatus(InvalidArgument("'ready' must be a boolean"));
-        ready_only = it->get<bool>();
-      }
-    }
-    SendJson(RepositoryIndexJson(server_->RepositoryIndex(), ready_only));
-  }
-
-  void HandleRouting(const Route& route) {
-    Result<repository::RoutingPolicy> policy = InvalidArgument("no policy");
-    if (route.endpoint == Endpoint::kModelRollback) {
-      policy = server_->Rollback(route.model);
-    } else {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object() || !doc.contains("policy") ||
-          !doc["policy"].is_string()) {
-        return SendStatus(InvalidArgument(
-            "routing body must be {\"policy\": \"latest\" | \"pinned:<version>\" | "
-            "\"weighted:<version>=<weight>,...\"}"));
-      }
-      policy = repository::ParseRoutingPolicy(doc["policy"].get<std::string>());
-      if (policy.ok()) {
-        Status s = server_->SetRouting(route.model, *policy);
-        if (!s.ok()) policy = s;
-      }
-    }
-    if (!policy.ok()) return SendStatus(policy.status());
-    SendJson(nlohmann::json{{"name", route.model},
-                            {"routing", repository::RoutingPolicyToString(*policy)}}
-                 .dump());
-  }
-
-  void HandleRepositoryControl(const Route& route) {
-    std::optional<std::string> config_override;
-    if (!request_.body().empty()) {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object()) {
-        return SendStatus(InvalidArgument("repository request body must be a JSON object"));
-      }
-      if (auto it = doc.find("parameters"); it != doc.end() && it->is_object() &&
-                                            it->contains("config")) {
-        if (route.endpoint != Endpoint::kRepositoryLoad || !(*it)["config"].is_string()) {
-          return SendStatus(InvalidArgument(
-              "parameters.config must be a string holding the model config as JSON"));
-        }
-        config_override = (*it)["config"].get<std::string>();
-      }
-    }
-    // Loading initializes engine sessions: keep it off the I/O threads, one at a time.
-    net::post(*control_pool_, [self = shared_from_this(), route,
-                               config_override = std::move(config_override)] {
-      Status s = route.endpoint == Endpoint::kRepositoryLoad
-                     ? self->server_->LoadModel(route.model, config_override)
-                     : self->server_->UnloadModel(route.model);
-      net::post(self->stream_.get_executor(), [self, s] {
-        if (!s.ok()) return self->SendStatus(s);
-        self->SendEmpty(bhttp::status::ok);
-      });
-    });
-  }
-
-  // While the model works, notice a client that hangs up: a socket that turns readable with
-  // nothing to read (a peek of 0 bytes) is closed, and the request it queued is cancelled, so
-  // it never runs. Data to read means a pipelined request; it is left for the next read.
-  void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
-    stream_.socket().async_wait(
-        tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
-          if (ec) {
-            if (ec != net::error::operation_aborted) cancelled->store(true);
-            return;
-          }
-          char byte;
-          const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
-                                   MSG_PEEK | MSG_DONTWAIT);
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cancelled->store(true);
-        });
-  }
-
-  void HandleInfer(Route route) {
-    std::optional<size_t> header_length;
-    if (auto it = request_.find(kHeaderLength); it != request_.end()) {
-      const std::string_view v = it->value();
-      size_t n = 0;
-      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || ptr != v.data() + v.size()) {
-        return SendStatus(InvalidArgument(
-            fmt::format("{} header '{}' is not a byte count", kHeaderLength, v)));
-      }
-      header_length = n;
-    }
-    record_.model = route.model;
-    record_.version = route.version;
-    StartTrace();
-    const auto decode_start = SteadyClock::now();
-    auto body = std::make_shared<std::string>(std::move(request_.body()));
-    auto decoded = protocol::DecodeInferRequest(body, header_length);
-    record_.times.decode_ns = NanosSince(decode_start);
-    if (!decoded.ok()) return SendStatus(decoded.status());
-    InferenceRequest request = std::move(decoded).value();
-    request.model_name = std::move(route.model);
-    request.model_version = route.version;
-    record_.observation = std::make_shared<server::InferObservation>();
-    record_.times.facade_start_unix_ns = UnixNanos();
-
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    request.cancelled = cancelled;
-    WatchForDisconnect(cancelled);
-
-    // What the encoder needs from the request, kept while the request itself goes to a worker.
-    auto shape_of_answer = std::make_shared<InferenceRequest>();
-    shape_of_answer->parameters = request.parameters;
-    shape_of_answer->outputs = request.outputs;
-
-    server_->Infer(
-        std::move(request),
-        [self = shared_from_this(), shape_of_answer](Result<InferenceResponse> result) mutable {
-          const uint64_t facade_end = UnixNanos();
-          // Back to this connection's strand; encoding happens there, off the worker thread.
-          net::post(self->stream_.get_executor(),
-                    [self, shape_of_answer, facade_end, result = std::move(result)]() mutable {
-                      self->record_.times.facade_end_unix_ns = facade_end;
-                      self->OnInferDone(std::move(result), *shape_of_answer);
-                    });
-        },
-        record_.observation);
-  }
-
-  // Decides whether this inference request is traced (W3C traceparent, then the sample rate).
-  void StartTrace() {
-    if (options_.tracer == nullptr) return;
-    std::optional<observability::TraceParent> parent;
-    if (auto it = request_.find(kTraceParent); it != request_.end()) {
-      parent = observability::ParseTraceParent(it->value());
-    }
-    if (!options_.tracer->ShouldSample(parent)) return;
-    record_.traced = true;
-    record_.trace_id = parent ? parent->trace_id : observability::NewTraceId();
-    if (parent) record_.remote_parent = parent->parent_id;
-    record_.root_span = observability::NewSpanId();
-  }
-
-  void OnInferDone(Result<InferenceResponse> result, const InferenceRequest& request) {
-    if (!result.ok()) return SendStatus(result.status());
-    const auto encode_start = SteadyClock::now();
-    record_.times.encode_start_unix_ns = UnixNanos();
-    protocol::EncodedInferResponse encoded = protocol::EncodeInferResponse(*result, request);
-    record_.times.encode_ns = NanosSince(encode_start);
-    Response res = MakeResponse(bhttp::status::ok, std::move(encoded.body));
-    if (encoded.header_length) {
-      res.set(kHeaderLength, std::to_string(*encoded.header_length));
-      res.set(bhttp::field::content_type, "application/octet-stream");
-    }
-    Write(std::move(res));
-  }
-
-  Response MakeResponse(bhttp::status status, std::string body) {
-    Response res{status, version_};
-    res.set(bhttp::field::server, "inferd");
-    res.set(bhttp::field::content_type, "application/json");
-    res.keep_alive(keep_alive_);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
-  }
-
-  void SendJson(std::string body) { Write(MakeResponse(bhttp::status::ok, std::move(body))); }
-
-  void SendEmpty(bhttp::status status) {
-    Response res = MakeResponse(status, "");
-    res.erase(bhttp::field::content_type);
-    Write(std::move(res));
-  }
-
-  void SendStatus(const Status& status) {
-    Write(MakeResponse(HttpStatusFor(status.code()), protocol::EncodeError(status.message())));
-  }
-
-  void SendError(bhttp::status status, const std::string& message, bool keep_alive) {
-    keep_alive_ = keep_alive;
-    Write(MakeResponse(status, protocol::EncodeError(message)));
-  }
-
-  void Write(Response res) {
-    if (request_.method() == bhttp::verb::head) res.body().clear();
-    if (record_.traced) {
-      res.set(kTraceParent,
-              observability::FormatTraceParent(record_.trace_id, record_.root_span, true));
-    }
-    Observe(res);
-    response_ = std::move(res);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
-                                                                       size_t) {
-      self->OnWrite(ec);
-    });
-  }
-
-  // The access log line and the trace of the request being answered with `res`.
-  void Observe(const Response& res) {
-    const bool access = observability::AccessLogEnabled();
-    if (!access && !record_.traced) return;
-    const uint64_t total_ns = NanosSince(record_.start);
-    const server::InferObservation* obs = record_.observation.get();
-    const uint64_t compute_ns =
-        obs ? obs->timings.compute_input_ns + obs->timings.compute_infer_ns +
-                  obs->timings.compute_output_ns
-            : 0;
-    const int64_t version = obs && obs->resolved_version ? obs->resolved_version : record_.version;
-    if (record_.traced) {
-      observability::InferTraceTimes t = record_.times;
-      t.start_unix_ns = record_.start_unix_ns;
-      t.end_unix_ns = record_.start_unix_ns + total_ns;
-      t.cache_hit = obs && obs->cache_hit;
-      t.queue_ns = obs ? obs->timings.queue_ns : 0;
-      t.compute_ns = compute_ns;
-      observability::InferTraceInfo info;
-      info.name = fmt::format("{} {}", std::string(request_.method_string()),
-                              std::string(request_.target()));
-      info.model = record_.model;
-      info.version = version;
-      info.status = static_cast<int>(res.result_int());
-      info.error = res.result_int() >= 400;
-      options_.tracer->Export(observability::MakeInferTrace(record_.trace_id, record_.root_span,
-                                                            record_.remote_parent, t, info));
-    }
-    if (!access) return;
-    observability::AccessRecord r;
-    r.method = std::string(request_.method_string());
-    r.path = std::string(request_.target());
-    r.status = static_cast<int>(res.result_int());
-    r.bytes_in = record_.body_bytes;
-    r.bytes_out = res.body().size();
-    r.duration_us = static_cast<int64_t>(total_ns / 1000);
-    beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) r.remote = fmt::format("{}:{}", peer.address().to_string(), peer.port());
-    if (!record_.model.empty()) {
-      r.model = record_.model;
-      r.version = version;
-      r.decode_us = static_cast<int64_t>(record_.times.decode_ns / 1000);
-    }
-    if (obs && obs->cache_used) r.cache = obs->cache_hit ? "hit" : "miss";
-    if (obs && res.result_int() == 200) {
-      if (!obs->cache_hit) {
-        r.queue_us = static_cast<int64_t>(obs->timings.queue_ns / 1000);
-        r.compute_us = static_cast<int64_t>(compute_ns / 1000);
-      }
-      r.encode_us = static_cast<int64_t>(record_.times.encode_ns / 1000);
-    }
-    if (record_.traced) r.trace_id = observability::ToHex(record_.trace_id);
-    observability::LogAccess(r);
-  }
-
-  void OnWrite(beast::error_code ec) {
-    if (ec || !keep_alive_) return Close();
-    request_ = {};
-    response_ = {};
-    DoRead();
-  }
-
-  void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
-
-  beast::tcp_stream stream_;
-  const HttpServer::Options& options_;
-  server::InferenceServer* server_;
-  net::thread_pool* control_pool_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  Request request_;
-  Response response_;
-  RequestRecord record_;
-  bool keep_alive_ = true;
-  unsigned version_ = 11;
-};
-
 }  // namespace
+
 
 class HttpServer::Impl {
  public:
   Impl(const Options& options, server::InferenceServer* server)
-      : options_(options), server_(server), acceptor_(net::make_strand(ioc_)) {}
+      : options_(options), state_(options, server), acceptor_(net::make_strand(ioc_)) {}
 
   Status Listen() {
     beast::error_code ec;
@@ -557,13 +59,26 @@ class HttpServer::Impl {
     }
   }
 
+  int Drain(std::chrono::steady_clock::time_point deadline) {
+    state_.draining.store(true);
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    // A shutdown-only wait: in-flight requests finish on I/O and model threads.
+    while (state_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return state_.in_flight.load();
+  }
+
   void Stop() {
     if (stopped_.exchange(true)) return;
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    control_pool_.join();  // a load in progress finishes before the models can go
+    state_.control_pool.join();  // a load in progress finishes before the models can go
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -574,9 +89,12 @@ class HttpServer::Impl {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
                                                           tcp::socket socket) {
       if (ec == net::error::operation_aborted) return;
-      if (!ec) {
+      if (!ec && options_.max_connections > 0 &&
+          state_.connections.load() >= options_.max_connections) {
+        RejectConnection(std::move(socket));
+      } else if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), options_, server_, &control_pool_)->Run();
+        StartSession(std::move(socket), &state_);
       } else {
         spdlog::warn("accept failed: {}", ec.message());
       }
@@ -584,11 +102,28 @@ class HttpServer::Impl {
     });
   }
 
+  // Over --max-connections: a fixed 503 and close, without reading the request.
+  static void RejectConnection(tcp::socket socket) {
+    static const std::string kAnswer = [] {
+      const std::string body = R"({"error":"too many connections; try again later"})";
+      return fmt::format(
+          "HTTP/1.1 503 Service Unavailable\r\nServer: inferd\r\nContent-Type: "
+          "application/json\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: "
+          "close\r\n\r\n{}",
+          body.size(), body);
+    }();
+    auto owned = std::make_shared<tcp::socket>(std::move(socket));
+    net::async_write(*owned, net::buffer(kAnswer), [owned](beast::error_code, size_t) {
+      beast::error_code ec;
+      owned->shutdown(tcp::socket::shutdown_both, ec);
+      owned->close(ec);
+    });
+  }
+
   const Options options_;
-  server::InferenceServer* server_;
+  ListenerState state_;  // declared before ioc_: outlives the sessions whose handlers it holds
   net::io_context ioc_;
   tcp::acceptor acceptor_;
-  net::thread_pool control_pool_{1};  // repository load/unload
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
 };
@@ -605,5 +140,8 @@ HttpServer::~HttpServer() { Stop(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
 void HttpServer::Start() { impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
+int HttpServer::Drain(std::chrono::steady_clock::time_point deadline) {
+  return impl_->Drain(deadline);
+}
 
 }  // namespace inferd::http

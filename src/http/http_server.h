@@ -4,12 +4,15 @@
 // callback, which posts the response back onto the connection's strand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "observability/tracer.h"
+#include "security/authorizer.h"
+#include "security/rate_limiter.h"
 #include "server/inference_server.h"
 
 namespace inferd::http {
@@ -23,9 +26,18 @@ class HttpServer {
     uint64_t max_body_bytes = 64ull << 20;       // larger bodies get 413
     uint32_t max_header_bytes = 16u << 10;       // larger request headers get 431
     int idle_timeout_seconds = 60;               // idle keep-alive connections are closed
+    // A request's header must be complete this long after its first byte (slow clients,
+    // slowloris); its body gets idle_timeout_seconds.
+    int header_timeout_seconds = 10;
+    int max_connections = 0;  // open connections; more are answered 503 and closed; 0 = no cap
     bool metrics_only = false;  // serve only GET /metrics (the --metrics-port listener)
     // Traces sampled inference requests; not owned, must outlive the server; null = no traces.
     observability::Tracer* tracer = nullptr;
+    // Decides who may call what (tokens, scopes, Triton restrictions); not owned, must outlive
+    // the server; null = everything is allowed.
+    const security::Authorizer* authorizer = nullptr;
+    // Per-client request rate (429 + Retry-After); not owned; null = no limit.
+    security::RateLimiter* rate_limiter = nullptr;
   };
 
   // Binds and listens; Start() begins serving. `server` must outlive the HttpServer.
@@ -37,6 +49,10 @@ class HttpServer {
   uint16_t port() const;
   // Starts the I/O threads; returns at once.
   void Start();
+  // Graceful drain: stops accepting new connections, answers every further response with
+  // `Connection: close`, and waits until no request is in flight or `deadline` passes.
+  // Returns the number of requests still in flight at the end (0 = drained). Call Stop() next.
+  int Drain(std::chrono::steady_clock::time_point deadline);
   // Stops accepting, closes connections, joins the I/O threads. Idempotent.
   void Stop();
 

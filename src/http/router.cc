@@ -29,6 +29,28 @@ int HexValue(char c) {
 
 }  // namespace
 
+security::ApiCategory ApiCategoryOf(Endpoint endpoint) {
+  using security::ApiCategory;
+  switch (endpoint) {
+    case Endpoint::kHealthLive:
+    case Endpoint::kHealthReady:
+    case Endpoint::kModelReady: return ApiCategory::kHealth;
+    case Endpoint::kServerMetadata:
+    case Endpoint::kModelMetadata: return ApiCategory::kMetadata;
+    case Endpoint::kModelConfig: return ApiCategory::kModelConfig;
+    case Endpoint::kModelInfer: return ApiCategory::kInference;
+    case Endpoint::kModelStatistics: return ApiCategory::kStatistics;
+    case Endpoint::kRepositoryIndex:
+    case Endpoint::kRepositoryLoad:
+    case Endpoint::kRepositoryUnload:
+    case Endpoint::kModelRouting:
+    case Endpoint::kModelRollback: return ApiCategory::kModelRepository;
+    case Endpoint::kMetrics: return ApiCategory::kMetrics;
+    case Endpoint::kLogging: return ApiCategory::kLogging;
+  }
+  return ApiCategory::kModelRepository;  // unreachable; the most restricted group
+}
+
 Result<std::string> PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "security/authorizer.h"
 
 namespace inferd::http {
 
@@ -42,6 +43,10 @@ struct Route {
 // version. The query string, if any, is ignored. The caller compares `method` with the
 // request's and answers 405 on a mismatch.
 Result<Route> MatchRoute(std::string_view target);
+
+// The API group an endpoint belongs to, which decides the credentials it needs (health probes
+// and model readiness are health; the repository API, routing and rollback model-repository).
+security::ApiCategory ApiCategoryOf(Endpoint endpoint);
 
 // "%2F" → "/"; INVALID_ARGUMENT for a malformed escape.
 Result<std::string> PercentDecode(std::string_view s);

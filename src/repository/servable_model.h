@@ -7,14 +7,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/model_config.pb.h"
 #include "metrics/inference_stats.h"
 #include "scheduling/scheduler.h"
 
 namespace inferd::repository {
+
+// Output name → class labels (line i of the output's label_filename names class i).
+using OutputLabels = std::map<std::string, std::vector<std::string>, std::less<>>;
 
 struct LoadCost {
   double load_seconds = 0;        // reading the files, engine sessions, warm-up
@@ -25,12 +30,14 @@ struct LoadCost {
 class ServableModel {
  public:
   ServableModel(std::string name, int64_t version, config::ModelConfig config,
-                std::unique_ptr<scheduling::Scheduler> scheduler, LoadCost cost)
+                std::unique_ptr<scheduling::Scheduler> scheduler, LoadCost cost,
+                OutputLabels labels = {})
       : name_(std::move(name)),
         version_(version),
         config_(std::move(config)),
         scheduler_(std::move(scheduler)),
-        cost_(cost) {
+        cost_(cost),
+        labels_(std::move(labels)) {
     Touch();
   }
 
@@ -42,6 +49,7 @@ class ServableModel {
   // Counters are atomics, recorded through const handles by every request.
   metrics::InferenceStats& stats() const { return stats_; }
   const LoadCost& cost() const { return cost_; }
+  const OutputLabels& labels() const { return labels_; }
 
   // Last use, for idle unloading and least-recently-used eviction (steady clock, ns).
   void Touch() const {
@@ -63,6 +71,7 @@ class ServableModel {
   const config::ModelConfig config_;
   const std::unique_ptr<scheduling::Scheduler> scheduler_;
   const LoadCost cost_;
+  const OutputLabels labels_;
   mutable metrics::InferenceStats stats_;
   mutable std::atomic<int64_t> last_used_ns_{0};
   mutable std::atomic<int64_t> first_response_us_{-1};

@@ -169,6 +169,12 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   const std::string filename = cfg.default_model_filename().empty()
                                    ? std::string(options.backend->default_model_filename())
                                    : cfg.default_model_filename();
+  const fs::path relative(filename);
+  if (filename.empty() || relative.is_absolute() || relative.has_root_path() ||
+      std::any_of(relative.begin(), relative.end(), [](const fs::path& p) { return p == ".."; })) {
+    return InvalidArgument(fmt::format(
+        "default_model_filename '{}' must name a file inside the version folder", filename));
+  }
   const fs::path model_file = model_dir / std::to_string(version) / filename;
   std::error_code ec;
   if (!fs::is_regular_file(model_file, ec)) {
@@ -193,6 +199,23 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
     ASSIGN_OR_RETURN(auto inst, options.backend->CreateInstance(model_file, cfg, instance_options));
     pool.push_back(std::move(inst));
   }
+  OutputLabels labels;
+  for (const auto& out : cfg.output()) {
+    if (out.label_filename().empty()) continue;
+    const fs::path label(out.label_filename());
+    if (label.is_absolute() || std::any_of(label.begin(), label.end(),
+                                           [](const fs::path& p) { return p == ".."; })) {
+      return InvalidArgument(fmt::format(
+          "label_filename '{}' must name a file inside the model folder", out.label_filename()));
+    }
+    std::ifstream in(model_dir / out.label_filename());
+    if (!in) {
+      return NotFound(fmt::format("label file '{}' of output '{}' not found",
+                                  (model_dir / out.label_filename()).string(), out.name()));
+    }
+    auto& lines = labels[out.name()];
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
   spdlog::info(
       "model '{}' version {}: {} instance(s), {} intra-op thread(s) each{}{}", name, version, count,
@@ -211,7 +234,8 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   // same every time, so eviction decisions are predictable.
   cost.memory_bytes = ModelFileBytes(model_dir, {version});
   cost.rss_growth_bytes = rss_after > rss_before ? rss_after - rss_before : 0;
-  return std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler), cost);
+  return std::make_unique<ServableModel>(name, version, std::move(cfg), std::move(scheduler),
+                                         cost, std::move(labels));
 }
 
 }  // namespace inferd::repository

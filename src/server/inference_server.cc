@@ -1,11 +1,15 @@
 #include "server/inference_server.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "backends/onnxruntime/onnxruntime_backend.h"
 #include "config/model_config.h"
 #include "metrics/prometheus_exposition.h"
+#include "server/classification.h"
 #include "server/request_validator.h"
 #include "server/version.h"
 
@@ -31,6 +35,7 @@ uint64_t NanosSince(scheduling::SteadyClock::time_point start) {
 
 Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& options) {
   std::unique_ptr<InferenceServer> server(new InferenceServer());
+  server->request_limits_ = options.request_limits;
   ASSIGN_OR_RETURN(server->backend_, backends::CreateOnnxRuntimeBackend());
   spdlog::info("backend {} (onnxruntime {})", server->backend_->name(),
                server->backend_->version());
@@ -61,7 +66,7 @@ InferenceServer::~InferenceServer() {
 
 bool InferenceServer::IsLive() const { return true; }
 
-bool InferenceServer::IsReady() const { return repository_ != nullptr; }
+bool InferenceServer::IsReady() const { return repository_ != nullptr && !draining_.load(); }
 
 ServerMetadata InferenceServer::Metadata() const {
   return ServerMetadata{"inferd", std::string(kVersion), {"binary_tensor_data"}};
@@ -106,11 +111,34 @@ Status CheckExplicitMode(const repository::ModelRepository& repo) {
 
 }  // namespace
 
+namespace {
+
+// A load request's config override names the model file before the config is validated (that
+// happens after auto-complete, which reads the file): refuse any name that leaves the model's
+// directory first, so a request can never make the engine open a file outside the repository.
+Status CheckOverrideFiles(const config::ModelConfig& cfg) {
+  const std::string& name = cfg.default_model_filename();
+  if (name.empty()) return Status::Ok();
+  const std::filesystem::path path(name);
+  const bool climbs =
+      std::any_of(path.begin(), path.end(), [](const auto& part) { return part == ".."; });
+  if (path.is_absolute() || climbs) {
+    return InvalidArgument(fmt::format(
+        "config override: default_model_filename '{}' must be a relative path inside the model "
+        "directory",
+        name));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status InferenceServer::LoadModel(std::string_view name,
                                   const std::optional<std::string>& config_json) {
   RETURN_IF_ERROR(CheckExplicitMode(*repository_));
   if (!config_json) return repository_->LoadModel(name);
   ASSIGN_OR_RETURN(auto cfg, config::ModelConfigFromJson(*config_json));
+  RETURN_IF_ERROR(CheckOverrideFiles(cfg));
   return repository_->LoadModel(name, cfg);
 }
 
@@ -183,6 +211,10 @@ std::vector<repository::ModelStatus> InferenceServer::RepositoryIndex() const {
 
 void InferenceServer::Infer(InferenceRequest request, InferCallback done,
                             std::shared_ptr<InferObservation> observation) {
+  if (Status s = CheckRequestLimits(request, request_limits_); !s.ok()) {
+    done(s);
+    return;
+  }
   auto model = repository_->Get(request.model_name, request.model_version);
   if (!model.ok()) {
     if (model.status().code() != StatusCode::kInvalidArgument &&
@@ -202,6 +234,20 @@ void InferenceServer::Infer(InferenceRequest request, InferCallback done,
     return;
   }
   (*model)->Touch();  // a use: for idle unloading and least-recently-used eviction
+  auto classifications = RequestedClassifications(request);
+  if (!classifications.ok()) return done(classifications.status());
+  if (!classifications->empty()) {
+    // The classification extension: top-k (with labels) replaces the raw scores on the way out.
+    done = [pin = *model, requested = std::move(classifications).value(),
+            done = std::move(done)](Result<InferenceResponse> r) {
+      if (r.ok()) {
+        Status s = ApplyClassifications(requested, pin->config().max_batch_size() > 0,
+                                        pin->labels(), *r);
+        if (!s.ok()) return done(s);
+      }
+      done(std::move(r));
+    };
+  }
   if ((*model)->first_response_us() < 0) {
     // Cold start: record how long this version's first answer took.
     done = [pin = *model, start = scheduling::SteadyClock::now(),

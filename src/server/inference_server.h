@@ -6,6 +6,7 @@
 // Thread-safe. Infer never blocks on inference: completion arrives through the callback.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "metrics/inference_stats.h"
 #include "metrics/process_metrics.h"
 #include "repository/model_repository.h"
+#include "server/request_validator.h"
 
 namespace inferd::server {
 
@@ -83,6 +85,7 @@ class InferenceServer {
     bool lazy_load = false;                   // models on disk load on their first request
     uint64_t model_memory_budget_bytes = 0;   // 0 = unlimited
     int repository_poll_seconds = 15;         // poll mode: seconds between rescans
+    RequestLimits request_limits;             // per-request size limits (see RequestLimits)
   };
 
   // Creates the backend and loads every model in the repository. Fails only when the server
@@ -96,6 +99,10 @@ class InferenceServer {
   // server unready (they are visible per model and in the index), so one bad model does not
   // take a whole replica out of a load balancer.
   bool IsReady() const;
+  // Shutdown has begun: readiness turns false at once (so load balancers stop sending), while
+  // requests keep being served until the frontends stop. Irreversible; thread-safe.
+  void BeginDrain() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
   ServerMetadata Metadata() const;
 
   Result<ModelMetadata> GetModelMetadata(std::string_view name, int64_t version) const;
@@ -145,6 +152,8 @@ class InferenceServer {
   std::unique_ptr<repository::ModelRepository> repository_;
   metrics::ConnectionStats http_connections_, grpc_connections_;
   mutable metrics::ProcessSampler process_sampler_;
+  std::atomic<bool> draining_{false};
+  RequestLimits request_limits_;
 };
 
 }  // namespace inferd::server

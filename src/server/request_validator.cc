@@ -104,4 +104,43 @@ Result<ValidatedRequest> ValidateRequest(const config::ModelConfig& config,
   return validated;
 }
 
+Status CheckRequestLimits(const InferenceRequest& request, const RequestLimits& limits) {
+  if (limits.max_inputs > 0 && request.inputs.size() > limits.max_inputs) {
+    return ResourceExhausted(fmt::format("request has {} inputs; the limit is {}",
+                                         request.inputs.size(), limits.max_inputs));
+  }
+  int64_t elements = 0;
+  uint64_t bytes = 0;
+  for (const Tensor& input : request.inputs) {
+    for (int64_t dim : input.shape()) {
+      if (dim < 0) return InvalidArgument(fmt::format("input '{}' has a negative dim", input.name()));
+    }
+    const int64_t count = input.element_count();
+    if (count < 0 || (limits.max_elements > 0 && count > limits.max_elements - elements)) {
+      return ResourceExhausted(fmt::format(
+          "input '{}' brings the request over the limit of {} elements", input.name(),
+          limits.max_elements));
+    }
+    elements += count;
+    bytes += input.byte_size();
+    if (limits.max_bytes > 0 && bytes > limits.max_bytes) {
+      return ResourceExhausted(fmt::format(
+          "input '{}' brings the request over the limit of {} tensor bytes", input.name(),
+          limits.max_bytes));
+    }
+    if (input.dtype() == DataType::kBytes && limits.max_bytes_element_bytes > 0) {
+      auto strings = SplitBytesElements(input.data());
+      if (!strings.ok()) continue;  // malformed: the validator reports it
+      for (std::string_view element : *strings) {
+        if (element.size() > limits.max_bytes_element_bytes) {
+          return ResourceExhausted(fmt::format(
+              "input '{}' has a BYTES element of {} bytes; the limit is {}", input.name(),
+              element.size(), limits.max_bytes_element_bytes));
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace inferd::server

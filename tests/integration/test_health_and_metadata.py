@@ -126,7 +126,8 @@ def test_simple_config_is_returned_as_json(client):
 def test_mlp_config_keeps_batching_instances_and_labels(client):
     cfg = client.get("/v2/models/mlp/config").json()
     assert int(cfg["max_batch_size"]) == 64
-    assert int(cfg["dynamic_batching"]["max_queue_delay_microseconds"]) == 500
+    assert int(cfg["dynamic_batching"]["max_queue_delay_microseconds"]) == 2000
+    assert cfg["parameters"]["adaptive_queue_delay"]["string_value"] == "true"
     groups = cfg["instance_group"]
     assert len(groups) == 1
     assert int(groups[0]["count"]) == 1 and groups[0]["kind"] == "KIND_CPU"

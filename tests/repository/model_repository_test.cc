@@ -313,5 +313,21 @@ TEST_F(ModelRepositoryTest, WarmupRunsBeforeReadyAndAFailingSampleFailsTheLoad) 
   EXPECT_NE(status->versions[0].reason.find("missing.bin"), std::string::npos);
 }
 
+TEST_F(ModelRepositoryTest, ModelFileNamesCannotLeaveTheModelFolder) {
+  AddVersion("escape", 1);
+  WriteFile("escape/config.pbtxt", "default_model_filename: \"../../outside.onnx\"\n");
+  AddVersion("absolute", 1);
+  WriteFile("absolute/config.pbtxt", "default_model_filename: \"/etc/passwd\"\n");
+  auto repo = Load();
+  for (const char* name : {"escape", "absolute"}) {
+    auto status = repo->GetModelStatus(name);
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ(status->state, ModelState::kUnavailable) << name;
+    std::string reason = status->reason;
+    for (const auto& v : status->versions) reason += v.reason;
+    EXPECT_NE(reason.find("inside"), std::string::npos) << reason;
+  }
+}
+
 }  // namespace
 }  // namespace inferd::repository
