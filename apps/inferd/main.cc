@@ -51,6 +51,9 @@ struct ServeFlags {
   int http_idle_timeout_secs = 60;
   double rate_limit_rps = 0;    // per token or IP; 0 = no limit
   double rate_limit_burst = 0;
+  std::string tls_cert;       // PEM; with tls_key, HTTP and gRPC speak only TLS
+  std::string tls_key;
+  std::string tls_client_ca;  // PEM CA(s); set = mutual TLS
   inferd::server::RequestLimits request_limits;
 };
 
@@ -139,6 +142,7 @@ int Serve(const ServeFlags& flags) {
   http_options.max_connections = flags.max_connections;
   http_options.header_timeout_seconds = flags.http_header_timeout_secs;
   http_options.idle_timeout_seconds = flags.http_idle_timeout_secs;
+  http_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
   inferd::security::RateLimiter rate_limiter(
       {.requests_per_second = flags.rate_limit_rps, .burst = flags.rate_limit_burst});
   http_options.rate_limiter = &rate_limiter;
@@ -170,6 +174,7 @@ int Serve(const ServeFlags& flags) {
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
     grpc_options.authorizer = &grpc_auth.value();
     grpc_options.rate_limiter = &rate_limiter;
+    grpc_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
     auto created = inferd::grpc::GrpcServer::Create(grpc_options, server->get());
     if (!created.ok()) {
       spdlog::critical("{}", created.status().message());
@@ -320,6 +325,21 @@ int main(int argc, char** argv) {
                     "Triton form API[,API...]:header=value for gRPC metadata (repeatable)");
   serve->add_flag("--auth-protect-health", flags.auth_protect_health,
                   "Health endpoints need an infer token too (default: open for probes)");
+  CLI::Option* tls_cert =
+      serve->add_option("--tls-cert", flags.tls_cert,
+                        "PEM certificate chain; with --tls-key, HTTP and gRPC speak only TLS "
+                        "(the --metrics-port listener stays plaintext)")
+          ->check(CLI::ExistingFile);
+  CLI::Option* tls_key =
+      serve->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert (unencrypted)")
+          ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  serve->add_option("--tls-client-ca", flags.tls_client_ca,
+                    "PEM CA certificate(s): mutual TLS, clients must present a certificate "
+                    "issued by one of them")
+      ->check(CLI::ExistingFile)
+      ->needs(tls_cert);
 
   serve->add_option("--max-connections", flags.max_connections,
                     "Open HTTP connections at most; more are answered 503 (0 = no cap)")

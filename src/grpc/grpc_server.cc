@@ -5,9 +5,16 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
 
 #include "grpc/inference_service.h"
 
@@ -16,6 +23,43 @@ namespace {
 
 constexpr std::chrono::milliseconds kShutdownGrace{5000};
 constexpr const char* kServiceName = "inference.GRPCInferenceService";
+
+Result<std::string> ReadPemFile(std::string_view what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgument(
+        fmt::format("cannot read TLS {} file '{}': {}", what, path, std::strerror(errno)));
+  }
+  std::ostringstream data;
+  data << in.rdbuf();
+  if (in.bad() || data.str().empty()) {
+    return InvalidArgument(fmt::format("TLS {} file '{}' is empty or unreadable", what, path));
+  }
+  return data.str();
+}
+
+// Plaintext, or TLS from the PEM files. gRPC parses the PEM only when the port is bound, so a
+// malformed file surfaces as a failed listen (see Start); `inferd serve` builds the HTTP
+// frontend first from the same files, which names the fault precisely.
+Result<std::shared_ptr<::grpc::ServerCredentials>> MakeCredentials(
+    const GrpcServer::Options::Tls& tls) {
+  if (!tls.enabled()) return ::grpc::InsecureServerCredentials();
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return InvalidArgument("TLS needs both a certificate file and a private key file");
+  }
+  ::grpc::SslServerCredentialsOptions ssl;
+  ::grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPemFile("certificate", tls.cert_file));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPemFile("private key", tls.key_file));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!tls.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile("client CA", tls.client_ca_file));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  } else {
+    ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
+  return ::grpc::SslServerCredentials(ssl);
+}
 
 }  // namespace
 
@@ -38,14 +82,25 @@ class GrpcServer::Impl {
     const bool ipv6 = options_.host.find(':') != std::string::npos;
     const std::string address = ipv6 ? fmt::format("[{}]:{}", options_.host, options_.port)
                                      : fmt::format("{}:{}", options_.host, options_.port);
+    ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options_.tls));
     ::grpc::ServerBuilder builder;
-    builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(address, credentials, &port_);
     builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
     builder.SetMaxSendMessageSize(options_.max_message_bytes);
     builder.RegisterService(&service_);
     grpc_server_ = builder.BuildAndStart();
     if (grpc_server_ == nullptr || port_ == 0) {
-      return Unavailable(fmt::format("cannot listen for gRPC on {}", address));
+      return Unavailable(fmt::format("cannot listen for gRPC on {}{}", address,
+                                     options_.tls.enabled()
+                                         ? " (or its TLS certificate or key is not valid PEM)"
+                                         : ""));
+    }
+    if (options_.tls.enabled()) {
+      spdlog::info("gRPC on port {}: TLS with certificate '{}'{}", port_, options_.tls.cert_file,
+                   options_.tls.client_ca_file.empty()
+                       ? ""
+                       : fmt::format(", client certificates verified against '{}'",
+                                     options_.tls.client_ca_file));
     }
     if (auto* health = grpc_server_->GetHealthCheckService()) {
       // Readiness is settled once the facade exists (see InferenceServer::IsReady).

@@ -28,10 +28,21 @@ class GrpcServer {
     const security::Authorizer* authorizer = nullptr;
     // Per-client call rate; not owned, must outlive the server; null = no limit.
     security::RateLimiter* rate_limiter = nullptr;
+    // TLS. PEM file paths; cert_file and key_file both empty = plaintext (the default), both
+    // set = the port speaks only TLS (grpc::SslServerCredentials).
+    struct Tls {
+      std::string cert_file;       // certificate chain, the server's own certificate first
+      std::string key_file;        // its private key, unencrypted
+      std::string client_ca_file;  // set = mutual TLS: a client certificate issued by one of
+                                   // these CAs is required and verified; empty = none asked for
+      bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
+    };
+    Tls tls;
   };
 
   // Listens and starts serving. `server` is not owned and must outlive this object.
-  // UNAVAILABLE when the port cannot be bound, INVALID_ARGUMENT for bad options.
+  // UNAVAILABLE when the port cannot be bound, INVALID_ARGUMENT for bad options or a TLS file
+  // that cannot be read (naming it).
   static Result<std::unique_ptr<GrpcServer>> Create(const Options& options,
                                                     server::InferenceServer* server);
   ~GrpcServer();  // Stop()s

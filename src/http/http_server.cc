@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/http_session.h"
+#include "http/tls_context.h"
 
 namespace inferd::http {
 namespace {
@@ -33,6 +34,9 @@ class HttpServer::Impl {
       : options_(options), state_(options, server), acceptor_(net::make_strand(ioc_)) {}
 
   Status Listen() {
+    if (options_.tls.enabled()) {
+      ASSIGN_OR_RETURN(state_.tls_context, CreateServerTlsContext(options_.tls));
+    }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
     if (ec) return InvalidArgument(fmt::format("invalid --host '{}': {}", options_.host, ec.message()));
@@ -44,6 +48,13 @@ class HttpServer::Impl {
     if (ec) {
       return Unavailable(fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port,
                                      ec.message()));
+    }
+    if (state_.tls_context) {
+      spdlog::info("HTTP on port {}: TLS with certificate '{}'{}", port(), options_.tls.cert_file,
+                   options_.tls.client_ca_file.empty()
+                       ? ""
+                       : fmt::format(", client certificates verified against '{}'",
+                                     options_.tls.client_ca_file));
     }
     return Status::Ok();
   }
@@ -91,7 +102,12 @@ class HttpServer::Impl {
       if (ec == net::error::operation_aborted) return;
       if (!ec && options_.max_connections > 0 &&
           state_.connections.load() >= options_.max_connections) {
-        RejectConnection(std::move(socket));
+        // Over TLS a plaintext 503 would be noise to the client: just close.
+        if (state_.tls_context) {
+          socket.close(ec);
+        } else {
+          RejectConnection(std::move(socket));
+        }
       } else if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
         StartSession(std::move(socket), &state_);

@@ -19,14 +19,16 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/connection_stream.h"
 #include "http/logging_json.h"
 #include "http/metadata_json.h"
+#include "http/request_record.h"
 #include "http/router.h"
-#include "security/authorizer.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
 #include "observability/request_trace.h"
 #include "protocol/v2_json_codec.h"
+#include "security/authorizer.h"
 
 namespace inferd::http {
 namespace {
@@ -36,40 +38,10 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-using Request = bhttp::request<bhttp::string_body>;
-using Response = bhttp::response<bhttp::string_body>;
-
 constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
 constexpr std::string_view kTraceParent = "traceparent";
 constexpr size_t kFirstReadBytes = 4096;
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-using SteadyClock = std::chrono::steady_clock;
-
-uint64_t UnixNanos() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-uint64_t NanosSince(SteadyClock::time_point start) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count());
-}
-
-// What one request did, for its access log line and trace; reset for every request.
-struct RequestRecord {
-  SteadyClock::time_point start;
-  uint64_t start_unix_ns = 0;
-  uint64_t body_bytes = 0;
-  std::string model;
-  int64_t version = 0;
-  std::shared_ptr<server::InferObservation> observation;  // inference requests only
-  observability::InferTraceTimes times;
-  bool traced = false;
-  observability::TraceId trace_id{};
-  observability::SpanId root_span{}, remote_parent{};
-};
 
 Method MethodOf(bhttp::verb v) {
   switch (v) {
@@ -83,7 +55,7 @@ Method MethodOf(bhttp::verb v) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ListenerState* state)
-      : stream_(std::move(socket)),
+      : stream_(std::move(socket), state->tls_context.get()),
         state_(state),
         options_(state->options),
         server_(state->server),
@@ -98,10 +70,26 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->stream_.tls()) return self->Handshake();
+      self->DoRead();
+    });
   }
 
  private:
+  // TLS first, within the header timeout: a client that connects and stalls, or speaks
+  // plaintext HTTP to the TLS port, is closed without an answer.
+  void Handshake() {
+    stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
+    stream_.AsyncHandshake([self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        spdlog::debug("TLS handshake failed: {}", ec.message());
+        return self->Close();
+      }
+      self->DoRead();
+    });
+  }
+
   // Waits (idle timeout) for the first byte of the next request, then gives its header the
   // shorter header timeout, so a client that trickles a header cannot hold the connection.
   void DoRead() {
@@ -140,11 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset) {
-      return Close();
-    }
+    if (IsConnectionGone(ec)) return Close();
     record_ = RequestRecord{};
     if (!answering_) {
       answering_ = true;
@@ -352,7 +336,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // While the model works, notice a client that hangs up: a socket that turns readable with
   // nothing to read (a peek of 0 bytes) is closed, and the request it queued is cancelled, so
-  // it never runs. Data to read means a pipelined request; it is left for the next read.
+  // it never runs. Data to read means a pipelined request; it is left for the next read. Over
+  // TLS the peek is on the raw socket too, so a client that cuts the connection is noticed, but
+  // one that sends close_notify first looks like data and its request runs to the end.
   void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
     stream_.socket().async_wait(
         tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
@@ -500,7 +486,7 @@ class Session : public std::enable_shared_from_this<Session> {
       res.set(kTraceParent,
               observability::FormatTraceParent(record_.trace_id, record_.root_span, true));
     }
-    Observe(res);
+    ObserveResponse(record_, request_, res, options_.tracer, stream_.socket());
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
@@ -509,68 +495,13 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // The access log line and the trace of the request being answered with `res`.
-  void Observe(const Response& res) {
-    const bool access = observability::AccessLogEnabled();
-    if (!access && !record_.traced) return;
-    const uint64_t total_ns = NanosSince(record_.start);
-    const server::InferObservation* obs = record_.observation.get();
-    const uint64_t compute_ns =
-        obs ? obs->timings.compute_input_ns + obs->timings.compute_infer_ns +
-                  obs->timings.compute_output_ns
-            : 0;
-    const int64_t version = obs && obs->resolved_version ? obs->resolved_version : record_.version;
-    if (record_.traced) {
-      observability::InferTraceTimes t = record_.times;
-      t.start_unix_ns = record_.start_unix_ns;
-      t.end_unix_ns = record_.start_unix_ns + total_ns;
-      t.cache_hit = obs && obs->cache_hit;
-      t.queue_ns = obs ? obs->timings.queue_ns : 0;
-      t.compute_ns = compute_ns;
-      observability::InferTraceInfo info;
-      info.name = fmt::format("{} {}", std::string(request_.method_string()),
-                              std::string(request_.target()));
-      info.model = record_.model;
-      info.version = version;
-      info.status = static_cast<int>(res.result_int());
-      info.error = res.result_int() >= 400;
-      options_.tracer->Export(observability::MakeInferTrace(record_.trace_id, record_.root_span,
-                                                            record_.remote_parent, t, info));
-    }
-    if (!access) return;
-    observability::AccessRecord r;
-    r.method = std::string(request_.method_string());
-    r.path = std::string(request_.target());
-    r.status = static_cast<int>(res.result_int());
-    r.bytes_in = record_.body_bytes;
-    r.bytes_out = res.body().size();
-    r.duration_us = static_cast<int64_t>(total_ns / 1000);
-    beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) r.remote = fmt::format("{}:{}", peer.address().to_string(), peer.port());
-    if (!record_.model.empty()) {
-      r.model = record_.model;
-      r.version = version;
-      r.decode_us = static_cast<int64_t>(record_.times.decode_ns / 1000);
-    }
-    if (obs && obs->cache_used) r.cache = obs->cache_hit ? "hit" : "miss";
-    if (obs && res.result_int() == 200) {
-      if (!obs->cache_hit) {
-        r.queue_us = static_cast<int64_t>(obs->timings.queue_ns / 1000);
-        r.compute_us = static_cast<int64_t>(compute_ns / 1000);
-      }
-      r.encode_us = static_cast<int64_t>(record_.times.encode_ns / 1000);
-    }
-    if (record_.traced) r.trace_id = observability::ToHex(record_.trace_id);
-    observability::LogAccess(r);
-  }
-
   void OnWrite(beast::error_code ec) {
     if (answering_) {
       answering_ = false;
       state_->in_flight.fetch_sub(1);
     }
-    if (ec || !keep_alive_) return Close();
+    if (ec) return Close();
+    if (!keep_alive_) return CloseAfterAnswer();
     request_ = {};
     response_ = {};
     DoRead();
@@ -581,7 +512,15 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  // After an answer that ends the connection: over TLS, close_notify first (bounded by the
+  // header timeout), so the client can tell the end from a cut.
+  void CloseAfterAnswer() {
+    if (!stream_.tls()) return Close();
+    stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
+    stream_.AsyncShutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
+  }
+
+  ConnectionStream stream_;
   ListenerState* const state_;
   const HttpServer::Options& options_;
   server::InferenceServer* server_;

@@ -1,0 +1,93 @@
+// ConnectionStream: the byte stream under one HTTP connection — plain TCP, or TLS over TCP when
+// the listener was given a TLS context. It models Asio's AsyncReadStream and AsyncWriteStream,
+// so Beast's HTTP reads and writes run on it unchanged; timeouts (expires_after) and the raw
+// socket belong to the TCP layer underneath in both cases. A variant rather than a template
+// keeps one copy of the session code. Internal to src/http: the session in http_session.cc
+// owns one, on its strand.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+namespace inferd::http {
+
+// Whether a read error means the peer is gone or the transport is unusable, so the connection
+// is closed without an answer (rather than a malformed request, which gets a 400). Every TLS
+// failure counts: a bad record or a stream cut without close_notify leaves no channel to
+// answer on.
+bool IsConnectionGone(const boost::beast::error_code& ec);
+
+class ConnectionStream {
+ public:
+  using executor_type = boost::beast::tcp_stream::executor_type;
+
+  // `tls` null: plain TCP. Otherwise TLS with that context, which must outlive the stream; the
+  // first operation must then be AsyncHandshake.
+  ConnectionStream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls);
+
+  bool tls() const { return std::holds_alternative<TlsStream>(stream_); }
+  executor_type get_executor() { return tcp().get_executor(); }
+  // The TCP layer: timeouts, the socket (peer address, readiness waits, shutdown).
+  boost::beast::tcp_stream& tcp();
+  boost::asio::ip::tcp::socket& socket() { return tcp().socket(); }
+  void expires_after(std::chrono::steady_clock::duration timeout) {
+    tcp().expires_after(timeout);
+  }
+
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
+        [this](auto handler, const MutableBuffers& b) {
+          if (auto* s = std::get_if<TlsStream>(&stream_)) {
+            s->async_read_some(b, std::move(handler));
+          } else {
+            std::get<TcpStream>(stream_).async_read_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          if (auto* s = std::get_if<TlsStream>(&stream_)) {
+            s->async_write_some(b, std::move(handler));
+          } else {
+            std::get<TcpStream>(stream_).async_write_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
+  // TLS only: the server side of the handshake; `handler(error_code)`.
+  template <class Handler>
+  void AsyncHandshake(Handler&& handler) {
+    std::get<TlsStream>(stream_).async_handshake(boost::asio::ssl::stream_base::server,
+                                                 std::forward<Handler>(handler));
+  }
+
+  // TLS only: sends close_notify and waits for the peer's (or its hang-up, or the timeout set
+  // with expires_after); `handler(error_code)`.
+  template <class Handler>
+  void AsyncShutdown(Handler&& handler) {
+    std::get<TlsStream>(stream_).async_shutdown(std::forward<Handler>(handler));
+  }
+
+ private:
+  using TcpStream = boost::beast::tcp_stream;
+  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  std::variant<TcpStream, TlsStream> stream_;
+};
+
+}  // namespace inferd::http
