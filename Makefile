@@ -6,8 +6,10 @@ BUILD_TYPE ?= RelWithDebInfo
 HTTP_PORT ?= 8000
 CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build serve test unit-test integration-test check-thread-safety models clean
+.PHONY: all deps build serve test unit-test integration-test check-thread-safety test-asan test-tsan \
+	fuzz models clean
 
 all: build
 
@@ -41,6 +43,25 @@ check-thread-safety: deps
 	cmake -S . -B build-tsa -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_CXX_FLAGS="-Wthread-safety" -DINFERD_WERROR=ON -DINFERD_BUILD_TESTS=OFF $(CMAKE_ARGS)
 	cmake --build build-tsa -j $(JOBS) --target inferd
+
+# Unit tests and the integration suite built with clang's ASan + UBSan (CMakePresets.json "asan",
+# build-asan/); any sanitizer report fails. ONNX Runtime's own library is not instrumented.
+test-asan: deps
+	cmake --preset asan $(CMAKE_ARGS)
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+# The scheduling and repository unit tests (the threaded code) under TSan (preset "tsan",
+# build-tsan/); only their two test executables are built.
+test-tsan: deps
+	cmake --preset tsan $(CMAKE_ARGS)
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
+
+# Builds the libFuzzer targets (fuzz/, clang + ASan/UBSan, build-fuzz/) and runs each for
+# FUZZ_SECONDS seconds on its seed corpus; fails on a crash (see docs/security.md).
+fuzz: deps
+	FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Regenerates the example models (deterministic; needs python3-onnx and python3-numpy).
 models: deps

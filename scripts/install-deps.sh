@@ -7,6 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   clang  # make check-thread-safety: the lock annotations, checked by the compiler
+  libclang-rt-14-dev  # make fuzz / test-asan / test-tsan: libFuzzer and the sanitizer runtimes
   # libraries
   libboost-dev libssl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc

@@ -235,12 +235,16 @@ int Serve(const ServeFlags& flags) {
     spdlog::warn("drain timeout: {} HTTP request(s) still in flight are dropped", left);
   }
   if (grpc_drain.joinable()) grpc_drain.join();
-  // Stop the transport first, then the models (workers finish queued requests and post their
-  // answers to the stopped I/O context, which is still alive), then the transport object.
+  // Stop the transports first; then the models (workers finish queued requests and post their
+  // answers to the stopped I/O contexts, which are still alive); then the transports, whose
+  // connections still report to the server's counters as they close; the server last.
   (*http)->Stop();
   if (metrics_http) metrics_http->Stop();
-  server->reset();
+  (*server)->StopModels();
   http->reset();
+  metrics_http.reset();
+  grpc_frontend.reset();
+  server->reset();
   spdlog::info("stopped");
   return EXIT_SUCCESS;
 }

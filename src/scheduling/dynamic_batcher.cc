@@ -89,18 +89,32 @@ size_t DynamicBatcher::queued() const {
 void DynamicBatcher::DeliverInOrder(uint64_t sequence,
                                     std::function<void(Result<InferenceResponse>)> done,
                                     Result<InferenceResponse> result) {
-  std::vector<Finished> ready;
   {
     MutexLock lock(order_mu_);
     finished_.emplace(sequence, Finished{std::move(done), std::move(result)});
-    for (auto it = finished_.find(next_to_deliver_); it != finished_.end();
-         it = finished_.find(next_to_deliver_)) {
-      ready.push_back(std::move(it->second));
-      finished_.erase(it);
-      ++next_to_deliver_;
-    }
+    // Another thread is delivering: it picks this result up in turn. Two threads each calling
+    // their own run of ready callbacks would interleave them out of order.
+    if (delivering_) return;
+    delivering_ = true;
   }
-  for (auto& f : ready) f.done(std::move(f.result));  // outside the lock, in order
+  std::vector<Finished> ready;
+  for (;;) {
+    {
+      MutexLock lock(order_mu_);
+      for (auto it = finished_.find(next_to_deliver_); it != finished_.end();
+           it = finished_.find(next_to_deliver_)) {
+        ready.push_back(std::move(it->second));
+        finished_.erase(it);
+        ++next_to_deliver_;
+      }
+      if (ready.empty()) {
+        delivering_ = false;
+        return;
+      }
+    }
+    for (auto& f : ready) f.done(std::move(f.result));  // outside the lock, in order
+    ready.clear();
+  }
 }
 
 void DynamicBatcher::WorkerLoop(backends::ModelInstance* instance) {

@@ -60,6 +60,9 @@ class DynamicBatcher final : public Scheduler {
   Mutex order_mu_;
   uint64_t next_to_deliver_ GUARDED_BY(order_mu_) = 0;
   std::map<uint64_t, Finished> finished_ GUARDED_BY(order_mu_);
+  // Whether a thread is running callbacks now. Only that thread delivers, so callbacks run one
+  // at a time in arrival order even though they run outside order_mu_.
+  bool delivering_ GUARDED_BY(order_mu_) = false;
 
   std::vector<std::thread> workers_;
 };

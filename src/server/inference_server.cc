@@ -58,6 +58,8 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   return server;
 }
 
+void InferenceServer::StopModels() { repository_.reset(); }
+
 InferenceServer::~InferenceServer() {
   // Models (and their worker threads) go before the engine they run on.
   repository_.reset();

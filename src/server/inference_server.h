@@ -94,6 +94,11 @@ class InferenceServer {
   static Result<std::unique_ptr<InferenceServer>> Create(const Options& options);
   ~InferenceServer();
 
+  // Shutdown, after the frontends stopped taking requests: unloads every model (queued requests
+  // finish and their callbacks run). Nothing but destruction may follow; the counters the
+  // frontends' closing connections report to stay valid until then.
+  void StopModels();
+
   bool IsLive() const;
   // Ready when the repository scan has finished; models that failed to load do not make the
   // server unready (they are visible per model and in the index), so one bad model does not

@@ -1,0 +1,59 @@
+// Fuzzes the v2 HTTP request codec: DecodeInferRequest on both framings (all-JSON, and a JSON
+// header followed by binary tensor data as Inference-Header-Content-Length announces), then
+// EncodeInferResponse on every request that decodes (an identity model's response), so the
+// encoder sees whatever the decoder lets through.
+//
+// Input layout: byte 0 picks the framing and the body's padding; for the binary framing bytes
+// 1-2 (little endian) are the header length, which may exceed the body (an invalid header); the
+// rest is the body.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "protocol/v2_json_codec.h"
+
+namespace {
+
+using inferd::InferenceRequest;
+using inferd::InferenceResponse;
+
+void EncodeEcho(const InferenceRequest& request) {
+  InferenceResponse response;
+  response.model_name = "identity";
+  response.model_version = 1;
+  response.id = request.id;
+  response.parameters = request.parameters;
+  response.outputs = request.inputs;
+  const auto encoded = inferd::protocol::EncodeInferResponse(response, request);
+  if (encoded.header_length && *encoded.header_length > encoded.body.size()) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const uint8_t mode = data[0];
+  ++data;
+  --size;
+  std::optional<size_t> header_length;
+  if (mode & 1) {
+    if (size < 2) return 0;
+    header_length = static_cast<size_t>(data[0]) | (static_cast<size_t>(data[1]) << 8);
+    data += 2;
+    size -= 2;
+  }
+  auto body = std::make_shared<std::string>();
+  // Bit 1: reserve simdjson's padding so the decoder parses in place (as the HTTP frontend
+  // does); otherwise it copies. Both paths are exercised.
+  if (mode & 2) body->reserve(size + inferd::protocol::kRequestBodyPadding);
+  body->assign(reinterpret_cast<const char*>(data), size);
+  inferd::protocol::DecodeLimits limits;
+  if (mode & 4) limits.max_json_depth = 4;
+
+  auto request = inferd::protocol::DecodeInferRequest(body, header_length, limits);
+  if (request.ok()) EncodeEcho(*request);
+  inferd::protocol::EncodeError(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
