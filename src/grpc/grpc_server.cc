@@ -17,26 +17,13 @@
 #include <string>
 
 #include "grpc/inference_service.h"
+#include "security/pem_file.h"
 
 namespace inferd::grpc {
 namespace {
 
 constexpr std::chrono::milliseconds kShutdownGrace{5000};
 constexpr const char* kServiceName = "inference.GRPCInferenceService";
-
-Result<std::string> ReadPemFile(std::string_view what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return InvalidArgument(
-        fmt::format("cannot read TLS {} file '{}': {}", what, path, std::strerror(errno)));
-  }
-  std::ostringstream data;
-  data << in.rdbuf();
-  if (in.bad() || data.str().empty()) {
-    return InvalidArgument(fmt::format("TLS {} file '{}' is empty or unreadable", what, path));
-  }
-  return data.str();
-}
 
 // Plaintext, or TLS from the PEM files. gRPC parses the PEM only when the port is bound, so a
 // malformed file surfaces as a failed listen (see Start); `inferd serve` builds the HTTP
@@ -49,11 +36,11 @@ Result<std::shared_ptr<::grpc::ServerCredentials>> MakeCredentials(
   }
   ::grpc::SslServerCredentialsOptions ssl;
   ::grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadPemFile("certificate", tls.cert_file));
-  ASSIGN_OR_RETURN(pair.private_key, ReadPemFile("private key", tls.key_file));
+  ASSIGN_OR_RETURN(pair.cert_chain, security::ReadPemFile("certificate", tls.cert_file));
+  ASSIGN_OR_RETURN(pair.private_key, security::ReadPemFile("private key", tls.key_file));
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
   if (!tls.client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile("client CA", tls.client_ca_file));
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, security::ReadPemFile("client CA", tls.client_ca_file));
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   } else {
     ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
@@ -68,8 +55,8 @@ class GrpcServer::Impl {
   Impl(const Options& options, server::InferenceServer* server)
       : options_(options),
         server_(server),
-        service_(InferenceService::Options{options.max_stream_requests_in_flight, options.authorizer,
-                                            options.rate_limiter},
+        service_(InferenceService::Options{options.max_stream_requests_in_flight,
+                                           options.authorizer, options.rate_limiter},
                  server) {}
 
   Status Start() {
@@ -90,10 +77,9 @@ class GrpcServer::Impl {
     builder.RegisterService(&service_);
     grpc_server_ = builder.BuildAndStart();
     if (grpc_server_ == nullptr || port_ == 0) {
-      return Unavailable(fmt::format("cannot listen for gRPC on {}{}", address,
-                                     options_.tls.enabled()
-                                         ? " (or its TLS certificate or key is not valid PEM)"
-                                         : ""));
+      return Unavailable(fmt::format(
+          "cannot listen for gRPC on {}{}", address,
+          options_.tls.enabled() ? " (or its TLS certificate or key is not valid PEM)" : ""));
     }
     if (options_.tls.enabled()) {
       spdlog::info("gRPC on port {}: TLS with certificate '{}'{}", port_, options_.tls.cert_file,

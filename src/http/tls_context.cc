@@ -1,15 +1,16 @@
 #include "http/tls_context.h"
 
+#include <fmt/format.h>
 #include <openssl/ssl.h>
 
+#include <boost/asio/buffer.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include <boost/asio/buffer.hpp>
-#include <fmt/format.h>
+#include "security/pem_file.h"
 
 namespace inferd::http {
 namespace {
@@ -21,21 +22,6 @@ namespace ssl = boost::asio::ssl;
 // verified ("session id context uninitialized").
 constexpr unsigned char kSessionIdContext[] = "inferd";
 
-// The whole file, so that a missing or unreadable file is told apart from one OpenSSL rejects.
-Result<std::string> ReadPemFile(std::string_view what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return InvalidArgument(
-        fmt::format("cannot read TLS {} file '{}': {}", what, path, std::strerror(errno)));
-  }
-  std::ostringstream data;
-  data << in.rdbuf();
-  if (in.bad() || data.str().empty()) {
-    return InvalidArgument(fmt::format("TLS {} file '{}' is empty or unreadable", what, path));
-  }
-  return data.str();
-}
-
 // OpenSSL's reasons are terse ("PEM lib", "unsupported"), so say what the file should hold.
 Status Unusable(std::string_view what, const std::string& path, std::string_view expected,
                 const boost::system::error_code& ec) {
@@ -45,13 +31,12 @@ Status Unusable(std::string_view what, const std::string& path, std::string_view
 
 }  // namespace
 
-Result<std::unique_ptr<ssl::context>> CreateServerTlsContext(
-    const HttpServer::Options::Tls& tls) {
+Result<std::unique_ptr<ssl::context>> CreateServerTlsContext(const HttpServer::Options::Tls& tls) {
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return InvalidArgument("TLS needs both a certificate file and a private key file");
   }
-  ASSIGN_OR_RETURN(const std::string cert, ReadPemFile("certificate", tls.cert_file));
-  ASSIGN_OR_RETURN(const std::string key, ReadPemFile("private key", tls.key_file));
+  ASSIGN_OR_RETURN(const std::string cert, security::ReadPemFile("certificate", tls.cert_file));
+  ASSIGN_OR_RETURN(const std::string key, security::ReadPemFile("private key", tls.key_file));
 
   auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
@@ -76,7 +61,7 @@ Result<std::unique_ptr<ssl::context>> CreateServerTlsContext(
   }
 
   if (!tls.client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(const std::string ca, ReadPemFile("client CA", tls.client_ca_file));
+    ASSIGN_OR_RETURN(const std::string ca, security::ReadPemFile("client CA", tls.client_ca_file));
     context->add_certificate_authority(net::buffer(ca), ec);
     if (ec) return Unusable("client CA", tls.client_ca_file, "PEM CA certificates", ec);
     // The CA names go into the CertificateRequest, so a client holding several certificates

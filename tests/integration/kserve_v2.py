@@ -154,3 +154,41 @@ def error_message(resp):
     assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"], \
         f"error response {resp.status_code} lacks a non-empty 'error' string: {body!r}"
     return body["error"]
+
+
+# A [2, 3] tensor per data type, with the extremes of each range (shared by the HTTP and gRPC
+# data type tests, so both front ends are held to the same cases).
+DTYPE_SAMPLES = {
+    "BOOL": [[True, False, True], [False, False, True]],
+    "UINT8": [[0, 1, 255], [7, 128, 254]],
+    "UINT16": [[0, 1, 65535], [7, 32768, 65534]],
+    "UINT32": [[0, 1, 2**32 - 1], [7, 2**31, 2**32 - 2]],
+    "UINT64": [[0, 1, 2**64 - 1], [7, 2**63, 2**64 - 2]],
+    "INT8": [[-128, 0, 127], [-1, 1, 42]],
+    "INT16": [[-32768, 0, 32767], [-1, 1, 42]],
+    "INT32": [[-2**31, 0, 2**31 - 1], [-1, 1, 42]],
+    "INT64": [[-2**63, 0, 2**63 - 1], [-1, 1, 42]],
+    "FP16": [[0.5, -1.5, 65504.0], [0.0, 1e-3, -2.0]],
+    "FP32": [[0.1, -1.0 / 3.0, 3.4e38], [0.0, 1e-30, -2.5]],
+    "FP64": [[0.1, -1.0 / 3.0, 1e308], [0.0, 1e-300, -2.5]],
+    "BYTES": [["hello", "", "ünïcödé"], ["\x00\xff", "x" * 100, "{\"json\": 1}"]],
+}
+
+
+def dtype_sample(dtype):
+    if dtype == "BYTES":
+        return to_bytes_elements(np.array(DTYPE_SAMPLES[dtype], dtype=np.object_))
+    return np.array(DTYPE_SAMPLES[dtype], dtype=NUMPY_TYPES[dtype])
+
+
+def identity_model(dtype):
+    return f"identity_{dtype.lower()}"
+
+
+def assert_same_tensor(got, want, dtype):
+    assert got.shape == want.shape
+    if dtype == "BYTES":
+        assert got.tolist() == want.tolist()
+    else:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)

@@ -10,47 +10,16 @@ import numpy as np
 import pytest
 
 from grpc_client import make_infer_request, parse_infer_response, stubs
-from kserve_v2 import (NUMPY_TYPES, binary_request, json_input, to_bytes_elements)
+from kserve_v2 import (DTYPE_SAMPLES, assert_same_tensor, binary_request, dtype_sample,
+                       identity_model, json_input, to_bytes_elements)
 from kserve_v2 import parse_infer_response as parse_http_response
 
 TIMEOUT_S = 20
 
-# A [2, 3] tensor per data type, with the extremes of each range.
-SAMPLES = {
-    "BOOL": [[True, False, True], [False, False, True]],
-    "UINT8": [[0, 1, 255], [7, 128, 254]],
-    "UINT16": [[0, 1, 65535], [7, 32768, 65534]],
-    "UINT32": [[0, 1, 2**32 - 1], [7, 2**31, 2**32 - 2]],
-    "UINT64": [[0, 1, 2**64 - 1], [7, 2**63, 2**64 - 2]],
-    "INT8": [[-128, 0, 127], [-1, 1, 42]],
-    "INT16": [[-32768, 0, 32767], [-1, 1, 42]],
-    "INT32": [[-2**31, 0, 2**31 - 1], [-1, 1, 42]],
-    "INT64": [[-2**63, 0, 2**63 - 1], [-1, 1, 42]],
-    "FP16": [[0.5, -1.5, 65504.0], [0.0, 1e-3, -2.0]],
-    "FP32": [[0.1, -1.0 / 3.0, 3.4e38], [0.0, 1e-30, -2.5]],
-    "FP64": [[0.1, -1.0 / 3.0, 1e308], [0.0, 1e-300, -2.5]],
-    "BYTES": [["hello", "", "ünïcödé"], ["a b c", "x" * 100, "\x00\xff"]],
-}
-TYPED_DTYPES = [d for d in sorted(SAMPLES) if d != "FP16"]
-
-
-def sample(dtype):
-    if dtype == "BYTES":
-        return to_bytes_elements(np.array(SAMPLES[dtype], dtype=np.object_))
-    return np.array(SAMPLES[dtype], dtype=NUMPY_TYPES[dtype])
-
-
-def identity(dtype):
-    return f"identity_{dtype.lower()}"
-
-
-def assert_same_tensor(got, want, dtype):
-    assert got.shape == want.shape
-    if dtype == "BYTES":
-        assert got.tolist() == want.tolist()
-    else:
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+TYPED_DTYPES = [d for d in sorted(DTYPE_SAMPLES) if d != "FP16"]
+SAMPLES = DTYPE_SAMPLES
+sample = dtype_sample
+identity = identity_model
 
 
 @pytest.fixture(scope="module")
