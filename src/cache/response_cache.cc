@@ -2,18 +2,14 @@
 
 #include <chrono>
 
+#include "core/duration.h"
+
 namespace inferd::cache {
 namespace {
 
 // Bookkeeping per entry and per tensor (list node, index slot, strings' headers).
 constexpr uint64_t kEntryOverheadBytes = 160;
 constexpr uint64_t kTensorOverheadBytes = 96;
-
-uint64_t NanosSince(std::chrono::steady_clock::time_point start) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now() - start)
-                                   .count());
-}
 
 }  // namespace
 
@@ -27,8 +23,8 @@ Result<std::unique_ptr<ResponseCache>> ResponseCache::Create(const Options& opti
 uint64_t ResponseCache::EntryBytes(const CacheKey& key, const InferenceResponse& response) {
   uint64_t bytes = kEntryOverheadBytes + key.metadata.size() + response.model_name.size();
   for (const Tensor& t : response.outputs) {
-    bytes += kTensorOverheadBytes + t.name().size() + t.shape().size() * sizeof(int64_t) +
-             t.byte_size();
+    bytes +=
+        kTensorOverheadBytes + t.name().size() + t.shape().size() * sizeof(int64_t) + t.byte_size();
   }
   return bytes;
 }

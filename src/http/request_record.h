@@ -13,6 +13,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "core/duration.h"
 #include "observability/request_trace.h"
 #include "observability/tracer.h"
 #include "server/inference_server.h"
@@ -29,10 +30,6 @@ inline uint64_t UnixNanos() {
                                    .count());
 }
 
-inline uint64_t NanosSince(SteadyClock::time_point start) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count());
-}
 
 // Reset for every request.
 struct RequestRecord {

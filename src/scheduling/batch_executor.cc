@@ -4,12 +4,10 @@
 
 #include <cstring>
 
+#include "core/duration.h"
+
 namespace inferd::scheduling {
 namespace {
-
-uint64_t Nanos(SteadyClock::duration d) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-}
 
 const Tensor* FindInput(const InferencePayload& p, const std::string& name) {
   for (const auto& t : p.request.inputs) {
@@ -20,8 +18,7 @@ const Tensor* FindInput(const InferencePayload& p, const std::string& name) {
 
 void Fail(InferencePayload& p, const Status& s) {
   if (p.stats) {
-    p.stats->RecordFailure(Nanos(SteadyClock::now() - p.enqueue_time),
-                           metrics::FailureReason::kBackend);
+    p.stats->RecordFailure(NanosSince(p.enqueue_time), metrics::FailureReason::kBackend);
   }
   p.done(s);
 }
@@ -132,14 +129,12 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   auto outputs = instance.Execute(inputs, output_names, &timings);
   const auto executed = SteadyClock::now();
   outcome.engine_time = executed - concat_done;
-  for (auto& p : batch) {
-    if (p->stats) {
-      // One execution, however many requests: counts it and fills batch_stats.
-      p->stats->RecordBatch(static_cast<uint64_t>(outcome.rows),
-                            Nanos(concat_done - start) + timings.input_ns, timings.infer_ns,
-                            timings.output_ns);
-      break;
-    }
+  // One execution, however many requests (all of one model version, sharing its stats):
+  // counts it and fills batch_stats.
+  if (metrics::InferenceStats* stats = batch.front()->stats) {
+    stats->RecordBatch(static_cast<uint64_t>(outcome.rows),
+                       ToNanos(concat_done - start) + timings.input_ns, timings.infer_ns,
+                       timings.output_ns);
   }
   if (!outputs.ok()) {
     for (auto& p : batch) Fail(*p, outputs.status());
@@ -166,11 +161,11 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
     InferencePayload& p = *batch[i];
     if (p.stats) {
       metrics::RequestTimings t;
-      t.queue_ns = Nanos(start - p.enqueue_time);
-      t.compute_input_ns = Nanos(concat_done - start) + timings.input_ns;
+      t.queue_ns = ToNanos(start - p.enqueue_time);
+      t.compute_input_ns = ToNanos(concat_done - start) + timings.input_ns;
       t.compute_infer_ns = timings.infer_ns;
-      t.compute_output_ns = timings.output_ns + Nanos(split_done - executed);
-      t.total_ns = Nanos(SteadyClock::now() - p.enqueue_time);
+      t.compute_output_ns = timings.output_ns + ToNanos(split_done - executed);
+      t.total_ns = NanosSince(p.enqueue_time);
       p.stats->RecordSuccess(t, static_cast<uint64_t>(p.batch_size));
     }
     InferenceResponse response;

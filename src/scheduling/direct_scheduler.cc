@@ -3,17 +3,12 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include "core/duration.h"
 #include "scheduling/batch_executor.h"
 
 namespace inferd::scheduling {
 
-namespace {
-
-uint64_t Nanos(SteadyClock::duration d) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::unique_ptr<DirectScheduler>> DirectScheduler::Create(
     std::vector<std::unique_ptr<backends::ModelInstance>> instances, const Options& options) {
@@ -57,7 +52,7 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
   }
   if (!rejected.ok()) {
     if (payload->stats) {
-      payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time),
+      payload->stats->RecordFailure(NanosSince(payload->enqueue_time),
                                     metrics::FailureReason::kRejected);
     }
     payload->done(std::move(rejected));  // outside the lock: done may do real work
@@ -84,7 +79,7 @@ void DirectScheduler::WorkerLoop(backends::ModelInstance* instance) {
     const auto& cancelled = payload->request.cancelled;
     if (cancelled && cancelled->load(std::memory_order_relaxed)) {
       if (payload->stats) {
-        payload->stats->RecordFailure(Nanos(SteadyClock::now() - payload->enqueue_time),
+        payload->stats->RecordFailure(NanosSince(payload->enqueue_time),
                                       metrics::FailureReason::kCanceled);
       }
       payload->done(Unavailable("request cancelled: the client disconnected"));

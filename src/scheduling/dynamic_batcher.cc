@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include "core/duration.h"
 #include "scheduling/batch_executor.h"
 
 namespace inferd::scheduling {
@@ -41,11 +42,7 @@ DynamicBatcher::~DynamicBatcher() {
 void DynamicBatcher::Reject(std::unique_ptr<InferencePayload> payload, const Status& status,
                             metrics::FailureReason reason) {
   if (payload->stats) {
-    payload->stats->RecordFailure(
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  SteadyClock::now() - payload->enqueue_time)
-                                  .count()),
-        reason);
+    payload->stats->RecordFailure(NanosSince(payload->enqueue_time), reason);
   }
   payload->done(status);
 }

@@ -9,6 +9,7 @@
 #include "backends/onnxruntime/onnxruntime_backend.h"
 #include "config/model_config.h"
 #include "metrics/prometheus_exposition.h"
+#include "core/duration.h"
 #include "server/classification.h"
 #include "server/request_validator.h"
 #include "server/version.h"
@@ -25,11 +26,6 @@ TensorMetadata ToMetadata(const config::ModelConfig& cfg, const Spec& spec) {
   return m;
 }
 
-uint64_t NanosSince(scheduling::SteadyClock::time_point start) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   scheduling::SteadyClock::now() - start)
-                                   .count());
-}
 
 }  // namespace
 
