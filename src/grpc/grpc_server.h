@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "security/authorizer.h"
+#include "security/pem_file.h"
 #include "security/rate_limiter.h"
 #include "server/inference_server.h"
 
@@ -28,15 +29,8 @@ class GrpcServer {
     const security::Authorizer* authorizer = nullptr;
     // Per-client call rate; not owned, must outlive the server; null = no limit.
     security::RateLimiter* rate_limiter = nullptr;
-    // TLS. PEM file paths; cert_file and key_file both empty = plaintext (the default), both
-    // set = the port speaks only TLS (grpc::SslServerCredentials).
-    struct Tls {
-      std::string cert_file;       // certificate chain, the server's own certificate first
-      std::string key_file;        // its private key, unencrypted
-      std::string client_ca_file;  // set = mutual TLS: a client certificate issued by one of
-                                   // these CAs is required and verified; empty = none asked for
-      bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
-    };
+    // TLS (grpc::SslServerCredentials); plaintext by default.
+    using Tls = security::TlsFiles;
     Tls tls;
   };
 

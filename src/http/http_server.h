@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "observability/tracer.h"
 #include "security/authorizer.h"
+#include "security/pem_file.h"
 #include "security/rate_limiter.h"
 #include "server/inference_server.h"
 
@@ -38,15 +39,8 @@ class HttpServer {
     const security::Authorizer* authorizer = nullptr;
     // Per-client request rate (429 + Retry-After); not owned; null = no limit.
     security::RateLimiter* rate_limiter = nullptr;
-    // HTTPS. PEM file paths; cert_file and key_file both empty = plaintext (the default), both
-    // set = this port speaks only TLS (1.2 or later, HTTP/1.1, no ALPN).
-    struct Tls {
-      std::string cert_file;       // certificate chain, the server's own certificate first
-      std::string key_file;        // its private key, unencrypted
-      std::string client_ca_file;  // set = mutual TLS: a client certificate issued by one of
-                                   // these CAs is required; empty = none asked for
-      bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
-    };
+    // HTTPS (TLS 1.2 or later, HTTP/1.1, no ALPN); plaintext by default.
+    using Tls = security::TlsFiles;
     Tls tls;
   };
 
