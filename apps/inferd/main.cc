@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "grpc/grpc_server.h"
+#include "handler/request_handler.h"
 #include "http/http_server.h"
 #include "observability/logging.h"
 #include "observability/tracer.h"
@@ -76,6 +77,19 @@ inferd::Result<inferd::security::Authorizer> MakeAuthorizer(
   return inferd::security::Authorizer::Create(std::move(options));
 }
 
+// The tracer --trace-file / --trace-endpoint ask for; null when neither is set.
+inferd::Result<std::unique_ptr<inferd::observability::Tracer>> MakeTracer(
+    const ServeFlags& flags) {
+  if (flags.trace_file.empty() && flags.trace_endpoint.empty()) {
+    return std::unique_ptr<inferd::observability::Tracer>();
+  }
+  inferd::observability::Tracer::Options trace_options;
+  trace_options.sample_rate = flags.trace_rate;
+  trace_options.file = flags.trace_file;
+  trace_options.otlp_endpoint = flags.trace_endpoint;
+  return inferd::observability::Tracer::Create(trace_options);
+}
+
 int Serve(const ServeFlags& flags) {
   inferd::observability::LogSettings log_settings;
   log_settings.level = flags.log_level;
@@ -133,34 +147,46 @@ int Serve(const ServeFlags& flags) {
                  model.reason.empty() ? "" : " — " + model.reason);
   }
 
+  inferd::security::RateLimiter rate_limiter(
+      {.requests_per_second = flags.rate_limit_rps, .burst = flags.rate_limit_burst});
+  auto tracer = MakeTracer(flags);
+  if (!tracer.ok()) {
+    spdlog::critical("{}", tracer.status().message());
+    return EXIT_FAILURE;
+  }
+  // One request handler per frontend: each with its protocol's restrictions, both sharing the
+  // rate limit buckets and the tracer. The metrics listener's handler checks nothing.
+  using inferd::handler::RequestHandler;
+  using inferd::handler::Transport;
+  auto http_handler = RequestHandler::Create({.server = server->get(),
+                                              .transport = Transport::kHttp,
+                                              .authorizer = &http_auth.value(),
+                                              .rate_limiter = &rate_limiter,
+                                              .tracer = tracer->get()});
+  auto grpc_handler = RequestHandler::Create({.server = server->get(),
+                                              .transport = Transport::kGrpc,
+                                              .authorizer = &grpc_auth.value(),
+                                              .rate_limiter = &rate_limiter,
+                                              .tracer = tracer->get()});
+  auto metrics_handler =
+      RequestHandler::Create({.server = server->get(), .transport = Transport::kHttp});
+  for (const auto* h : {&http_handler, &grpc_handler, &metrics_handler}) {
+    if (!h->ok()) {
+      spdlog::critical("{}", h->status().message());
+      return EXIT_FAILURE;
+    }
+  }
+
   inferd::http::HttpServer::Options http_options;
   http_options.host = flags.host;
   http_options.port = flags.http_port;
   http_options.io_threads = flags.http_threads;
   http_options.max_body_bytes = flags.http_max_body_bytes;
-  http_options.authorizer = &http_auth.value();
   http_options.max_connections = flags.max_connections;
   http_options.header_timeout_seconds = flags.http_header_timeout_secs;
   http_options.idle_timeout_seconds = flags.http_idle_timeout_secs;
   http_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
-  inferd::security::RateLimiter rate_limiter(
-      {.requests_per_second = flags.rate_limit_rps, .burst = flags.rate_limit_burst});
-  http_options.rate_limiter = &rate_limiter;
-  std::unique_ptr<inferd::observability::Tracer> tracer;
-  if (!flags.trace_file.empty() || !flags.trace_endpoint.empty()) {
-    inferd::observability::Tracer::Options trace_options;
-    trace_options.sample_rate = flags.trace_rate;
-    trace_options.file = flags.trace_file;
-    trace_options.otlp_endpoint = flags.trace_endpoint;
-    auto created = inferd::observability::Tracer::Create(trace_options);
-    if (!created.ok()) {
-      spdlog::critical("{}", created.status().message());
-      return EXIT_FAILURE;
-    }
-    tracer = std::move(created).value();
-    http_options.tracer = tracer.get();
-  }
-  auto http = inferd::http::HttpServer::Create(http_options, server->get());
+  auto http = inferd::http::HttpServer::Create(http_options, http_handler->get());
   if (!http.ok()) {
     spdlog::critical("{}", http.status().message());
     return EXIT_FAILURE;
@@ -172,10 +198,8 @@ int Serve(const ServeFlags& flags) {
     grpc_options.host = flags.host;
     grpc_options.port = flags.grpc_port;
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
-    grpc_options.authorizer = &grpc_auth.value();
-    grpc_options.rate_limiter = &rate_limiter;
     grpc_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
-    auto created = inferd::grpc::GrpcServer::Create(grpc_options, server->get());
+    auto created = inferd::grpc::GrpcServer::Create(grpc_options, grpc_handler->get());
     if (!created.ok()) {
       spdlog::critical("{}", created.status().message());
       return EXIT_FAILURE;
@@ -191,7 +215,7 @@ int Serve(const ServeFlags& flags) {
     metrics_options.port = flags.metrics_port;
     metrics_options.io_threads = 1;
     metrics_options.metrics_only = true;
-    auto created = inferd::http::HttpServer::Create(metrics_options, server->get());
+    auto created = inferd::http::HttpServer::Create(metrics_options, metrics_handler->get());
     if (!created.ok()) {
       spdlog::critical("{}", created.status().message());
       return EXIT_FAILURE;
@@ -244,6 +268,9 @@ int Serve(const ServeFlags& flags) {
   http->reset();
   metrics_http.reset();
   grpc_frontend.reset();
+  http_handler->reset();
+  grpc_handler->reset();
+  metrics_handler->reset();
   server->reset();
   spdlog::info("stopped");
   return EXIT_SUCCESS;

@@ -12,6 +12,11 @@
 #define INFERD_TSA(x)
 #endif
 
+// Abseil (pulled in by grpc++) defines some of the same names; ours win wherever this header
+// comes later, and both expand to the same clang attributes.
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef NO_THREAD_SAFETY_ANALYSIS
 #define CAPABILITY(x) INFERD_TSA(capability(x))
 #define SCOPED_CAPABILITY INFERD_TSA(scoped_lockable)
 #define GUARDED_BY(x) INFERD_TSA(guarded_by(x))

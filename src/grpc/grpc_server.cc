@@ -52,12 +52,10 @@ Result<std::shared_ptr<::grpc::ServerCredentials>> MakeCredentials(
 
 class GrpcServer::Impl {
  public:
-  Impl(const Options& options, server::InferenceServer* server)
+  Impl(const Options& options, handler::RequestHandler* handler)
       : options_(options),
-        server_(server),
-        service_(InferenceService::Options{options.max_stream_requests_in_flight,
-                                           options.authorizer, options.rate_limiter},
-                 server) {}
+        handler_(handler),
+        service_(InferenceService::Options{options.max_stream_requests_in_flight}, handler) {}
 
   Status Start() {
     if (options_.max_message_bytes <= 0) {
@@ -90,7 +88,7 @@ class GrpcServer::Impl {
     }
     if (auto* health = grpc_server_->GetHealthCheckService()) {
       // Readiness is settled once the facade exists (see InferenceServer::IsReady).
-      const bool ready = server_->IsReady();
+      const bool ready = handler_->IsReady();
       health->SetServingStatus(ready);
       health->SetServingStatus(kServiceName, ready);
     }
@@ -116,7 +114,7 @@ class GrpcServer::Impl {
 
  private:
   const Options options_;
-  server::InferenceServer* const server_;
+  handler::RequestHandler* const handler_;
   InferenceService service_;  // must outlive grpc_server_ (declared first, destroyed last)
   std::unique_ptr<::grpc::Server> grpc_server_;
   int port_ = 0;
@@ -124,8 +122,8 @@ class GrpcServer::Impl {
 };
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Create(const Options& options,
-                                                       server::InferenceServer* server) {
-  auto impl = std::make_unique<Impl>(options, server);
+                                                       handler::RequestHandler* handler) {
+  auto impl = std::make_unique<Impl>(options, handler);
   RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }

@@ -1,6 +1,6 @@
 // GrpcServer: the gRPC frontend. Serves inference.GRPCInferenceService (KServe v2 / Triton
 // protocol, see grpc/grpc_service.proto) and grpc.health.v1.Health on one port, on grpc++'s
-// callback API: gRPC threads only decode, call the InferenceServer facade and encode; inference
+// callback API: gRPC threads only decode, call handler::RequestHandler and encode; inference
 // completes on model workers. Created by `inferd serve` next to the HTTP frontend.
 #pragma once
 
@@ -10,10 +10,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "security/authorizer.h"
+#include "handler/request_handler.h"
 #include "security/pem_file.h"
-#include "security/rate_limiter.h"
-#include "server/inference_server.h"
 
 namespace inferd::grpc {
 
@@ -25,20 +23,17 @@ class GrpcServer {
     // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
     int max_message_bytes = 64 << 20;
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
-    // Checks each call's credentials; not owned, must outlive the server; null = allow all.
-    const security::Authorizer* authorizer = nullptr;
-    // Per-client call rate; not owned, must outlive the server; null = no limit.
-    security::RateLimiter* rate_limiter = nullptr;
     // TLS (grpc::SslServerCredentials); plaintext by default.
     using Tls = security::TlsFiles;
     Tls tls;
   };
 
-  // Listens and starts serving. `server` is not owned and must outlive this object.
+  // Listens and starts serving. `handler` (admission, tracing, the server facade) is not owned
+  // and must outlive this object.
   // UNAVAILABLE when the port cannot be bound, INVALID_ARGUMENT for bad options or a TLS file
   // that cannot be read (naming it).
   static Result<std::unique_ptr<GrpcServer>> Create(const Options& options,
-                                                    server::InferenceServer* server);
+                                                    handler::RequestHandler* handler);
   ~GrpcServer();  // Stop()s
 
   uint16_t port() const;

@@ -2,16 +2,19 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "grpc/grpc_codec.h"
 #include "grpc/metadata_messages.h"
 #include "grpc/status_mapping.h"
 #include "grpc/stream_infer_reactor.h"
+#include "grpc/unary_call.h"
 
 namespace inferd::grpc {
 namespace {
 
 using InferRequest = inference::ModelInferRequest;
 using InferResponse = inference::ModelInferResponse;
+using security::ApiCategory;
 
 // Owns a ModelInfer call's messages, the request through a shared_ptr: decoded tensors borrow
 // raw_input_contents from it and keep it alive for as long as they live, even past the RPC.
@@ -36,21 +39,6 @@ class InferMessageAllocator final : public ::grpc::MessageAllocator<InferRequest
   }
 };
 
-// Finishes a unary call at once with a gRPC status.
-::grpc::ServerUnaryReactor* FinishWith(::grpc::CallbackServerContext* ctx,
-                                       const ::grpc::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
-// Finishes a unary call at once with `status`.
-::grpc::ServerUnaryReactor* FinishNow(::grpc::CallbackServerContext* ctx, const Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 Status RejectRepositoryName(const std::string& repository_name) {
   if (repository_name.empty()) return Status::Ok();
   return Unimplemented(
@@ -58,293 +46,228 @@ Status RejectRepositoryName(const std::string& repository_name) {
                   repository_name));
 }
 
-// A ModelStreamInfer call refused before it starts: finishes at once with `status`.
-class RejectedStreamReactor final
-    : public ::grpc::ServerBidiReactor<InferRequest, inference::ModelStreamInferResponse> {
- public:
-  explicit RejectedStreamReactor(const ::grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
-// The address of a gRPC peer as the HTTP frontend writes it, so both count against one
-// rate limit bucket: "ipv4:127.0.0.1:5555" → "127.0.0.1", "ipv6:[::1]:5555" → "::1".
-std::string PeerAddress(std::string_view peer) {
-  for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
-    if (peer.substr(0, scheme.size()) == scheme) peer.remove_prefix(scheme.size());
-  }
-  if (size_t colon = peer.rfind(':'); colon != std::string_view::npos) {
-    peer = peer.substr(0, colon);
-  }
-  std::string out(peer);
-  for (std::string_view bracket : {"%5B", "%5D", "[", "]"}) {
-    for (size_t at; (at = out.find(bracket)) != std::string::npos;) out.erase(at, bracket.size());
-  }
-  return out;
+// The trace context a call's client sent, if any (W3C `traceparent` metadata).
+std::string_view TraceParentOf(const ::grpc::ServerContextBase& ctx) {
+  const auto& metadata = ctx.client_metadata();
+  auto it = metadata.find("traceparent");
+  if (it == metadata.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
 }
 
 }  // namespace
 
-::grpc::Status InferenceService::Admit(::grpc::ServerContextBase* ctx,
-                                       security::ApiCategory api) const {
-  const auto& metadata = ctx->client_metadata();
-  auto header = [&metadata](std::string_view name) -> std::optional<std::string_view> {
-    // gRPC metadata keys arrive in lower case, as the Authorizer asks for them.
-    auto it = metadata.find(::grpc::string_ref(name.data(), name.size()));
-    if (it == metadata.end()) return std::nullopt;
-    return std::string_view(it->second.data(), it->second.size());
-  };
-  const security::Authorizer* auth = options_.authorizer;
-  if (auth != nullptr && auth->enabled()) {
-    auto decision = auth->Check(api, header);
-    if (!decision.allowed()) {
-      return ::grpc::Status(decision.outcome == security::AuthOutcome::kUnauthenticated
-                                ? ::grpc::StatusCode::UNAUTHENTICATED
-                                : ::grpc::StatusCode::PERMISSION_DENIED,
-                            decision.message);
-    }
-  }
-  security::RateLimiter* limiter = options_.rate_limiter;
-  if (limiter == nullptr || !limiter->enabled() || api == security::ApiCategory::kHealth) {
-    return ::grpc::Status::OK;
-  }
-  // The token when tokens are asked for (checked above), else the peer's address.
-  std::string client;
-  if (auto token = header("authorization"); token && auth != nullptr && auth->uses_tokens()) {
-    client = fmt::format("token:{}", *token);
-  } else {
-    client = "ip:" + PeerAddress(ctx->peer());
-  }
-  const int64_t retry_s = limiter->Acquire(client, security::RateLimiter::Clock::now());
-  if (retry_s == 0) return ::grpc::Status::OK;
-  ctx->AddTrailingMetadata("retry-after", std::to_string(retry_s));
-  return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        fmt::format("rate limit exceeded; retry after {} s", retry_s));
-}
-
-InferenceService::InferenceService(const Options& options, server::InferenceServer* server)
-    : options_(options), server_(server), infer_allocator_(new InferMessageAllocator()) {
+InferenceService::InferenceService(const Options& options, handler::RequestHandler* handler)
+    : options_(options), handler_(handler), infer_allocator_(new InferMessageAllocator()) {
   SetMessageAllocatorFor_ModelInfer(infer_allocator_.get());
-  control_thread_ = std::thread([this] { ControlLoop(); });
 }
 
-InferenceService::~InferenceService() {
-  {
-    MutexLock lock(control_mu_);
-    control_stop_ = true;
-  }
-  control_cv_.NotifyAll();
-  control_thread_.join();
-}
-
-void InferenceService::RunOnControlThread(std::function<void()> job) {
-  {
-    MutexLock lock(control_mu_);
-    control_jobs_.push_back(std::move(job));
-  }
-  control_cv_.NotifyOne();
-}
-
-void InferenceService::ControlLoop() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      MutexLock lock(control_mu_);
-      control_cv_.Wait(control_mu_, [this]() REQUIRES(control_mu_) {
-        return control_stop_ || !control_jobs_.empty();
-      });
-      if (control_jobs_.empty()) return;  // stopping, and nothing left to do
-      job = std::move(control_jobs_.front());
-      control_jobs_.pop_front();
-    }
-    job();
-  }
-}
+InferenceService::~InferenceService() = default;
 
 ::grpc::ServerUnaryReactor* InferenceService::ServerLive(Ctx* ctx,
                                                          const inference::ServerLiveRequest*,
                                                          inference::ServerLiveResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
-  response->set_live(server_->IsLive());
-  return FinishNow(ctx, Status::Ok());
+  auto* call = new UnaryCall(handler_, ctx, "ServerLive");
+  if (!call->Admit(ApiCategory::kHealth)) return call;
+  response->set_live(handler_->IsLive());
+  call->Complete(::grpc::Status::OK);
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ServerReady(
     Ctx* ctx, const inference::ServerReadyRequest*, inference::ServerReadyResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
-  response->set_ready(server_->IsReady());
-  return FinishNow(ctx, Status::Ok());
+  auto* call = new UnaryCall(handler_, ctx, "ServerReady");
+  if (!call->Admit(ApiCategory::kHealth)) return call;
+  response->set_ready(handler_->IsReady());
+  call->Complete(::grpc::Status::OK);
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelReady(
     Ctx* ctx, const inference::ModelReadyRequest* request,
     inference::ModelReadyResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kHealth); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "ModelReady");
+  if (!call->Admit(ApiCategory::kHealth)) return call;
   auto version = ParseModelVersion(request->version(), "version");
-  if (!version.ok()) return FinishNow(ctx, version.status());
+  if (!version.ok()) {
+    call->Complete(ToGrpcStatus(version.status()));
+    return call;
+  }
   // As Triton's gRPC frontend: ready=false, not an error, for a model that is unknown as well
   // as for one that is not READY.
-  response->set_ready(server_->ModelReady(request->name(), *version).ok());
-  return FinishNow(ctx, Status::Ok());
+  response->set_ready(handler_->ModelReady(request->name(), *version).ok());
+  call->Complete(::grpc::Status::OK);
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
     Ctx* ctx, const inference::ServerMetadataRequest*,
     inference::ServerMetadataResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kMetadata); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
-  FillServerMetadata(server_->Metadata(), response);
-  return FinishNow(ctx, Status::Ok());
+  auto* call = new UnaryCall(handler_, ctx, "ServerMetadata");
+  if (!call->Admit(ApiCategory::kMetadata)) return call;
+  FillServerMetadata(handler_->ServerMetadata(), response);
+  call->Complete(::grpc::Status::OK);
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     Ctx* ctx, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kMetadata); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "ModelMetadata");
+  if (!call->Admit(ApiCategory::kMetadata)) return call;
   auto version = ParseModelVersion(request->version(), "version");
-  if (!version.ok()) return FinishNow(ctx, version.status());
-  auto metadata = server_->GetModelMetadata(request->name(), *version);
-  if (!metadata.ok()) return FinishNow(ctx, metadata.status());
-  FillModelMetadata(*metadata, response);
-  return FinishNow(ctx, Status::Ok());
+  if (!version.ok()) {
+    call->Complete(ToGrpcStatus(version.status()));
+    return call;
+  }
+  auto metadata = handler_->ModelMetadata(request->name(), *version);
+  if (metadata.ok()) FillModelMetadata(*metadata, response);
+  call->Complete(ToGrpcStatus(metadata.status()));
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelInfer(Ctx* ctx, const InferRequest* request,
                                                          InferResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kInference); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "ModelInfer");
+  if (!call->Admit(ApiCategory::kInference)) return call;
+  handler::CallRecord& record = call->record();
+  record.model = request->model_name();
+  handler_->StartTrace(record, TraceParentOf(*ctx));
   std::shared_ptr<const InferRequest> message;
   if (auto* holder = dynamic_cast<InferMessageHolder*>(ctx->GetRpcAllocatorState())) {
     message = holder->shared_request();
   } else {
     message = std::make_shared<InferRequest>(*request);  // no allocator: keep a copy
   }
+  const auto decode_start = handler::SteadyClock::now();
   auto decoded = DecodeModelInferRequest(std::move(message));
-  if (!decoded.ok()) return FinishNow(ctx, decoded.status());
-
-  auto* reactor = ctx->DefaultReactor();
-  // Runs on a model worker (or here, for errors found before queueing); the reactor and the
-  // response message stay valid until Finish.
-  server_->Infer(std::move(decoded).value(), [reactor, response](Result<InferenceResponse> result) {
-    if (!result.ok()) {
-      reactor->Finish(ToGrpcStatus(result.status()));
-      return;
-    }
-    EncodeModelInferResponse(*result, response);
-    reactor->Finish(::grpc::Status::OK);
-  });
-  return reactor;
+  record.times.decode_ns = NanosSince(decode_start);
+  if (!decoded.ok()) {
+    call->Complete(ToGrpcStatus(decoded.status()), request);
+    return call;
+  }
+  record.version = decoded->model_version;
+  // Runs on a model worker (or here, for errors found before queueing); the call and the
+  // response message stay valid until Complete.
+  handler_->Infer(record, std::move(decoded).value(),
+                  [call, request, response](Result<InferenceResponse> result) {
+                    handler::CallRecord& record = call->record();
+                    record.times.facade_end_unix_ns = handler::UnixNanos();
+                    if (!result.ok()) {
+                      call->Complete(ToGrpcStatus(result.status()), request);
+                      return;
+                    }
+                    const auto encode_start = handler::SteadyClock::now();
+                    record.times.encode_start_unix_ns = handler::UnixNanos();
+                    EncodeModelInferResponse(*result, response);
+                    record.times.encode_ns = NanosSince(encode_start);
+                    call->Complete(::grpc::Status::OK, request, response);
+                  });
+  return call;
 }
 
 ::grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(Ctx* ctx) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kInference); !denied.ok()) {
-    return new RejectedStreamReactor(denied);  // deletes itself in OnDone
-  }
-  return new StreamInferReactor(server_, options_.max_stream_requests_in_flight);
+  return new StreamInferReactor(handler_, ctx, options_.max_stream_requests_in_flight);
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelConfig(
     Ctx* ctx, const inference::ModelConfigRequest* request,
     inference::ModelConfigResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kModelConfig); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "ModelConfig");
+  if (!call->Admit(ApiCategory::kModelConfig)) return call;
   auto version = ParseModelVersion(request->version(), "version");
-  if (!version.ok()) return FinishNow(ctx, version.status());
-  auto config = server_->GetModelConfig(request->name(), *version);
-  if (!config.ok()) return FinishNow(ctx, config.status());
-  *response->mutable_config() = std::move(config).value();
-  return FinishNow(ctx, Status::Ok());
+  if (!version.ok()) {
+    call->Complete(ToGrpcStatus(version.status()));
+    return call;
+  }
+  auto config = handler_->ModelConfig(request->name(), *version);
+  if (config.ok()) *response->mutable_config() = std::move(config).value();
+  call->Complete(ToGrpcStatus(config.status()));
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelStatistics(
     Ctx* ctx, const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kStatistics); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "ModelStatistics");
+  if (!call->Admit(ApiCategory::kStatistics)) return call;
   auto version = ParseModelVersion(request->version(), "version");
-  if (!version.ok()) return FinishNow(ctx, version.status());
-  auto stats = server_->GetModelStatistics(request->name(), *version);
-  if (!stats.ok()) return FinishNow(ctx, stats.status());
-  FillModelStatistics(*stats, response);
-  return FinishNow(ctx, Status::Ok());
+  if (!version.ok()) {
+    call->Complete(ToGrpcStatus(version.status()));
+    return call;
+  }
+  auto stats = handler_->ModelStatistics(request->name(), *version);
+  if (stats.ok()) FillModelStatistics(*stats, response);
+  call->Complete(ToGrpcStatus(stats.status()));
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
     Ctx* ctx, const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
-    return FinishWith(ctx, denied);
-  }
+  auto* call = new UnaryCall(handler_, ctx, "RepositoryIndex");
+  if (!call->Admit(ApiCategory::kModelRepository)) return call;
   if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
-    return FinishNow(ctx, s);
+    call->Complete(ToGrpcStatus(s));
+    return call;
   }
-  FillRepositoryIndex(server_->RepositoryIndex(), request->ready(), response);
-  return FinishNow(ctx, Status::Ok());
+  FillRepositoryIndex(handler_->RepositoryIndex(request->ready()), response);
+  call->Complete(::grpc::Status::OK);
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     Ctx* ctx, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
-    return FinishWith(ctx, denied);
+  auto* call = new UnaryCall(handler_, ctx, "RepositoryModelLoad");
+  if (!call->Admit(ApiCategory::kModelRepository)) return call;
+  Status refused = RejectRepositoryName(request->repository_name());
+  if (refused.ok() && request->model_name().empty()) {
+    refused = InvalidArgument("model_name is empty");
   }
-  if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
-    return FinishNow(ctx, s);
-  }
-  if (request->model_name().empty()) return FinishNow(ctx, InvalidArgument("model_name is empty"));
   std::optional<std::string> config_json;
   for (const auto& [key, value] : request->parameters()) {
+    if (!refused.ok()) break;
     if (key == "config" && value.has_string_param()) {
       config_json = value.string_param();
       continue;
     }
     // "file:<version>/<name>" overrides: inferd loads model files from its repository only.
-    return FinishNow(
-        ctx, Unimplemented(fmt::format("RepositoryModelLoad parameter '{}' is not supported",
-                                       key)));
+    refused = Unimplemented(
+        fmt::format("RepositoryModelLoad parameter '{}' is not supported", key));
   }
-  auto* reactor = ctx->DefaultReactor();
-  // Loading builds engine sessions (slow): off the gRPC threads.
-  RunOnControlThread([this, reactor, name = request->model_name(),
-                      config_json = std::move(config_json)] {
-    reactor->Finish(ToGrpcStatus(server_->LoadModel(name, config_json)));
-  });
-  return reactor;
+  if (!refused.ok()) {
+    call->Complete(ToGrpcStatus(refused));
+    return call;
+  }
+  handler_->LoadModel(request->model_name(), std::move(config_json),
+                      [call](Status s) { call->Complete(ToGrpcStatus(s)); });
+  return call;
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     Ctx* ctx, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
-  if (auto denied = Admit(ctx, security::ApiCategory::kModelRepository); !denied.ok()) {
-    return FinishWith(ctx, denied);
+  auto* call = new UnaryCall(handler_, ctx, "RepositoryModelUnload");
+  if (!call->Admit(ApiCategory::kModelRepository)) return call;
+  Status refused = RejectRepositoryName(request->repository_name());
+  if (refused.ok() && request->model_name().empty()) {
+    refused = InvalidArgument("model_name is empty");
   }
-  if (Status s = RejectRepositoryName(request->repository_name()); !s.ok()) {
-    return FinishNow(ctx, s);
-  }
-  if (request->model_name().empty()) return FinishNow(ctx, InvalidArgument("model_name is empty"));
   for (const auto& [key, value] : request->parameters()) {
+    if (!refused.ok()) break;
     // inferd has no ensembles, so there are no dependents to unload: the flag changes nothing.
     if (key == "unload_dependents" && value.has_bool_param()) continue;
-    return FinishNow(ctx, Unimplemented(fmt::format(
-                              "RepositoryModelUnload parameter '{}' is not supported", key)));
+    refused = Unimplemented(
+        fmt::format("RepositoryModelUnload parameter '{}' is not supported", key));
   }
-  auto* reactor = ctx->DefaultReactor();
-  RunOnControlThread([this, reactor, name = request->model_name()] {
-    reactor->Finish(ToGrpcStatus(server_->UnloadModel(name)));
-  });
-  return reactor;
+  if (!refused.ok()) {
+    call->Complete(ToGrpcStatus(refused));
+    return call;
+  }
+  handler_->UnloadModel(request->model_name(),
+                        [call](Status s) { call->Complete(ToGrpcStatus(s)); });
+  return call;
 }
 
 }  // namespace inferd::grpc

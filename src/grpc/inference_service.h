@@ -1,18 +1,15 @@
 // InferenceService: the GRPCInferenceService RPCs on grpc++'s callback API, each one a call to
-// the InferenceServer facade. Nothing here blocks a gRPC thread on inference: ModelInfer and
-// ModelStreamInfer finish from the facade's completion callback; repository load/unload runs on
-// a control thread of its own. Created and registered by GrpcServer; thread-safe.
+// handler::RequestHandler (admission, tracing, access log, cancellation and the server facade),
+// which it reads from and writes to protobuf messages. Nothing here blocks a gRPC thread on
+// inference: ModelInfer and ModelStreamInfer finish from the completion callback; repository
+// load/unload runs on the handler's control thread. Created and registered by GrpcServer;
+// thread-safe.
 #pragma once
 
-#include <deque>
-#include <functional>
-#include <thread>
+#include <memory>
 
-#include "core/mutex.h"
 #include "grpc/grpc_service.grpc.pb.h"
-#include "security/authorizer.h"
-#include "security/rate_limiter.h"
-#include "server/inference_server.h"
+#include "handler/request_handler.h"
 
 namespace inferd::grpc {
 
@@ -20,16 +17,10 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
  public:
   struct Options {
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream; reading pauses at it
-    // Checks each call's `authorization` metadata (and restriction headers); not owned, must
-    // outlive the service; null = every call is allowed.
-    const security::Authorizer* authorizer = nullptr;
-    // Per-client call rate (RESOURCE_EXHAUSTED + `retry-after`); not owned; null = no limit.
-    security::RateLimiter* rate_limiter = nullptr;
   };
 
-  // `server` is not owned and must outlive this service (and the ::grpc::Server it serves on).
-  InferenceService(const Options& options, server::InferenceServer* server);
-  // Finishes the control work already queued, then joins the control thread.
+  // `handler` is not owned and must outlive this service (and the ::grpc::Server it serves on).
+  InferenceService(const Options& options, handler::RequestHandler* handler);
   ~InferenceService() override;
 
   using Ctx = ::grpc::CallbackServerContext;
@@ -61,25 +52,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                  inference::RepositoryModelUnloadResponse* response) override;
 
  private:
-  // The status to finish a call with when its credentials do not cover `api` or its client is
-  // over the rate limit; OK to go on.
-  ::grpc::Status Admit(::grpc::ServerContextBase* ctx, security::ApiCategory api) const;
-
-  // Runs `job` on the control thread, in submission order.
-  void RunOnControlThread(std::function<void()> job) EXCLUDES(control_mu_);
-  void ControlLoop() EXCLUDES(control_mu_);
-
   const Options options_;
-  server::InferenceServer* const server_;
+  handler::RequestHandler* const handler_;
   std::unique_ptr<
       ::grpc::MessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse>>
       infer_allocator_;
-
-  Mutex control_mu_;
-  CondVar control_cv_;
-  std::deque<std::function<void()>> control_jobs_ GUARDED_BY(control_mu_);
-  bool control_stop_ GUARDED_BY(control_mu_) = false;
-  std::thread control_thread_;
 };
 
 }  // namespace inferd::grpc

@@ -33,25 +33,14 @@ void FillModelMetadata(const server::ModelMetadata& m, inference::ModelMetadataR
   for (const auto& t : m.outputs) FillTensor(t, out->add_outputs());
 }
 
-void FillRepositoryIndex(const std::vector<repository::ModelStatus>& models, bool ready_only,
+void FillRepositoryIndex(const std::vector<handler::IndexEntry>& entries,
                          inference::RepositoryIndexResponse* out) {
-  for (const auto& m : models) {
-    if (m.versions.empty()) {
-      if (ready_only) continue;
-      auto* entry = out->add_models();
-      entry->set_name(m.name);
-      entry->set_state(std::string(repository::ModelStateName(m.state)));
-      entry->set_reason(m.reason);
-      continue;
-    }
-    for (const auto& v : m.versions) {
-      if (ready_only && v.state != repository::ModelState::kReady) continue;
-      auto* entry = out->add_models();
-      entry->set_name(m.name);
-      entry->set_version(std::to_string(v.version));
-      entry->set_state(std::string(repository::ModelStateName(v.state)));
-      entry->set_reason(v.reason);
-    }
+  for (const auto& e : entries) {
+    auto* entry = out->add_models();
+    entry->set_name(e.name);
+    if (e.version) entry->set_version(std::to_string(*e.version));
+    entry->set_state(e.state);
+    entry->set_reason(e.reason);
   }
 }
 

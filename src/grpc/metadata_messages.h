@@ -5,16 +5,15 @@
 #include <vector>
 
 #include "grpc/grpc_service.pb.h"
-#include "repository/model_repository.h"
+#include "handler/repository_index.h"
 #include "server/inference_server.h"
 
 namespace inferd::grpc {
 
 void FillServerMetadata(const server::ServerMetadata& m, inference::ServerMetadataResponse* out);
 void FillModelMetadata(const server::ModelMetadata& m, inference::ModelMetadataResponse* out);
-// One entry per model version (per model when it has no versions); READY ones only if
-// `ready_only`, as the HTTP index does.
-void FillRepositoryIndex(const std::vector<repository::ModelStatus>& models, bool ready_only,
+// The index entries as the protocol's ModelIndex messages (no version: an empty version).
+void FillRepositoryIndex(const std::vector<handler::IndexEntry>& entries,
                          inference::RepositoryIndexResponse* out);
 void FillModelStatistics(const std::vector<server::ModelStatistics>& stats,
                          inference::ModelStatisticsResponse* out);

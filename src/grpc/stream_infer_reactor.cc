@@ -1,6 +1,12 @@
 #include "grpc/stream_infer_reactor.h"
 
+#include <string>
+
+#include "core/duration.h"
 #include "grpc/grpc_codec.h"
+#include "grpc/status_mapping.h"
+#include "grpc/unary_call.h"
+#include "observability/logging.h"
 
 namespace inferd::grpc {
 
@@ -24,8 +30,38 @@ std::unique_ptr<ModelStreamInferResponse> ErrorAnswer(const Status& status,
 
 }  // namespace
 
-StreamInferReactor::StreamInferReactor(server::InferenceServer* server, int max_in_flight)
-    : server_(server), max_in_flight_(max_in_flight > 0 ? max_in_flight : 1) {
+constexpr std::string_view kStreamPath = "/inference.GRPCInferenceService/ModelStreamInfer";
+
+StreamInferReactor::StreamInferReactor(handler::RequestHandler* handler,
+                                       ::grpc::CallbackServerContext* ctx, int max_in_flight)
+    : handler_(handler), ctx_(ctx), max_in_flight_(max_in_flight > 0 ? max_in_flight : 1) {
+  if (handler_->admission_enabled()) {
+    const auto& metadata = ctx_->client_metadata();
+    auto rejection = handler_->Admit(
+        security::ApiCategory::kInference,
+        [&metadata](std::string_view name) -> std::optional<std::string_view> {
+          auto it = metadata.find(::grpc::string_ref(name.data(), name.size()));
+          if (it == metadata.end()) return std::nullopt;
+          return std::string_view(it->second.data(), it->second.size());
+        },
+        PeerAddress(ctx_->peer()));
+    if (rejection) {
+      using Kind = handler::Rejection::Kind;
+      ::grpc::StatusCode code = ::grpc::StatusCode::RESOURCE_EXHAUSTED;
+      if (rejection->kind == Kind::kUnauthenticated) code = ::grpc::StatusCode::UNAUTHENTICATED;
+      if (rejection->kind == Kind::kPermissionDenied) {
+        code = ::grpc::StatusCode::PERMISSION_DENIED;
+      }
+      if (rejection->kind == Kind::kRateLimited) {
+        ctx_->AddTrailingMetadata("retry-after", std::to_string(rejection->retry_after_s));
+      }
+      MutexLock lock(mu_);
+      finished_ = true;
+      reads_done_ = true;
+      Finish(::grpc::Status(code, rejection->message));
+      return;
+    }
+  }
   Actions actions;
   {
     MutexLock lock(mu_);
@@ -74,21 +110,69 @@ void StreamInferReactor::OnReadDone(bool ok) {
 }
 
 void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request) {
+  auto record = std::make_shared<handler::CallRecord>(handler::RequestHandler::StartCall(0));
+  record->model = request->model_name();
+  // Every request of the stream continues the trace context the call was opened with.
+  const auto& metadata = ctx_->client_metadata();
+  if (auto it = metadata.find("traceparent"); it != metadata.end()) {
+    handler_->StartTrace(*record, std::string_view(it->second.data(), it->second.size()));
+  } else {
+    handler_->StartTrace(*record, {});
+  }
+  uint64_t serial = 0;
+  {
+    MutexLock lock(mu_);
+    serial = next_serial_++;
+  }
+  const auto decode_start = handler::SteadyClock::now();
   auto decoded = DecodeModelInferRequest(request);
-  if (!decoded.ok()) return Answer(ErrorAnswer(decoded.status(), *request));
-  server_->Infer(std::move(decoded).value(),
-                 [this, request = std::move(request)](Result<InferenceResponse> result) {
-                   if (!result.ok()) return Answer(ErrorAnswer(result.status(), *request));
-                   auto answer = std::make_unique<ModelStreamInferResponse>();
-                   EncodeModelInferResponse(*result, answer->mutable_infer_response());
-                   Answer(std::move(answer));
-                 });
+  record->times.decode_ns = NanosSince(decode_start);
+  if (!decoded.ok()) {
+    const Status& s = decoded.status();
+    return Answer(serial, *record, ToGrpcStatus(s), ErrorAnswer(s, *request));
+  }
+  record->version = decoded->model_version;
+  record->infer = std::make_shared<handler::InferCall>();
+  {
+    MutexLock lock(mu_);
+    if (cancelled_) record->infer->cancelled.store(true);
+    live_.emplace(serial, record->infer);
+  }
+  handler_->Infer(*record, std::move(decoded).value(),
+                  [this, serial, record, request = std::move(request)](
+                      Result<InferenceResponse> result) {
+                    record->times.facade_end_unix_ns = handler::UnixNanos();
+                    if (!result.ok()) {
+                      const Status& s = result.status();
+                      return Answer(serial, *record, ToGrpcStatus(s), ErrorAnswer(s, *request));
+                    }
+                    auto answer = std::make_unique<ModelStreamInferResponse>();
+                    const auto encode_start = handler::SteadyClock::now();
+                    record->times.encode_start_unix_ns = handler::UnixNanos();
+                    EncodeModelInferResponse(*result, answer->mutable_infer_response());
+                    record->times.encode_ns = NanosSince(encode_start);
+                    Answer(serial, *record, ::grpc::Status::OK, std::move(answer));
+                  });
 }
 
-void StreamInferReactor::Answer(std::unique_ptr<ModelStreamInferResponse> answer) {
+void StreamInferReactor::Answer(uint64_t serial, handler::CallRecord& record,
+                                const ::grpc::Status& status,
+                                std::unique_ptr<ModelStreamInferResponse> answer) {
+  if (observability::AccessLogEnabled() || record.traced) {
+    const std::string remote = ctx_->peer();
+    handler::CallOutcome outcome;
+    outcome.method = "POST";
+    outcome.path = kStreamPath;
+    outcome.status = static_cast<int>(status.error_code());
+    outcome.error = !status.ok();
+    outcome.bytes_out = answer->ByteSizeLong();
+    outcome.remote = remote;
+    handler_->FinishCall(record, outcome);
+  }
   Actions actions;
   {
     MutexLock lock(mu_);
+    live_.erase(serial);
     --in_flight_;
     if (!writes_failed_) {
       writes_.push_back(std::move(answer));
@@ -101,6 +185,12 @@ void StreamInferReactor::Answer(std::unique_ptr<ModelStreamInferResponse> answer
     MaybeFinish(actions);
   }
   Run(actions);
+}
+
+void StreamInferReactor::OnCancel() {
+  MutexLock lock(mu_);
+  cancelled_ = true;
+  for (auto& [serial, call] : live_) call->cancelled.store(true);
 }
 
 void StreamInferReactor::OnWriteDone(bool ok) {

@@ -30,8 +30,8 @@ using tcp = net::ip::tcp;
 
 class HttpServer::Impl {
  public:
-  Impl(const Options& options, server::InferenceServer* server)
-      : options_(options), state_(options, server), acceptor_(net::make_strand(ioc_)) {}
+  Impl(const Options& options, handler::RequestHandler* handler)
+      : options_(options), state_(options, handler), acceptor_(net::make_strand(ioc_)) {}
 
   Status Listen() {
     if (options_.tls.enabled()) {
@@ -76,9 +76,10 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    // A shutdown-only wait: in-flight requests finish on I/O and model threads.
-    while (state_.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // In-flight requests finish on I/O and model threads; the last one wakes this wait.
+    MutexLock lock(state_.drain_mu);
+    while (state_.in_flight.load() > 0) {
+      if (!state_.drained.WaitUntil(state_.drain_mu, deadline)) break;
     }
     return state_.in_flight.load();
   }
@@ -89,7 +90,8 @@ class HttpServer::Impl {
       beast::error_code ec;
       acceptor_.close(ec);
     });
-    state_.control_pool.join();  // a load in progress finishes before the models can go
+    // A load in progress finishes (and posts its answer) before the I/O threads go.
+    state_.handler->WaitForControlWork();
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -145,8 +147,8 @@ class HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options,
-                                                       server::InferenceServer* server) {
-  auto impl = std::make_unique<Impl>(options, server);
+                                                       handler::RequestHandler* handler) {
+  auto impl = std::make_unique<Impl>(options, handler);
   RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

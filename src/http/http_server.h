@@ -1,7 +1,8 @@
 // HttpServer: the KServe v2 HTTP/REST frontend on Boost.Beast. Accepts connections, reads
-// requests (keep-alive), routes them, calls server::InferenceServer and writes the answer.
-// Transport only: I/O threads never run a model; an inference completes through the facade's
-// callback, which posts the response back onto the connection's strand.
+// requests (keep-alive), routes them, calls handler::RequestHandler and writes the answer.
+// Transport only: admission, tracing, access logs and cancellation belong to the handler; I/O
+// threads never run a model; an inference completes through the handler's callback, which
+// posts the response back onto the connection's strand.
 #pragma once
 
 #include <chrono>
@@ -10,11 +11,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "observability/tracer.h"
-#include "security/authorizer.h"
+#include "handler/request_handler.h"
 #include "security/pem_file.h"
-#include "security/rate_limiter.h"
-#include "server/inference_server.h"
 
 namespace inferd::http {
 
@@ -32,22 +30,15 @@ class HttpServer {
     int header_timeout_seconds = 10;
     int max_connections = 0;  // open connections; more are answered 503 and closed; 0 = no cap
     bool metrics_only = false;  // serve only GET /metrics (the --metrics-port listener)
-    // Traces sampled inference requests; not owned, must outlive the server; null = no traces.
-    observability::Tracer* tracer = nullptr;
-    // Decides who may call what (tokens, scopes, Triton restrictions); not owned, must outlive
-    // the server; null = everything is allowed.
-    const security::Authorizer* authorizer = nullptr;
-    // Per-client request rate (429 + Retry-After); not owned; null = no limit.
-    security::RateLimiter* rate_limiter = nullptr;
     // HTTPS (TLS 1.2 or later, HTTP/1.1, no ALPN); plaintext by default.
     using Tls = security::TlsFiles;
     Tls tls;
   };
 
-  // Binds and listens; Start() begins serving. `server` must outlive the HttpServer.
+  // Binds and listens; Start() begins serving. `handler` must outlive the HttpServer.
   // INVALID_ARGUMENT (naming the file) when a TLS file cannot be read or used.
   static Result<std::unique_ptr<HttpServer>> Create(const Options& options,
-                                                    server::InferenceServer* server);
+                                                    handler::RequestHandler* handler);
   ~HttpServer();
 
   // The bound port (useful with port 0).

@@ -1,9 +1,6 @@
 #include "http/http_session.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <thread>
 #include <vector>
@@ -19,16 +16,14 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/duration.h"
 #include "http/connection_stream.h"
 #include "http/logging_json.h"
 #include "http/metadata_json.h"
-#include "http/request_record.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
-#include "observability/request_trace.h"
 #include "protocol/v2_json_codec.h"
-#include "security/authorizer.h"
 
 namespace inferd::http {
 namespace {
@@ -37,6 +32,10 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+using handler::CallRecord;
+using handler::RequestHandler;
 
 constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
 constexpr std::string_view kTraceParent = "traceparent";
@@ -58,14 +57,13 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket), state->tls_context.get()),
         state_(state),
         options_(state->options),
-        server_(state->server),
-        control_pool_(&state->control_pool) {
+        handler_(state->handler) {
     state_->connections.fetch_add(1);
-    if (!options_.metrics_only) server_->http_connections().Opened();
+    if (!options_.metrics_only) handler_->connections().Opened();
   }
   ~Session() {
-    if (answering_) state_->in_flight.fetch_sub(1);
-    if (!options_.metrics_only) server_->http_connections().Closed();
+    if (answering_) state_->RequestFinished();
+    if (!options_.metrics_only) handler_->connections().Closed();
     state_->connections.fetch_sub(1);
   }
 
@@ -129,13 +127,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (IsConnectionGone(ec)) return Close();
-    record_ = RequestRecord{};
+    record_ = RequestHandler::StartCall(0);
     if (!answering_) {
       answering_ = true;
-      state_->in_flight.fetch_add(1);
+      state_->RequestStarted();
     }
-    record_.start = SteadyClock::now();
-    record_.start_unix_ns = UnixNanos();
     if (ec == bhttp::error::body_limit) {
       return SendError(bhttp::status::payload_too_large,
                        fmt::format("request body exceeds the limit of {} bytes",
@@ -181,56 +177,45 @@ class Session : public std::enable_shared_from_this<Session> {
                                                                     : "GET, HEAD");
       return Write(std::move(res));
     }
-    if (options_.authorizer != nullptr && options_.authorizer->enabled()) {
-      auto decision = options_.authorizer->Check(
+    if (handler_->admission_enabled()) {
+      auto rejection = handler_->Admit(
           ApiCategoryOf(route->endpoint),
           [this](std::string_view name) -> std::optional<std::string_view> {
             auto it = request_.find(name);
             if (it == request_.end()) return std::nullopt;
             return it->value();
-          });
-      if (!decision.allowed()) return SendAuthError(decision);
-    }
-    if (options_.rate_limiter != nullptr && options_.rate_limiter->enabled() &&
-        ApiCategoryOf(route->endpoint) != security::ApiCategory::kHealth) {
-      if (int64_t retry_s = options_.rate_limiter->Acquire(RateLimitClient(),
-                                                           SteadyClock::now());
-          retry_s > 0) {
-        Response res = MakeResponse(bhttp::status::too_many_requests,
-                                    protocol::EncodeError(fmt::format(
-                                        "rate limit exceeded; retry after {} s", retry_s)));
-        res.set(bhttp::field::retry_after, std::to_string(retry_s));
-        return Write(std::move(res));
-      }
+          },
+          PeerAddress());
+      if (rejection) return SendRejection(*rejection);
     }
 
     switch (route->endpoint) {
       case Endpoint::kHealthLive:
-        return SendEmpty(server_->IsLive() ? bhttp::status::ok
-                                           : bhttp::status::service_unavailable);
-      case Endpoint::kHealthReady:
-        return SendEmpty(server_->IsReady() ? bhttp::status::ok
+        return SendEmpty(handler_->IsLive() ? bhttp::status::ok
                                             : bhttp::status::service_unavailable);
+      case Endpoint::kHealthReady:
+        return SendEmpty(handler_->IsReady() ? bhttp::status::ok
+                                             : bhttp::status::service_unavailable);
       case Endpoint::kServerMetadata:
-        return SendJson(ServerMetadataJson(server_->Metadata()));
+        return SendJson(ServerMetadataJson(handler_->ServerMetadata()));
       case Endpoint::kModelMetadata: {
-        auto m = server_->GetModelMetadata(route->model, route->version);
+        auto m = handler_->ModelMetadata(route->model, route->version);
         if (!m.ok()) return SendStatus(m.status());
         return SendJson(ModelMetadataJson(*m));
       }
       case Endpoint::kModelReady: {
-        Status s = server_->ModelReady(route->model, route->version);
+        Status s = handler_->ModelReady(route->model, route->version);
         if (s.code() == StatusCode::kNotFound) return SendStatus(s);
         // KServe v2: 200 when ready, a 4xx when not (Triton answers 400).
         return SendEmpty(s.ok() ? bhttp::status::ok : bhttp::status::bad_request);
       }
       case Endpoint::kModelConfig: {
-        auto c = server_->GetModelConfigJson(route->model, route->version);
+        auto c = handler_->ModelConfigJson(route->model, route->version);
         if (!c.ok()) return SendStatus(c.status());
         return SendJson(std::move(c).value());
       }
       case Endpoint::kModelStatistics: {
-        auto stats = server_->GetModelStatistics(route->model, route->version);
+        auto stats = handler_->ModelStatistics(route->model, route->version);
         if (!stats.ok()) return SendStatus(stats.status());
         return SendJson(ModelStatisticsJson(*stats));
       }
@@ -245,7 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
       case Endpoint::kModelInfer:
         return HandleInfer(std::move(route).value());
       case Endpoint::kMetrics: {
-        Response res = MakeResponse(bhttp::status::ok, server_->MetricsText());
+        Response res = MakeResponse(bhttp::status::ok, handler_->MetricsText());
         res.set(bhttp::field::content_type, kPrometheusContentType);
         return Write(std::move(res));
       }
@@ -278,13 +263,13 @@ class Session : public std::enable_shared_from_this<Session> {
         ready_only = it->get<bool>();
       }
     }
-    SendJson(RepositoryIndexJson(server_->RepositoryIndex(), ready_only));
+    SendJson(RepositoryIndexJson(handler_->RepositoryIndex(ready_only)));
   }
 
   void HandleRouting(const Route& route) {
-    Result<repository::RoutingPolicy> policy = InvalidArgument("no policy");
+    Result<std::string> policy = InvalidArgument("no policy");
     if (route.endpoint == Endpoint::kModelRollback) {
-      policy = server_->Rollback(route.model);
+      policy = handler_->Rollback(route.model);
     } else {
       auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
       if (doc.is_discarded() || !doc.is_object() || !doc.contains("policy") ||
@@ -293,16 +278,10 @@ class Session : public std::enable_shared_from_this<Session> {
             "routing body must be {\"policy\": \"latest\" | \"pinned:<version>\" | "
             "\"weighted:<version>=<weight>,...\"}"));
       }
-      policy = repository::ParseRoutingPolicy(doc["policy"].get<std::string>());
-      if (policy.ok()) {
-        Status s = server_->SetRouting(route.model, *policy);
-        if (!s.ok()) policy = s;
-      }
+      policy = handler_->SetRouting(route.model, doc["policy"].get<std::string>());
     }
     if (!policy.ok()) return SendStatus(policy.status());
-    SendJson(nlohmann::json{{"name", route.model},
-                            {"routing", repository::RoutingPolicyToString(*policy)}}
-                 .dump());
+    SendJson(nlohmann::json{{"name", route.model}, {"routing", *policy}}.dump());
   }
 
   void HandleRepositoryControl(const Route& route) {
@@ -321,36 +300,56 @@ class Session : public std::enable_shared_from_this<Session> {
         config_override = (*it)["config"].get<std::string>();
       }
     }
-    // Loading initializes engine sessions: keep it off the I/O threads, one at a time.
-    net::post(*control_pool_, [self = shared_from_this(), route,
-                               config_override = std::move(config_override)] {
-      Status s = route.endpoint == Endpoint::kRepositoryLoad
-                     ? self->server_->LoadModel(route.model, config_override)
-                     : self->server_->UnloadModel(route.model);
-      net::post(self->stream_.get_executor(), [self, s] {
+    // The handler loads on its control thread; the answer comes back to this strand.
+    auto answer = [self = shared_from_this()](Status s) {
+      net::post(self->stream_.get_executor(), [self, s = std::move(s)] {
         if (!s.ok()) return self->SendStatus(s);
         self->SendEmpty(bhttp::status::ok);
       });
-    });
+    };
+    if (route.endpoint == Endpoint::kRepositoryLoad) {
+      handler_->LoadModel(route.model, std::move(config_override), std::move(answer));
+    } else {
+      handler_->UnloadModel(route.model, std::move(answer));
+    }
   }
 
-  // While the model works, notice a client that hangs up: a socket that turns readable with
-  // nothing to read (a peek of 0 bytes) is closed, and the request it queued is cancelled, so
-  // it never runs. Data to read means a pipelined request; it is left for the next read. Over
-  // TLS the peek is on the raw socket too, so a client that cuts the connection is noticed, but
-  // one that sends close_notify first looks like data and its request runs to the end.
-  void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
+  // While the model works, notice a client that hangs up, so the request it queued is
+  // cancelled and never runs. When the socket turns readable, read (through TLS when the
+  // connection has it): an end of stream — a plain close, a cut, or a TLS close_notify — is a
+  // client gone; data is a pipelined request, kept in the buffer for the next read. The read
+  // may still be pending when the answer is written; the next request's read then waits for it.
+  void WatchForDisconnect() {
+    const uint64_t watched = ++request_serial_;
     stream_.socket().async_wait(
-        tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
+        tcp::socket::wait_read,
+        [self = shared_from_this(), watched, infer = record_.infer](beast::error_code ec) {
+          if (watched != self->request_serial_ || !self->answering_) return;  // answered
           if (ec) {
-            if (ec != net::error::operation_aborted) cancelled->store(true);
+            if (ec != net::error::operation_aborted) infer->cancelled.store(true);
             return;
           }
-          char byte;
-          const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
-                                   MSG_PEEK | MSG_DONTWAIT);
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cancelled->store(true);
+          self->watch_reading_ = true;
+          self->stream_.async_read_some(
+              self->buffer_.prepare(kFirstReadBytes),
+              [self, infer](beast::error_code ec, size_t n) { self->OnWatchRead(ec, n, infer); });
         });
+  }
+
+  void OnWatchRead(beast::error_code ec, size_t n,
+                   const std::shared_ptr<handler::InferCall>& infer) {
+    watch_reading_ = false;
+    if (ec) {
+      infer->cancelled.store(true);
+      peer_gone_ = true;
+    } else {
+      buffer_.commit(n);
+    }
+    if (resume_after_watch_) {  // the answer was written meanwhile
+      resume_after_watch_ = false;
+      if (peer_gone_) return Close();
+      DoRead();
+    }
   }
 
   void HandleInfer(Route route) {
@@ -367,8 +366,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     record_.model = route.model;
     record_.version = route.version;
-    StartTrace();
-    const auto decode_start = SteadyClock::now();
+    if (auto it = request_.find(kTraceParent); it != request_.end()) {
+      handler_->StartTrace(record_, it->value());
+    } else {
+      handler_->StartTrace(record_, {});
+    }
+    const auto decode_start = handler::SteadyClock::now();
     auto body = std::make_shared<std::string>(std::move(request_.body()));
     auto decoded = protocol::DecodeInferRequest(body, header_length);
     record_.times.decode_ns = NanosSince(decode_start);
@@ -376,51 +379,32 @@ class Session : public std::enable_shared_from_this<Session> {
     InferenceRequest request = std::move(decoded).value();
     request.model_name = std::move(route.model);
     request.model_version = route.version;
-    record_.observation = std::make_shared<server::InferObservation>();
-    record_.times.facade_start_unix_ns = UnixNanos();
-
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    request.cancelled = cancelled;
-    WatchForDisconnect(cancelled);
+    record_.infer = std::make_shared<handler::InferCall>();
+    WatchForDisconnect();
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
-    auto shape_of_answer = std::make_shared<InferenceRequest>();
-    shape_of_answer->parameters = request.parameters;
-    shape_of_answer->outputs = request.outputs;
+    answer_shape_.parameters = request.parameters;
+    answer_shape_.outputs = request.outputs;
 
-    server_->Infer(
-        std::move(request),
-        [self = shared_from_this(), shape_of_answer](Result<InferenceResponse> result) mutable {
-          const uint64_t facade_end = UnixNanos();
-          // Back to this connection's strand; encoding happens there, off the worker thread.
-          net::post(self->stream_.get_executor(),
-                    [self, shape_of_answer, facade_end, result = std::move(result)]() mutable {
-                      self->record_.times.facade_end_unix_ns = facade_end;
-                      self->OnInferDone(std::move(result), *shape_of_answer);
+    handler_->Infer(record_, std::move(request),
+                    [self = shared_from_this()](Result<InferenceResponse> result) mutable {
+                      const uint64_t facade_end = handler::UnixNanos();
+                      // Back to this connection's strand; encoding happens there, off the
+                      // worker thread.
+                      net::post(self->stream_.get_executor(),
+                                [self, facade_end, result = std::move(result)]() mutable {
+                                  self->record_.times.facade_end_unix_ns = facade_end;
+                                  self->OnInferDone(std::move(result));
+                                });
                     });
-        },
-        record_.observation);
   }
 
-  // Decides whether this inference request is traced (W3C traceparent, then the sample rate).
-  void StartTrace() {
-    if (options_.tracer == nullptr) return;
-    std::optional<observability::TraceParent> parent;
-    if (auto it = request_.find(kTraceParent); it != request_.end()) {
-      parent = observability::ParseTraceParent(it->value());
-    }
-    if (!options_.tracer->ShouldSample(parent)) return;
-    record_.traced = true;
-    record_.trace_id = parent ? parent->trace_id : observability::NewTraceId();
-    if (parent) record_.remote_parent = parent->parent_id;
-    record_.root_span = observability::NewSpanId();
-  }
-
-  void OnInferDone(Result<InferenceResponse> result, const InferenceRequest& request) {
+  void OnInferDone(Result<InferenceResponse> result) {
     if (!result.ok()) return SendStatus(result.status());
-    const auto encode_start = SteadyClock::now();
-    record_.times.encode_start_unix_ns = UnixNanos();
-    protocol::EncodedInferResponse encoded = protocol::EncodeInferResponse(*result, request);
+    const auto encode_start = handler::SteadyClock::now();
+    record_.times.encode_start_unix_ns = handler::UnixNanos();
+    protocol::EncodedInferResponse encoded =
+        protocol::EncodeInferResponse(*result, answer_shape_);
     record_.times.encode_ns = NanosSince(encode_start);
     Response res = MakeResponse(bhttp::status::ok, std::move(encoded.body));
     if (encoded.header_length) {
@@ -453,25 +437,26 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(MakeResponse(HttpStatusFor(status.code()), protocol::EncodeError(status.message())));
   }
 
-  // Who the rate limit counts against: the API token when tokens are asked for (the
-  // Authorizer has already checked it), else the peer's IP address.
-  std::string RateLimitClient() {
-    if (options_.authorizer != nullptr && options_.authorizer->uses_tokens()) {
-      if (auto it = request_.find(bhttp::field::authorization); it != request_.end()) {
-        return fmt::format("token:{}", std::string_view(it->value()));
-      }
-    }
+  // The peer's IP address (for the rate limit), without the port.
+  std::string PeerAddress() {
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
-    return ec ? std::string("ip:?") : "ip:" + peer.address().to_string();
+    return ec ? std::string("?") : peer.address().to_string();
   }
 
-  void SendAuthError(const security::AuthDecision& decision) {
-    const bool unauthenticated = decision.outcome == security::AuthOutcome::kUnauthenticated;
-    Response res = MakeResponse(
-        unauthenticated ? bhttp::status::unauthorized : bhttp::status::forbidden,
-        protocol::EncodeError(decision.message));
-    if (unauthenticated) res.set(bhttp::field::www_authenticate, "Bearer realm=\"inferd\"");
+  void SendRejection(const handler::Rejection& rejection) {
+    using Kind = handler::Rejection::Kind;
+    const bhttp::status status = rejection.kind == Kind::kUnauthenticated ? bhttp::status::unauthorized
+                                 : rejection.kind == Kind::kPermissionDenied
+                                     ? bhttp::status::forbidden
+                                     : bhttp::status::too_many_requests;
+    Response res = MakeResponse(status, protocol::EncodeError(rejection.message));
+    if (rejection.kind == Kind::kUnauthenticated) {
+      res.set(bhttp::field::www_authenticate, "Bearer realm=\"inferd\"");
+    }
+    if (rejection.kind == Kind::kRateLimited) {
+      res.set(bhttp::field::retry_after, std::to_string(rejection.retry_after_s));
+    }
     Write(std::move(res));
   }
 
@@ -482,11 +467,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(Response res) {
     if (request_.method() == bhttp::verb::head) res.body().clear();
-    if (record_.traced) {
-      res.set(kTraceParent,
-              observability::FormatTraceParent(record_.trace_id, record_.root_span, true));
-    }
-    ObserveResponse(record_, request_, res, options_.tracer, stream_.socket());
+    if (record_.traced) res.set(kTraceParent, RequestHandler::TraceParentOf(record_));
+    Observe(res);
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
@@ -495,15 +477,39 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // The access log line and the trace of the request answered with `res`.
+  void Observe(const Response& res) {
+    if (!observability::AccessLogEnabled() && !record_.traced) return;
+    std::string remote;
+    beast::error_code ec;
+    if (auto peer = stream_.socket().remote_endpoint(ec); !ec) {
+      remote = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+    }
+    handler::CallOutcome outcome;
+    outcome.method = request_.method_string();
+    outcome.path = request_.target();
+    outcome.status = static_cast<int>(res.result_int());
+    outcome.error = res.result_int() >= 400;
+    outcome.bytes_out = res.body().size();
+    outcome.remote = remote;
+    handler_->FinishCall(record_, outcome);
+  }
+
   void OnWrite(beast::error_code ec) {
     if (answering_) {
       answering_ = false;
-      state_->in_flight.fetch_sub(1);
+      state_->RequestFinished();
     }
     if (ec) return Close();
     if (!keep_alive_) return CloseAfterAnswer();
     request_ = {};
     response_ = {};
+    record_.infer.reset();
+    if (watch_reading_) {  // a disconnect watch is reading: the next read follows it
+      resume_after_watch_ = true;
+      return;
+    }
+    if (peer_gone_) return Close();
     DoRead();
   }
 
@@ -523,15 +529,19 @@ class Session : public std::enable_shared_from_this<Session> {
   ConnectionStream stream_;
   ListenerState* const state_;
   const HttpServer::Options& options_;
-  server::InferenceServer* server_;
-  net::thread_pool* control_pool_;
+  RequestHandler* const handler_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
   Response response_;
-  RequestRecord record_;
+  CallRecord record_;
+  InferenceRequest answer_shape_;  // the requested outputs and parameters, for the encoder
+  uint64_t request_serial_ = 0;    // which request a disconnect watch belongs to
   bool keep_alive_ = true;
   bool answering_ = false;  // a request was read and its answer is not yet written
+  bool watch_reading_ = false;       // a disconnect watch's read is pending
+  bool resume_after_watch_ = false;  // the next request's read waits for that read
+  bool peer_gone_ = false;           // that read found the end of the stream
   unsigned version_ = 11;
 };
 

@@ -1,5 +1,5 @@
-// One HTTP connection of HttpServer: reads requests (keep-alive), checks credentials, routes,
-// calls server::InferenceServer and writes the answers. The listener (HttpServer) owns the
+// One HTTP connection of HttpServer: reads requests (keep-alive), routes them, calls
+// handler::RequestHandler (admission, observation, the server) and writes the answers. The listener (HttpServer) owns the
 // ListenerState that its sessions share; sessions keep themselves alive with shared_from_this
 // for as long as an operation is pending. Over TLS a session handshakes first and then serves
 // exactly as over plain TCP (see connection_stream.h). Internal to src/http.
@@ -11,8 +11,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/thread_pool.hpp>
 
+#include "core/mutex.h"
 #include "http/http_server.h"
 
 namespace inferd::http {
@@ -20,15 +20,26 @@ namespace inferd::http {
 // What the listener shares with its connections. Outlives every session (the io_context that
 // holds their handlers is destroyed first).
 struct ListenerState {
-  ListenerState(const HttpServer::Options& o, server::InferenceServer* s)
-      : options(o), server(s) {}
+  ListenerState(const HttpServer::Options& o, handler::RequestHandler* h)
+      : options(o), handler(h) {}
+
+  // A request was read / its answer is written; the last one out during a drain wakes
+  // HttpServer::Drain.
+  void RequestStarted() { in_flight.fetch_add(1); }
+  void RequestFinished() {
+    if (in_flight.fetch_sub(1) == 1 && draining.load()) {
+      MutexLock lock(drain_mu);
+      drained.NotifyAll();
+    }
+  }
 
   const HttpServer::Options options;
-  server::InferenceServer* const server;
-  boost::asio::thread_pool control_pool{1};  // repository load/unload, one at a time
-  std::atomic<int> connections{0};           // open sessions
-  std::atomic<int> in_flight{0};             // requests read and not yet answered
-  std::atomic<bool> draining{false};         // answers close their connection
+  handler::RequestHandler* const handler;
+  std::atomic<int> connections{0};    // open sessions
+  std::atomic<int> in_flight{0};      // requests read and not yet answered
+  std::atomic<bool> draining{false};  // answers close their connection
+  Mutex drain_mu;                     // pairs with `drained` (in_flight itself is atomic)
+  CondVar drained;
   // Set before the listener starts, then only read; null = plaintext.
   std::unique_ptr<boost::asio::ssl::context> tls_context;
 };

@@ -64,32 +64,23 @@ std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stat
   return json{{"model_stats", models}}.dump();
 }
 
-std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
-                                bool ready_only) {
+std::string RepositoryIndexJson(const std::vector<handler::IndexEntry>& entries) {
   json out = json::array();
-  for (const auto& m : models) {
-    if (m.versions.empty()) {
-      if (ready_only) continue;
-      out.push_back({{"name", m.name},
-                     {"state", repository::ModelStateName(m.state)},
-                     {"reason", m.reason}});
-      continue;
-    }
-    for (const auto& v : m.versions) {
-      if (ready_only && v.state != repository::ModelState::kReady) continue;
-      json entry = {{"name", m.name},
-                    {"version", std::to_string(v.version)},
-                    {"state", repository::ModelStateName(v.state)},
-                    {"reason", v.reason},
-                    {"routing", m.routing}};
-      if (v.state == repository::ModelState::kReady) {
-        // Cold-start figures (inferd's additions to Triton's index entries).
-        entry["load_seconds"] = v.load_seconds;
-        entry["memory_bytes"] = v.memory_bytes;
-        if (v.first_response_us >= 0) entry["first_response_us"] = v.first_response_us;
+  for (const auto& e : entries) {
+    json entry = {{"name", e.name}};
+    if (e.version) entry["version"] = std::to_string(*e.version);
+    entry["state"] = e.state;
+    entry["reason"] = e.reason;
+    if (e.version) entry["routing"] = e.routing;
+    if (e.cold_start) {
+      // Cold-start figures (inferd's additions to Triton's index entries).
+      entry["load_seconds"] = e.cold_start->load_seconds;
+      entry["memory_bytes"] = e.cold_start->memory_bytes;
+      if (e.cold_start->first_response_us >= 0) {
+        entry["first_response_us"] = e.cold_start->first_response_us;
       }
-      out.push_back(std::move(entry));
     }
+    out.push_back(std::move(entry));
   }
   return out.dump();
 }

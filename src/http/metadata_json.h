@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "repository/model_repository.h"
+#include "handler/repository_index.h"
 #include "server/inference_server.h"
 
 namespace inferd::http {
@@ -19,7 +19,6 @@ std::string ModelMetadataJson(const server::ModelMetadata& m);
 // "inference_count","execution_count","inference_stats":{"success":{"count","ns"},…,
 // "cache_hit","cache_miss"},"batch_stats":[{"batch_size","compute_input",…}]}]}.
 std::string ModelStatisticsJson(const std::vector<server::ModelStatistics>& stats);
-std::string RepositoryIndexJson(const std::vector<repository::ModelStatus>& models,
-                                bool ready_only);
+std::string RepositoryIndexJson(const std::vector<handler::IndexEntry>& entries);
 
 }  // namespace inferd::http

@@ -145,7 +145,9 @@ bool AccessLogEnabled() { return access_enabled.load(std::memory_order_relaxed);
 std::string AccessRecordJson(const AccessRecord& r) {
   std::string out = "{\"ts\":";
   AppendJsonString(out, IsoTimestamp(std::chrono::system_clock::now()));
-  out += ",\"level\":\"info\",\"type\":\"access\",\"method\":";
+  out += ",\"level\":\"info\",\"type\":\"access\",\"protocol\":";
+  AppendJsonString(out, r.protocol);
+  out += ",\"method\":";
   AppendJsonString(out, r.method);
   out += ",\"path\":";
   AppendJsonString(out, r.path);
@@ -192,9 +194,9 @@ void LogAccess(const AccessRecord& r) {
     return;
   }
   std::string line = fmt::format(
-      "[{}] [access] {} {} {} in={} out={} duration_us={}",
-      IsoTimestamp(std::chrono::system_clock::now()), r.method, r.path, r.status, r.bytes_in,
-      r.bytes_out, r.duration_us);
+      "[{}] [access] {}{} {} {} in={} out={} duration_us={}",
+      IsoTimestamp(std::chrono::system_clock::now()), r.protocol == "http" ? "" : r.protocol + " ",
+      r.method, r.path, r.status, r.bytes_in, r.bytes_out, r.duration_us);
   if (!r.model.empty()) line += fmt::format(" model={} version={}", r.model, r.version);
   if (!r.cache.empty()) line += fmt::format(" cache={}", r.cache);
   if (r.decode_us >= 0) line += fmt::format(" decode_us={}", r.decode_us);

@@ -1,6 +1,6 @@
 // Logging setup for inferd: the default spdlog logger writes text or JSON lines
 // (--log-format), at a level that can change at runtime (GET/POST /v2/logging), and an access
-// log writes one structured line per HTTP request when enabled (--access-log or at runtime).
+// log writes one structured line per HTTP request or gRPC call when enabled (--access-log or at runtime).
 // Called by apps/inferd at start-up and by the frontends; settings are process-wide and
 // thread-safe.
 #pragma once
@@ -35,9 +35,11 @@ bool AccessLogEnabled();
 
 // One request as the access log reports it. Durations are microseconds; -1 = not applicable.
 struct AccessRecord {
-  std::string method;
+  std::string protocol = "http";  // "http" or "grpc"
+  std::string method;             // HTTP method; "POST" for gRPC calls
+  // HTTP target, or the gRPC method ("/inference.GRPCInferenceService/ModelInfer").
   std::string path;
-  int status = 0;
+  int status = 0;  // HTTP status code, or gRPC status code (0 = OK)
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   int64_t duration_us = 0;  // request read → response handed to the socket

@@ -24,25 +24,19 @@ TEST(MetadataMessages, ModelMetadataHasStringVersionsAndFullShapes) {
   EXPECT_EQ(out.outputs(0).name(), "logits");
 }
 
-TEST(MetadataMessages, RepositoryIndexListsVersionsAndFiltersReady) {
-  repository::ModelStatus ok{
-      "a",
-      repository::ModelState::kReady,
-      "",
-      {{1, repository::ModelState::kReady, ""}, {2, repository::ModelState::kUnavailable, "boom"}}};
-  repository::ModelStatus bad{"b", repository::ModelState::kUnavailable, "no versions", {}};
+TEST(MetadataMessages, RepositoryIndexWritesEveryEntryWithStringVersions) {
+  handler::IndexEntry ready{"a", 1, "READY", "", "latest", handler::IndexEntry::ColdStart{}};
+  handler::IndexEntry failed{"a", 2, "UNAVAILABLE", "boom", "latest", std::nullopt};
+  handler::IndexEntry no_version{"b", std::nullopt, "UNAVAILABLE", "no versions", "", std::nullopt};
   inference::RepositoryIndexResponse all;
-  FillRepositoryIndex({ok, bad}, false, &all);
+  FillRepositoryIndex({ready, failed, no_version}, &all);
   ASSERT_EQ(all.models_size(), 3);
+  EXPECT_EQ(all.models(0).state(), "READY");
   EXPECT_EQ(all.models(1).version(), "2");
   EXPECT_EQ(all.models(1).state(), "UNAVAILABLE");
   EXPECT_EQ(all.models(1).reason(), "boom");
   EXPECT_EQ(all.models(2).name(), "b");
   EXPECT_EQ(all.models(2).version(), "");
-  inference::RepositoryIndexResponse ready;
-  FillRepositoryIndex({ok, bad}, true, &ready);
-  ASSERT_EQ(ready.models_size(), 1);
-  EXPECT_EQ(ready.models(0).state(), "READY");
 }
 
 TEST(MetadataMessages, StatisticsCarryEveryCounter) {

@@ -1,0 +1,79 @@
+#include "grpc/unary_call.h"
+
+#include <fmt/format.h>
+
+#include "observability/logging.h"
+
+namespace inferd::grpc {
+namespace {
+
+constexpr std::string_view kServicePath = "/inference.GRPCInferenceService/";
+
+// Looks a call's metadata up by lower-case name (gRPC keys arrive in lower case).
+std::optional<std::string_view> MetadataValue(const ::grpc::ServerContextBase& ctx,
+                                              std::string_view name) {
+  const auto& metadata = ctx.client_metadata();
+  auto it = metadata.find(::grpc::string_ref(name.data(), name.size()));
+  if (it == metadata.end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+std::string PeerAddress(std::string_view peer) {
+  for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (peer.substr(0, scheme.size()) == scheme) peer.remove_prefix(scheme.size());
+  }
+  if (size_t colon = peer.rfind(':'); colon != std::string_view::npos) {
+    peer = peer.substr(0, colon);
+  }
+  std::string out(peer);
+  for (std::string_view bracket : {"%5B", "%5D", "[", "]"}) {
+    for (size_t at; (at = out.find(bracket)) != std::string::npos;) out.erase(at, bracket.size());
+  }
+  return out;
+}
+
+UnaryCall::UnaryCall(handler::RequestHandler* handler, ::grpc::CallbackServerContext* ctx,
+                     std::string_view rpc)
+    : handler_(handler), ctx_(ctx), rpc_(rpc), record_(handler::RequestHandler::StartCall(0)) {}
+
+bool UnaryCall::Admit(security::ApiCategory api) {
+  if (!handler_->admission_enabled()) return true;
+  auto rejection = handler_->Admit(
+      api, [this](std::string_view name) { return MetadataValue(*ctx_, name); },
+      PeerAddress(ctx_->peer()));
+  if (!rejection) return true;
+  using Kind = handler::Rejection::Kind;
+  ::grpc::StatusCode code = ::grpc::StatusCode::RESOURCE_EXHAUSTED;
+  if (rejection->kind == Kind::kUnauthenticated) code = ::grpc::StatusCode::UNAUTHENTICATED;
+  if (rejection->kind == Kind::kPermissionDenied) code = ::grpc::StatusCode::PERMISSION_DENIED;
+  if (rejection->kind == Kind::kRateLimited) {
+    ctx_->AddTrailingMetadata("retry-after", std::to_string(rejection->retry_after_s));
+  }
+  Complete(::grpc::Status(code, rejection->message));
+  return false;
+}
+
+void UnaryCall::Complete(const ::grpc::Status& status, const google::protobuf::Message* in,
+                         const google::protobuf::Message* out) {
+  if (record_.traced) {
+    ctx_->AddTrailingMetadata("traceparent", handler::RequestHandler::TraceParentOf(record_));
+  }
+  if (observability::AccessLogEnabled() || record_.traced) {
+    if (in != nullptr) record_.body_bytes = in->ByteSizeLong();
+    const std::string path = fmt::format("{}{}", kServicePath, rpc_);
+    const std::string remote = ctx_->peer();
+    handler::CallOutcome outcome;
+    outcome.method = "POST";
+    outcome.path = path;
+    outcome.status = static_cast<int>(status.error_code());
+    outcome.error = !status.ok();
+    outcome.bytes_out = status.ok() && out != nullptr ? out->ByteSizeLong() : 0;
+    outcome.remote = remote;
+    handler_->FinishCall(record_, outcome);
+  }
+  Finish(status);
+}
+
+}  // namespace inferd::grpc

@@ -1,0 +1,49 @@
+// UnaryCall: the reactor of one unary RPC of InferenceService. It keeps the call's
+// handler::CallRecord, so that every RPC is admitted, access-logged and (for inference) traced
+// by the RequestHandler exactly as an HTTP request is, and it notices a client that cancels or
+// goes away (OnCancel) and cancels the inference the call queued, so it never runs.
+// Created per RPC by InferenceService; deletes itself when gRPC is done with it (OnDone).
+// Complete() may be called from any thread, exactly once.
+#pragma once
+
+#include <string_view>
+
+#include <grpcpp/grpcpp.h>
+
+#include "handler/request_handler.h"
+
+namespace inferd::grpc {
+
+class UnaryCall final : public ::grpc::ServerUnaryReactor {
+ public:
+  // `rpc` is the method's name ("ModelInfer"); `handler` must outlive the call.
+  UnaryCall(handler::RequestHandler* handler, ::grpc::CallbackServerContext* ctx,
+            std::string_view rpc);
+
+  // Admission for `api` (credentials, rate limit). On a rejection, completes the call with the
+  // matching status and returns false.
+  bool Admit(security::ApiCategory api);
+
+  handler::CallRecord& record() { return record_; }
+  ::grpc::CallbackServerContext* context() { return ctx_; }
+
+  // Finishes the RPC with `status`; `bytes_in`/`bytes_out` are the message sizes for the
+  // access log (computed only when it is on).
+  void Complete(const ::grpc::Status& status, const google::protobuf::Message* in = nullptr,
+                const google::protobuf::Message* out = nullptr);
+
+  void OnCancel() override { record_.Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  handler::RequestHandler* const handler_;
+  ::grpc::CallbackServerContext* const ctx_;
+  const std::string_view rpc_;
+  handler::CallRecord record_;
+};
+
+// "ipv4:127.0.0.1:5555" → "127.0.0.1", "ipv6:[::1]:5555" → "::1": the address as the HTTP
+// frontend writes it, so one client's calls over both count against one rate-limit bucket.
+std::string PeerAddress(std::string_view peer);
+
+}  // namespace inferd::grpc
