@@ -263,6 +263,30 @@ def test_a_request_whose_tls_client_cuts_the_connection_while_queued_never_runs(
     assert _fail_count(tls_server, pki) == (fails + 1, executions)
 
 
+def test_a_request_whose_tls_client_sends_close_notify_while_queued_never_runs(tls_server,
+                                                                                pki):
+    fails, executions = _fail_count(tls_server, pki)
+    body = json.dumps({"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 4],
+                                   "data": [1.0] * 4}]}).encode()
+    context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    raw = socket.create_connection(("127.0.0.1", tls_server.port), timeout=5)
+    s = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    s.sendall(b"POST /v2/models/batch_timeout/infer HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: "
+              + str(len(body)).encode() + b"\r\n\r\n" + body)
+    time.sleep(0.05)  # queued behind the model's 400 ms batching delay
+    # A clean TLS close: close_notify first, then the socket.
+    s.settimeout(0.5)
+    try:
+        s.unwrap().close()
+    except (OSError, ssl.SSLError):
+        raw.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _fail_count(tls_server, pki)[0] == fails:
+        time.sleep(0.05)
+    assert _fail_count(tls_server, pki) == (fails + 1, executions)
+
+
 # --- gRPC ---------------------------------------------------------------------------------------
 
 def test_grpc_with_the_ca_is_live_and_infers(tls_server, pki):
