@@ -8,6 +8,8 @@
     bench/run.py startup      # cold start (exec -> first successful response) and RSS
     bench/run.py json_decode  # JSON decode MB/s of a 1 MB FP32 tensor (Google Benchmark)
     bench/run.py batching     # dynamic batching off vs on (mlp, mlp_large) against raw ORT
+    bench/run.py transport    # wrk: inferd vs nginx `return 200`, tiny model, JSON and binary
+    bench/run.py allocs       # heap allocations per request: HTTP binary, HTTP JSON, gRPC
     bench/run.py all          # every scenario in one run, then the ratio table
 
 Results go to $BENCH_OUT (default $BUILD_DIR/bench-results/, JSON and SVG per scenario);
@@ -22,6 +24,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +45,7 @@ INFERD = BUILD / "apps" / "inferd" / "inferd"
 SERVER = pathlib.Path(os.environ.get("INFERD_SERVER_BIN", INFERD))
 ORT_RAW = BUILD / "bench" / "ort_raw_bench"
 JSON_DECODE = BUILD / "bench" / "json_decode_bench"
+ALLOC_COUNTER = BUILD / "bench" / "libinferd_alloc_counter.so"
 ORT_NODE_VERSION = "1.30.0"
 
 
@@ -50,9 +54,9 @@ def log(msg):
 
 
 def build():
-    targets = ["inferd", "ort_raw_bench", "json_decode_bench"]
+    targets = ["inferd", "ort_raw_bench", "json_decode_bench", "inferd_alloc_counter"]
     if os.environ.get("BENCH_BUILD") != "1" and all(
-            p.exists() for p in (INFERD, ORT_RAW, JSON_DECODE)):
+            p.exists() for p in (INFERD, ORT_RAW, JSON_DECODE, ALLOC_COUNTER)):
         return
     if not (BUILD / "build.ninja").exists():
         subprocess.run(["cmake", "-S", ROOT, "-B", BUILD, "-G", "Ninja",
@@ -94,7 +98,7 @@ def stop(proc):
 class Inferd:
     """`inferd serve` on free loopback ports over `repo`."""
 
-    def __init__(self, repo=MODELS):
+    def __init__(self, repo=MODELS, env=None):
         self.http_port, self.grpc_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.grpc = f"127.0.0.1:{self.grpc_port}"
@@ -103,7 +107,7 @@ class Inferd:
         self.proc = subprocess.Popen(
             [SERVER, "serve", "--model-repository", repo, "--http-port", str(self.http_port),
              "--grpc-port", str(self.grpc_port), "--log-level", "warn"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def __enter__(self):
         wait_http(self.url + "/v2/health/ready", self.proc)
@@ -373,7 +377,187 @@ def scenario_batching():
     print(table)
 
 
-SCENARIOS = {"ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
+TINY_CONFIG = """name: "tiny"
+max_batch_size: 0
+input { name: "INPUT0" data_type: TYPE_FP32 dims: [ 1, 4 ] }
+output { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 1, 4 ] }
+"""
+TINY_JSON = ('{"inputs":[{"name":"INPUT0","datatype":"FP32","shape":[1,4],'
+             '"data":[1.0,2.0,3.0,4.0]}]}')
+TINY_JSON_ANSWER = ('{"model_name":"tiny","model_version":"1","outputs":[{"name":"OUTPUT0",'
+                    '"datatype":"FP32","shape":[1,4],"data":[1.0,2.0,3.0,4.0]}]}')
+
+
+def tiny_repo(root):
+    """A repository with `tiny`: FP32 [1,4] in, the same out (Identity), unbatched."""
+    import onnx
+    from onnx import TensorProto, helper
+    model_dir = root / "tiny" / "1"
+    model_dir.mkdir(parents=True)
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["INPUT0"], ["OUTPUT0"])], "tiny",
+        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, [1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, model_dir / "model.onnx")
+    (root / "tiny" / "config.pbtxt").write_text(TINY_CONFIG)
+    return root
+
+
+def tiny_binary_body():
+    """The binary-extension request for `tiny`, and its JSON header's length."""
+    header = json.dumps({"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 4],
+                                     "parameters": {"binary_data_size": 16}}],
+                         "outputs": [{"name": "OUTPUT0",
+                                      "parameters": {"binary_data": True}}]},
+                        separators=(",", ":"))
+    import struct
+    return header.encode() + struct.pack("<4f", 1, 2, 3, 4), len(header)
+
+
+def wrk_lua(path, body, header_length=None):
+    """A wrk script that POSTs `body` (bytes), as JSON or as the binary extension."""
+    escaped = "".join(f"\\{b:03d}" for b in body)
+    lines = ['wrk.method = "POST"', f'wrk.body = "{escaped}"']
+    if header_length is None:
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    else:
+        lines.append('wrk.headers["Content-Type"] = "application/octet-stream"')
+        lines.append(f'wrk.headers["Inference-Header-Content-Length"] = "{header_length}"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_wrk(url, lua, connections, latency=False):
+    """wrk -t1 against url: {"rps", "p50_us"}."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk not found: scripts/install-deps.sh installs it")
+    args = [wrk, "-t", "1", "-c", str(connections), "-d", f"{DURATION}s", "-s", lua]
+    if latency:
+        args.append("--latency")
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    result = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif parts and parts[0] == "50%":
+            v = parts[1]
+            scale = 1000.0 if v.endswith("ms") else (1e6 if v.endswith("s") and
+                                                     not v.endswith("us") else 1.0)
+            result["p50_us"] = float(v.rstrip("msu")) * scale
+    return result
+
+
+def nginx_serving(d, body):
+    """Starts nginx (one worker) answering every request with 200 and `body`."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        sys.exit("nginx not found: scripts/install-deps.sh installs nginx-light")
+    port = free_port()
+    conf = pathlib.Path(d) / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=d, port=port, body=body))
+    proc = subprocess.Popen([nginx, "-p", d, "-c", conf, "-g", "daemon off;"],
+                            stderr=subprocess.DEVNULL)
+    wait_http(f"http://127.0.0.1:{port}/", proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def scenario_transport():
+    """The transport limit, measured with wrk (one thread) for both servers: inferd serving the
+    tiny model, nginx answering `return 200` with inferd's JSON answer. Runs alternate between
+    the two servers, REPEATS times, so both see the same machine; medians are kept."""
+    repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    result = {"repeats": repeats}
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        repo = tiny_repo(d / "repo")
+        json_lua = wrk_lua(d / "json.lua", TINY_JSON.encode())
+        body, header_length = tiny_binary_body()
+        binary_lua = wrk_lua(d / "binary.lua", body, header_length)
+        (d / "nginx").mkdir()
+        nginx, nginx_url = nginx_serving(d / "nginx", TINY_JSON_ANSWER)
+        try:
+            with Inferd(repo) as srv:
+                url = srv.url + "/v2/models/tiny/infer"
+                for name, lua in (("json", json_lua), ("binary", binary_lua)):
+                    for c in (1, 64):
+                        runs = {"inferd": [], "nginx": []}
+                        for _ in range(repeats):
+                            log(f"transport: {name}, {c} connections")
+                            runs["nginx"].append(run_wrk(nginx_url + "/v2/models/tiny/infer",
+                                                         lua, c, latency=True))
+                            runs["inferd"].append(run_wrk(url, lua, c, latency=True))
+                        result[f"{name}_c{c}"] = runs
+        finally:
+            stop(nginx)
+        res = subprocess.run([ORT_RAW, "--model", repo / "tiny" / "1" / "model.onnx", "--batch",
+                              "1", "--duration", DURATION], check=True, capture_output=True,
+                             text=True)
+        result["ort_raw"] = json.loads(res.stdout)
+    (OUT / "transport.json").write_text(json.dumps(result, indent=2))
+
+
+def alloc_count(srv, count_file):
+    srv.proc.send_signal(signal.SIGUSR2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = count_file.read_text() if count_file.exists() else ""
+        if text.endswith("\n"):
+            count_file.unlink()
+            return int(text)
+    sys.exit("the allocation counter did not answer SIGUSR2")
+
+
+def inference_count(srv, model):
+    doc = requests.get(f"{srv.url}/v2/models/{model}/stats", timeout=10).json()
+    return doc["model_stats"][0]["inference_count"]
+
+
+def scenario_allocs():
+    """Heap allocations per request at steady state: inferd runs with a malloc-counting
+    preload; after a warm-up, one client sends requests on one connection, and the count's
+    growth is divided by the requests the server counted."""
+    result = {}
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        repo = tiny_repo(d / "repo")
+        count_file = d / "allocs"
+        env = dict(os.environ, LD_PRELOAD=str(ALLOC_COUNTER),
+                   INFERD_ALLOC_COUNT_FILE=str(count_file))
+        json_lua = wrk_lua(d / "json.lua", TINY_JSON.encode())
+        body, header_length = tiny_binary_body()
+        binary_lua = wrk_lua(d / "binary.lua", body, header_length)
+        with Inferd(repo, env=env) as srv:
+            url = srv.url + "/v2/models/tiny/infer"
+            input_path = d / "input.json"
+            input_path.write_text(TINY_JSON)
+            clients = {
+                "http_binary": lambda: run_wrk(url, binary_lua, 1),
+                "http_json": lambda: run_wrk(url, json_lua, 1),
+                "grpc": lambda: subprocess.run(
+                    [INFERD, "bench", "--url", srv.grpc, "--protocol", "grpc", "--model", "tiny",
+                     "--input-data", input_path, "--concurrency", "1", "--duration", DURATION,
+                     "--warmup", "0", "--quiet"], check=True, stdout=subprocess.DEVNULL),
+            }
+            for name, send in clients.items():
+                send()  # warm-up: connection, buffers and pools reach their steady size
+                before, served = alloc_count(srv, count_file), inference_count(srv, "tiny")
+                send()
+                after, served_after = alloc_count(srv, count_file), inference_count(srv, "tiny")
+                per_request = (after - before) / max(1, served_after - served)
+                log(f"allocs: {name}: {per_request:.2f} per request "
+                    f"({after - before} over {served_after - served})")
+                result[name] = {"allocations": after - before, "requests": served_after - served,
+                                "per_request": per_request}
+    (OUT / "allocs.json").write_text(json.dumps(result, indent=2))
+
+
+SCENARIOS = {"transport": scenario_transport, "allocs": scenario_allocs,
+             "ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
              "json_decode": scenario_json_decode, "batching": scenario_batching}
 

@@ -24,13 +24,13 @@ bool IsConnectionGone(const beast::error_code& ec) {
          ec.category() == net::error::get_ssl_category();
 }
 
-ConnectionStream::ConnectionStream(net::ip::tcp::socket socket, net::ssl::context* tls)
+ConnectionStream::ConnectionStream(TcpSocket socket, net::ssl::context* tls)
     : stream_([&]() -> std::variant<TcpStream, TlsStream> {
         if (tls != nullptr) return TlsStream(std::move(socket), *tls);
         return TcpStream(std::move(socket));
       }()) {}
 
-beast::tcp_stream& ConnectionStream::tcp() {
+ConnectionStream::TcpStream& ConnectionStream::tcp() {
   if (auto* s = std::get_if<TlsStream>(&stream_)) return s->next_layer();
   return std::get<TcpStream>(stream_);
 }

@@ -3,7 +3,8 @@
 // so Beast's HTTP reads and writes run on it unchanged; timeouts (expires_after) and the raw
 // socket belong to the TCP layer underneath in both cases. A variant rather than a template
 // keeps one copy of the session code. Internal to src/http: the session in http_session.cc
-// owns one, on its strand.
+// owns one. Its executor is its io_context's own (each io_context is run by one thread, so a
+// connection needs no strand, and no type-erased executor sits in every operation).
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <variant>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/error.hpp>
@@ -26,19 +28,23 @@ namespace inferd::http {
 // answer on.
 bool IsConnectionGone(const boost::beast::error_code& ec);
 
+using IoExecutor = boost::asio::io_context::executor_type;
+using TcpSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, IoExecutor>;
+
 class ConnectionStream {
  public:
-  using executor_type = boost::beast::tcp_stream::executor_type;
+  using executor_type = IoExecutor;
+  using TcpStream = boost::beast::basic_stream<boost::asio::ip::tcp, IoExecutor>;
 
   // `tls` null: plain TCP. Otherwise TLS with that context, which must outlive the stream; the
   // first operation must then be AsyncHandshake.
-  ConnectionStream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls);
+  ConnectionStream(TcpSocket socket, boost::asio::ssl::context* tls);
 
   bool tls() const { return std::holds_alternative<TlsStream>(stream_); }
   executor_type get_executor() { return tcp().get_executor(); }
   // The TCP layer: timeouts, the socket (peer address, readiness waits, shutdown).
-  boost::beast::tcp_stream& tcp();
-  boost::asio::ip::tcp::socket& socket() { return tcp().socket(); }
+  TcpStream& tcp();
+  TcpSocket& socket() { return tcp().socket(); }
   void expires_after(std::chrono::steady_clock::duration timeout) {
     tcp().expires_after(timeout);
   }
@@ -84,8 +90,7 @@ class ConnectionStream {
   }
 
  private:
-  using TcpStream = boost::beast::tcp_stream;
-  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using TlsStream = boost::beast::ssl_stream<TcpStream>;
 
   std::variant<TcpStream, TlsStream> stream_;
 };

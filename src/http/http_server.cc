@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <fmt/format.h>
@@ -31,7 +31,8 @@ using tcp = net::ip::tcp;
 class HttpServer::Impl {
  public:
   Impl(const Options& options, handler::RequestHandler* handler)
-      : options_(options), state_(options, handler), acceptor_(net::make_strand(ioc_)) {}
+      : options_(options), state_(options, handler), contexts_(MakeContexts(options)),
+        acceptor_(contexts_.front()->get_executor()) {}
 
   Status Listen() {
     if (options_.tls.enabled()) {
@@ -63,10 +64,12 @@ class HttpServer::Impl {
 
   void Start() {
     DoAccept();
-    int n = options_.io_threads;
-    if (n <= 0) n = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& ioc : contexts_) {
+      threads_.emplace_back([ioc = ioc.get()] {
+        // Keeps running while idle: connections come and go, the context stays.
+        auto guard = net::make_work_guard(*ioc);
+        ioc->run();
+      });
     }
   }
 
@@ -92,15 +95,16 @@ class HttpServer::Impl {
     });
     // A load in progress finishes (and posts its answer) before the I/O threads go.
     state_.handler->WaitForControlWork();
-    ioc_.stop();
+    for (auto& ioc : contexts_) ioc->stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
   }
 
  private:
   void DoAccept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
+    // Connections are spread over the I/O threads' contexts in turn; each lives on one thread.
+    net::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+    acceptor_.async_accept(target, [this](beast::error_code ec, TcpSocket socket) {
       if (ec == net::error::operation_aborted) return;
       if (!ec && options_.max_connections > 0 &&
           state_.connections.load() >= options_.max_connections) {
@@ -121,7 +125,7 @@ class HttpServer::Impl {
   }
 
   // Over --max-connections: a fixed 503 and close, without reading the request.
-  static void RejectConnection(tcp::socket socket) {
+  static void RejectConnection(TcpSocket socket) {
     static const std::string kAnswer = [] {
       const std::string body = R"({"error":"too many connections; try again later"})";
       return fmt::format(
@@ -130,7 +134,7 @@ class HttpServer::Impl {
           "close\r\n\r\n{}",
           body.size(), body);
     }();
-    auto owned = std::make_shared<tcp::socket>(std::move(socket));
+    auto owned = std::make_shared<TcpSocket>(std::move(socket));
     net::async_write(*owned, net::buffer(kAnswer), [owned](beast::error_code, size_t) {
       beast::error_code ec;
       owned->shutdown(tcp::socket::shutdown_both, ec);
@@ -138,9 +142,21 @@ class HttpServer::Impl {
     });
   }
 
+  // One io_context per I/O thread (concurrency hint 1: Asio skips cross-thread wake-ups for
+  // work posted from its own thread); --http-threads of them, default min(2, cores).
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(const Options& options) {
+    int n = options.io_threads;
+    if (n <= 0) n = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
+
   const Options options_;
-  ListenerState state_;  // declared before ioc_: outlives the sessions whose handlers it holds
-  net::io_context ioc_;
+  // Declared before the contexts: outlives the sessions whose handlers they hold.
+  ListenerState state_;
+  std::vector<std::unique_ptr<net::io_context>> contexts_;
+  size_t next_context_ = 0;  // only the acceptor's handler (on contexts_[0]) touches it
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};

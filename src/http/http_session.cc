@@ -1,6 +1,7 @@
 #include "http/http_session.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <thread>
 #include <vector>
@@ -9,7 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
@@ -53,7 +54,7 @@ Method MethodOf(bhttp::verb v) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ListenerState* state)
+  Session(TcpSocket socket, ListenerState* state)
       : stream_(std::move(socket), state->tls_context.get()),
         state_(state),
         options_(state->options),
@@ -300,7 +301,7 @@ class Session : public std::enable_shared_from_this<Session> {
         config_override = (*it)["config"].get<std::string>();
       }
     }
-    // The handler loads on its control thread; the answer comes back to this strand.
+    // The handler loads on its control thread; the answer comes back to this connection's thread.
     auto answer = [self = shared_from_this()](Status s) {
       net::post(self->stream_.get_executor(), [self, s = std::move(s)] {
         if (!s.ok()) return self->SendStatus(s);
@@ -380,7 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.model_name = std::move(route.model);
     request.model_version = route.version;
     record_.infer = std::make_shared<handler::InferCall>();
-    WatchForDisconnect();
+    infer_done_ = false;
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
     answer_shape_.parameters = request.parameters;
@@ -389,29 +390,60 @@ class Session : public std::enable_shared_from_this<Session> {
     handler_->Infer(record_, std::move(request),
                     [self = shared_from_this()](Result<InferenceResponse> result) mutable {
                       const uint64_t facade_end = handler::UnixNanos();
-                      // Back to this connection's strand; encoding happens there, off the
-                      // worker thread.
-                      net::post(self->stream_.get_executor(),
+                      // Back to this connection's I/O thread; encoding happens there, off the
+                      // worker thread. When the model ran inline on that thread, dispatch
+                      // answers at once, without a hand-off.
+                      net::dispatch(self->stream_.get_executor(),
                                 [self, facade_end, result = std::move(result)]() mutable {
                                   self->record_.times.facade_end_unix_ns = facade_end;
                                   self->OnInferDone(std::move(result));
                                 });
                     });
+    // A model that ran on this thread has answered already: nothing to watch for.
+    if (!infer_done_) WatchForDisconnect();
   }
 
   void OnInferDone(Result<InferenceResponse> result) {
+    infer_done_ = true;
     if (!result.ok()) return SendStatus(result.status());
     const auto encode_start = handler::SteadyClock::now();
     record_.times.encode_start_unix_ns = handler::UnixNanos();
-    protocol::EncodedInferResponse encoded =
-        protocol::EncodeInferResponse(*result, answer_shape_);
+    protocol::EncodeInferResponseInto(*result, answer_shape_, answer_);
     record_.times.encode_ns = NanosSince(encode_start);
-    Response res = MakeResponse(bhttp::status::ok, std::move(encoded.body));
-    if (encoded.header_length) {
-      res.set(kHeaderLength, std::to_string(*encoded.header_length));
-      res.set(bhttp::field::content_type, "application/octet-stream");
+    WriteInferAnswer();
+  }
+
+  // A successful inference's answer (in answer_), written without Beast's serializer: the
+  // head is formatted into head_ and both go out in one gather write. Both buffers keep their
+  // capacity across the connection's requests.
+  void WriteInferAnswer() {
+    if (state_->draining.load()) keep_alive_ = false;
+    head_.clear();
+    auto out = std::back_inserter(head_);
+    fmt::format_to(out, "HTTP/1.{} 200 OK\r\nServer: inferd\r\nContent-Type: {}\r\n"
+                   "Content-Length: {}\r\n",
+                   version_ == 10 ? 0 : 1,
+                   answer_.header_length ? "application/octet-stream" : "application/json",
+                   answer_.body.size());
+    if (answer_.header_length) {
+      fmt::format_to(out, "{}: {}\r\n", kHeaderLength, *answer_.header_length);
     }
-    Write(std::move(res));
+    if (record_.traced) {
+      fmt::format_to(out, "{}: {}\r\n", kTraceParent, RequestHandler::TraceParentOf(record_));
+    }
+    if (!keep_alive_) {
+      head_ += "Connection: close\r\n";
+    } else if (version_ == 10) {
+      head_ += "Connection: keep-alive\r\n";
+    }
+    head_ += "\r\n";
+    Observe(200, answer_.body.size());
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                                   net::buffer(answer_.body)};
+    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnWrite(ec);
+    });
   }
 
   Response MakeResponse(bhttp::status status, std::string body) {
@@ -468,7 +500,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response res) {
     if (request_.method() == bhttp::verb::head) res.body().clear();
     if (record_.traced) res.set(kTraceParent, RequestHandler::TraceParentOf(record_));
-    Observe(res);
+    Observe(static_cast<int>(res.result_int()), res.body().size());
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
@@ -477,8 +509,9 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // The access log line and the trace of the request answered with `res`.
-  void Observe(const Response& res) {
+  // The access log line and the trace of the request, answered with `status` and a body of
+  // `bytes_out` bytes.
+  void Observe(int status, size_t bytes_out) {
     if (!observability::AccessLogEnabled() && !record_.traced) return;
     std::string remote;
     beast::error_code ec;
@@ -488,9 +521,9 @@ class Session : public std::enable_shared_from_this<Session> {
     handler::CallOutcome outcome;
     outcome.method = request_.method_string();
     outcome.path = request_.target();
-    outcome.status = static_cast<int>(res.result_int());
-    outcome.error = res.result_int() >= 400;
-    outcome.bytes_out = res.body().size();
+    outcome.status = status;
+    outcome.error = status >= 400;
+    outcome.bytes_out = bytes_out;
     outcome.remote = remote;
     handler_->FinishCall(record_, outcome);
   }
@@ -536,9 +569,12 @@ class Session : public std::enable_shared_from_this<Session> {
   Response response_;
   CallRecord record_;
   InferenceRequest answer_shape_;  // the requested outputs and parameters, for the encoder
+  protocol::EncodedInferResponse answer_;  // the last inference answer's body (buffer reused)
+  std::string head_;                       // its status line and headers (buffer reused)
   uint64_t request_serial_ = 0;    // which request a disconnect watch belongs to
   bool keep_alive_ = true;
   bool answering_ = false;  // a request was read and its answer is not yet written
+  bool infer_done_ = false;  // the current inference request has its result
   bool watch_reading_ = false;       // a disconnect watch's read is pending
   bool resume_after_watch_ = false;  // the next request's read waits for that read
   bool peer_gone_ = false;           // that read found the end of the stream
@@ -547,7 +583,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-void StartSession(tcp::socket socket, ListenerState* state) {
+void StartSession(TcpSocket socket, ListenerState* state) {
   std::make_shared<Session>(std::move(socket), state)->Run();
 }
 

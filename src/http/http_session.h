@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "core/mutex.h"
+#include "http/connection_stream.h"
 #include "http/http_server.h"
 
 namespace inferd::http {
@@ -45,7 +46,7 @@ struct ListenerState {
 };
 
 // Serves an accepted connection until the peer closes it, it idles out or it errs; over TLS
-// when state->tls_context is set.
-void StartSession(boost::asio::ip::tcp::socket socket, ListenerState* state);
+// when state->tls_context is set. Runs on the socket's io_context (one thread).
+void StartSession(TcpSocket socket, ListenerState* state);
 
 }  // namespace inferd::http

@@ -1,24 +1,41 @@
 #include "http/router.h"
 
+#include <array>
 #include <charconv>
-#include <vector>
 
 #include <fmt/format.h>
 
 namespace inferd::http {
 namespace {
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) parts.push_back(path.substr(pos, next - pos));
-    pos = next + 1;
+// The non-empty segments of a path, in a fixed array: no endpoint has more than kMaxParts,
+// so a longer path is simply no endpoint (size() reports kMaxParts + 1 then).
+class PathParts {
+ public:
+  static constexpr size_t kMaxParts = 6;
+  explicit PathParts(std::string_view path) {
+    size_t pos = 0;
+    while (pos <= path.size()) {
+      size_t next = path.find('/', pos);
+      if (next == std::string_view::npos) next = path.size();
+      if (next > pos) {
+        if (n_ == kMaxParts) {
+          ++n_;  // too many: matches nothing
+          return;
+        }
+        parts_[n_++] = path.substr(pos, next - pos);
+      }
+      pos = next + 1;
+    }
   }
-  return parts;
-}
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  std::string_view operator[](size_t i) const { return parts_[i]; }
+
+ private:
+  std::array<std::string_view, kMaxParts> parts_;
+  size_t n_ = 0;
+};
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -73,7 +90,7 @@ Result<std::string> PercentDecode(std::string_view s) {
 Result<Route> MatchRoute(std::string_view target) {
   const size_t query = target.find('?');
   const std::string_view path = target.substr(0, query);
-  const auto parts = SplitPath(path);
+  const PathParts parts(path);
   auto not_found = [&]() { return NotFound(fmt::format("no endpoint at '{}'", path)); };
   Route route;
   if (parts.size() == 1 && parts[0] == "metrics") {

@@ -64,6 +64,9 @@ struct EncodedInferResponse {
 // well formed (Tensor::ValidateByteSize); malformed data is encoded without overrunning.
 EncodedInferResponse EncodeInferResponse(const InferenceResponse& response,
                                          const InferenceRequest& request);
+// The same, into `out`, whose body buffer is reused (cleared, its capacity kept).
+void EncodeInferResponseInto(const InferenceResponse& response, const InferenceRequest& request,
+                             EncodedInferResponse& out);
 
 // {"error":"<message>"} with JSON escaping (invalid UTF-8 becomes U+FFFD).
 std::string EncodeError(std::string_view message);

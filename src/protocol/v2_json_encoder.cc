@@ -171,10 +171,11 @@ bool AppendOutput(std::string& out, const Tensor& tensor, bool binary) {
 
 }  // namespace
 
-EncodedInferResponse EncodeInferResponse(const InferenceResponse& response,
-                                         const InferenceRequest& request) {
-  EncodedInferResponse encoded;
+void EncodeInferResponseInto(const InferenceResponse& response, const InferenceRequest& request,
+                             EncodedInferResponse& encoded) {
   std::string& body = encoded.body;
+  body.clear();  // keeps its capacity: a connection reuses one buffer for its answers
+  encoded.header_length.reset();
   body += R"({"model_name":)";
   AppendJsonString(body, response.model_name);
   fmt::format_to(std::back_inserter(body), FMT_COMPILE(R"(,"model_version":"{}")"),
@@ -188,23 +189,39 @@ EncodedInferResponse EncodeInferResponse(const InferenceResponse& response,
     AppendParameters(body, response.parameters);
   }
   body += R"(,"outputs":[)";
-  std::vector<const Tensor*> binary_outputs;
+  // Which outputs went binary: asked for, or not representable in JSON (AppendOutput decides).
+  // A bit per output; past 64 outputs, a vector.
+  uint64_t binary_mask = 0;
+  std::vector<bool> binary_more;
+  if (response.outputs.size() > 64) binary_more.resize(response.outputs.size());
   size_t binary_size = 0;
-  for (const Tensor& output : response.outputs) {
-    if (&output != response.outputs.data()) body += ',';
+  bool any_binary = false;
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const Tensor& output = response.outputs[i];
+    if (i > 0) body += ',';
     if (AppendOutput(body, output, WantsBinary(output.name(), request))) {
-      binary_outputs.push_back(&output);
+      any_binary = true;
       binary_size += output.byte_size();
+      if (i < 64) binary_mask |= uint64_t{1} << i;
+      if (!binary_more.empty()) binary_more[i] = true;
     }
   }
   body += "]}";
-  if (binary_outputs.empty()) return encoded;
-
+  if (!any_binary) return;
   encoded.header_length = body.size();
   body.reserve(body.size() + binary_size);
-  for (const Tensor* output : binary_outputs) {
-    body.append(reinterpret_cast<const char*>(output->data().data()), output->byte_size());
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const bool binary = binary_more.empty() ? (binary_mask >> i) & 1 : binary_more[i];
+    if (!binary) continue;
+    const Tensor& output = response.outputs[i];
+    body.append(reinterpret_cast<const char*>(output.data().data()), output.byte_size());
   }
+}
+
+EncodedInferResponse EncodeInferResponse(const InferenceResponse& response,
+                                         const InferenceRequest& request) {
+  EncodedInferResponse encoded;
+  EncodeInferResponseInto(response, request, encoded);
   return encoded;
 }
 

@@ -19,13 +19,24 @@ Result<std::unique_ptr<DirectScheduler>> DirectScheduler::Create(
 DirectScheduler::DirectScheduler(std::vector<std::unique_ptr<backends::ModelInstance>> instances,
                                  const Options& options)
     : options_(options), instances_(std::move(instances)) {
+  {
+    MutexLock lock(mu_);
+    for (auto& instance : instances_) free_.push_back(instance.get());
+  }
   for (size_t i = 0; i < instances_.size(); ++i) {
-    workers_.emplace_back([this, i] {
+    workers_.emplace_back([this] {
       const std::string thread_name = fmt::format("w:{}", options_.name).substr(0, 15);
       pthread_setname_np(pthread_self(), thread_name.c_str());
-      WorkerLoop(instances_[i].get());
+      WorkerLoop();
     });
   }
+}
+
+bool DirectScheduler::InlineAllowed() const {
+  if (options_.inline_max_compute_us == 0) return false;
+  const uint64_t mean = mean_compute_ns_.load(std::memory_order_relaxed);
+  // Unmeasured models (the first request after a load) go to a worker.
+  return mean > 0 && mean <= uint64_t{options_.inline_max_compute_us} * 1000;
 }
 
 DirectScheduler::~DirectScheduler() {
@@ -39,9 +50,13 @@ DirectScheduler::~DirectScheduler() {
 
 void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
   Status rejected;
+  backends::ModelInstance* inline_instance = nullptr;
   {
     MutexLock lock(mu_);
-    if (stopping_) {
+    if (!stopping_ && queue_.empty() && !free_.empty() && InlineAllowed()) {
+      inline_instance = free_.back();
+      free_.pop_back();
+    } else if (stopping_) {
       rejected = Unavailable(fmt::format("model '{}' is unloading", options_.name));
     } else if (options_.max_queue_size > 0 && queue_.size() >= options_.max_queue_size) {
       rejected = Unavailable(fmt::format("model '{}' queue is full ({} requests waiting)",
@@ -49,6 +64,18 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
     } else {
       queue_.push_back(std::move(payload));
     }
+  }
+  if (inline_instance != nullptr) {
+    inline_runs_.fetch_add(1, std::memory_order_relaxed);
+    Run(inline_instance, std::move(payload));
+    bool wake = false;
+    {
+      MutexLock lock(mu_);
+      free_.push_back(inline_instance);
+      wake = !queue_.empty();  // arrived meanwhile: a worker may now take the instance
+    }
+    if (wake) cv_.NotifyOne();
+    return;
   }
   if (!rejected.ok()) {
     if (payload->stats) {
@@ -66,27 +93,51 @@ size_t DirectScheduler::queued() const {
   return queue_.size();
 }
 
-void DirectScheduler::WorkerLoop(backends::ModelInstance* instance) {
+void DirectScheduler::WorkerLoop() {
   for (;;) {
     std::unique_ptr<InferencePayload> payload;
+    backends::ModelInstance* instance = nullptr;
     {
       MutexLock lock(mu_);
-      cv_.Wait(mu_, [this]() NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); });
+      cv_.Wait(mu_, [this]() NO_THREAD_SAFETY_ANALYSIS {
+        return (stopping_ && queue_.empty()) || (!queue_.empty() && !free_.empty());
+      });
       if (queue_.empty()) return;  // stopping and drained
       payload = std::move(queue_.front());
       queue_.pop_front();
+      instance = free_.back();
+      free_.pop_back();
     }
-    const auto& cancelled = payload->request.cancelled;
-    if (cancelled && cancelled->load(std::memory_order_relaxed)) {
-      if (payload->stats) {
-        payload->stats->RecordFailure(NanosSince(payload->enqueue_time),
-                                      metrics::FailureReason::kCanceled);
-      }
-      payload->done(Unavailable("request cancelled: the client disconnected"));
-      continue;
+    Run(instance, std::move(payload));
+    bool more = false;
+    {
+      MutexLock lock(mu_);
+      free_.push_back(instance);
+      more = !queue_.empty();
     }
-    ExecuteBatch(*instance, std::span(&payload, 1));
+    if (more) cv_.NotifyOne();
   }
+}
+
+void DirectScheduler::Run(backends::ModelInstance* instance,
+                          std::unique_ptr<InferencePayload> payload) {
+  const auto& cancelled = payload->request.cancelled;
+  if (cancelled && cancelled->load(std::memory_order_relaxed)) {
+    if (payload->stats) {
+      payload->stats->RecordFailure(NanosSince(payload->enqueue_time),
+                                    metrics::FailureReason::kCanceled);
+    }
+    payload->done(Unavailable("request cancelled: the client disconnected"));
+    return;
+  }
+  const auto start = SteadyClock::now();
+  ExecuteBatch(*instance, std::span(&payload, 1));
+  // The mean includes the completion callback: that, too, runs on the enqueuing thread when
+  // the payload runs inline.
+  const uint64_t took = NanosSince(start);
+  const uint64_t mean = mean_compute_ns_.load(std::memory_order_relaxed);
+  mean_compute_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8,
+                         std::memory_order_relaxed);
 }
 
 }  // namespace inferd::scheduling

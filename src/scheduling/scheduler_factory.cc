@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "config/model_config_queries.h"
 #include "scheduling/direct_scheduler.h"
@@ -70,6 +71,16 @@ Result<std::unique_ptr<Scheduler>> CreateScheduler(
   }
   DirectScheduler::Options options;
   options.name = name;
+  options.inline_max_compute_us = kDefaultInlineMaxComputeUs;
+  if (auto v = config::GetParameter(config, "inline_max_compute_us")) {
+    uint32_t us = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), us);
+    if (ec != std::errc() || ptr != v->data() + v->size()) {
+      return InvalidArgument(fmt::format(
+          "parameters.inline_max_compute_us '{}' is not a whole number of microseconds", *v));
+    }
+    options.inline_max_compute_us = us;
+  }
   ASSIGN_OR_RETURN(auto direct, DirectScheduler::Create(std::move(instances), options));
   return std::unique_ptr<Scheduler>(std::move(direct));
 }

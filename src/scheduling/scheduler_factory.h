@@ -19,6 +19,11 @@ namespace inferd::scheduling {
 // then caps it).
 Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig& config);
 
+// Unbatched models whose executions average at most this many microseconds run on the thread
+// that enqueues them when an instance is free (see DirectScheduler). Model parameter
+// `inline_max_compute_us` overrides it per model; "0" turns inline runs off.
+inline constexpr uint32_t kDefaultInlineMaxComputeUs = 100;
+
 Result<std::unique_ptr<Scheduler>> CreateScheduler(
     const config::ModelConfig& config,
     std::vector<std::unique_ptr<backends::ModelInstance>> instances, const std::string& name);

@@ -116,3 +116,79 @@ TEST(DirectScheduler, DestructionFinishesQueuedWork) {
 
 }  // namespace
 }  // namespace inferd::scheduling
+
+namespace inferd::scheduling {
+namespace {
+
+Result<InferenceResponse> RunAndRecordThread(DirectScheduler& s, int value,
+                                             std::thread::id* ran_on) {
+  std::promise<Result<InferenceResponse>> done;
+  auto p = Payload(value, &done);
+  auto inner = std::move(p->done);
+  p->done = [ran_on, inner = std::move(inner)](Result<InferenceResponse> r) {
+    *ran_on = std::this_thread::get_id();
+    inner(std::move(r));
+  };
+  s.Enqueue(std::move(p));
+  return done.get_future().get();
+}
+
+std::unique_ptr<DirectScheduler> OneEchoScheduler(uint32_t inline_max_compute_us) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>());
+  return DirectScheduler::Create(std::move(instances),
+                                 {.name = "m", .inline_max_compute_us = inline_max_compute_us})
+      .value();
+}
+
+TEST(DirectScheduler, AFastModelRunsOnTheEnqueuingThreadOnceMeasured) {
+  auto s = OneEchoScheduler(/*inline_max_compute_us=*/1000000);
+  std::thread::id ran_on;
+  // Unmeasured: the first payload goes to the worker.
+  ASSERT_TRUE(RunAndRecordThread(*s, 1, &ran_on).ok());
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(s->inline_runs(), 0u);
+  auto r = RunAndRecordThread(*s, 2, &ran_on);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(s->inline_runs(), 1u);
+  EXPECT_EQ(r->id, "2");
+}
+
+TEST(DirectScheduler, InlineRunsCanBeTurnedOff) {
+  auto s = OneEchoScheduler(/*inline_max_compute_us=*/0);
+  std::thread::id ran_on;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(RunAndRecordThread(*s, i, &ran_on).ok());
+    EXPECT_NE(ran_on, std::this_thread::get_id());
+  }
+  EXPECT_EQ(s->inline_runs(), 0u);
+}
+
+// Executions of ~2 ms: over a 100 µs bound, so they stay on the worker.
+class SlowInstance : public EchoInstance {
+ public:
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                      std::span<const std::string> outputs,
+                                      backends::ExecutionTimings* t) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return EchoInstance::Execute(inputs, outputs, t);
+  }
+};
+
+TEST(DirectScheduler, ASlowModelNeverRunsInline) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<SlowInstance>());
+  auto s = DirectScheduler::Create(std::move(instances),
+                                   {.name = "m", .inline_max_compute_us = 100})
+               .value();
+  std::thread::id ran_on;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(RunAndRecordThread(*s, i, &ran_on).ok());
+    EXPECT_NE(ran_on, std::this_thread::get_id());
+  }
+  EXPECT_EQ(s->inline_runs(), 0u);
+}
+
+}  // namespace
+}  // namespace inferd::scheduling
