@@ -143,6 +143,12 @@ Result<LevelResult> RunLevel(const LevelOptions& options, const ClientFactory& m
   }
 
   bool stats_enabled = static_cast<bool>(fetch_stats);
+  // A window edge: the client's counts, then the server's statistics. The two cannot be read
+  // at one instant while requests are in flight — a response the server has counted may not
+  // have reached the client yet — so the client's and the server's count of a window may
+  // differ by up to the requests in flight at its edges (at most the concurrency), in either
+  // direction; no request is lost or counted twice. Throughput is the client's count; the
+  // server's statistics give only per-request averages, which this does not skew.
   auto take_edge = [&] {
     Edge e;
     e.t_ns = static_cast<uint64_t>((Clock::now() - state.start).count());

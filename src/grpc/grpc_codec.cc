@@ -224,7 +224,11 @@ Result<int64_t> ParseModelVersion(std::string_view version, std::string_view fie
   return v;
 }
 
-Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_view where) {
+Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_view kind,
+                                    std::string_view name) {
+  const auto where = [&] {
+    return name.empty() ? std::string(kind) : fmt::format("{} '{}'", kind, name);
+  };
   Parameters out;
   for (const auto& [key, p] : params) {
     switch (p.parameter_choice_case()) {
@@ -242,14 +246,14 @@ Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_v
         break;
       case InferParameter::kUint64Param:
         if (p.uint64_param() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          return InvalidArgument(fmt::format("{} parameter '{}': uint64_param {} exceeds {}", where,
+          return InvalidArgument(fmt::format("{} parameter '{}': uint64_param {} exceeds {}", where(),
                                              key, p.uint64_param(),
                                              std::numeric_limits<int64_t>::max()));
         }
         out.emplace(key, static_cast<int64_t>(p.uint64_param()));
         break;
       case InferParameter::PARAMETER_CHOICE_NOT_SET:
-        return InvalidArgument(fmt::format("{} parameter '{}' has no value", where, key));
+        return InvalidArgument(fmt::format("{} parameter '{}' has no value", where(), key));
     }
   }
   return out;
@@ -303,7 +307,7 @@ Result<InferenceRequest> DecodeModelInferRequest(
     // Input parameters ("binary_data_size" and the like) have no meaning over gRPC; validate them
     // so a malformed one is still reported, then drop them.
     RETURN_IF_ERROR(
-        DecodeParameters(in.parameters(), fmt::format("input '{}'", in.name())).status());
+        DecodeParameters(in.parameters(), "input", in.name()).status());
     request.inputs.push_back(std::move(tensor));
   }
 
@@ -313,7 +317,7 @@ Result<InferenceRequest> DecodeModelInferRequest(
     if (out.name().empty()) return InvalidArgument("a requested output has no name");
     requested.name = out.name();
     ASSIGN_OR_RETURN(requested.parameters,
-                     DecodeParameters(out.parameters(), fmt::format("output '{}'", out.name())));
+                     DecodeParameters(out.parameters(), "output", out.name()));
     request.outputs.push_back(std::move(requested));
   }
   return request;

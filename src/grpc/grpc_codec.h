@@ -40,8 +40,11 @@ void EncodeModelInferResponse(const InferenceResponse& response,
 using ProtoParameters = google::protobuf::Map<std::string, inference::InferParameter>;
 
 // InferParameter values → ParameterValue (uint64 values above INT64_MAX are INVALID_ARGUMENT;
-// a parameter with no value set is INVALID_ARGUMENT). `where` names the owner in messages.
-Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_view where);
+// a parameter with no value set is INVALID_ARGUMENT). `kind` ("request", "input", "output")
+// and `name` (of the input or output) say where the parameters sit, in error messages; they
+// are formatted only when there is an error.
+Result<Parameters> DecodeParameters(const ProtoParameters& params, std::string_view kind,
+                                    std::string_view name = {});
 void EncodeParameters(const Parameters& params, ProtoParameters* out);
 
 }  // namespace inferd::grpc

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -420,13 +421,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_->draining.load()) keep_alive_ = false;
     head_.clear();
     auto out = std::back_inserter(head_);
-    fmt::format_to(out, "HTTP/1.{} 200 OK\r\nServer: inferd\r\nContent-Type: {}\r\n"
-                   "Content-Length: {}\r\n",
+    fmt::format_to(out,
+                   FMT_COMPILE("HTTP/1.{} 200 OK\r\nServer: inferd\r\nContent-Type: {}\r\n"
+                               "Content-Length: {}\r\n"),
                    version_ == 10 ? 0 : 1,
                    answer_.header_length ? "application/octet-stream" : "application/json",
                    answer_.body.size());
     if (answer_.header_length) {
-      fmt::format_to(out, "{}: {}\r\n", kHeaderLength, *answer_.header_length);
+      fmt::format_to(out, FMT_COMPILE("{}: {}\r\n"), kHeaderLength, *answer_.header_length);
     }
     if (record_.traced) {
       fmt::format_to(out, "{}: {}\r\n", kTraceParent, RequestHandler::TraceParentOf(record_));

@@ -23,11 +23,24 @@ static_assert(kRequestBodyPadding == simdjson::SIMDJSON_PADDING);
 // bytes of JSON capacity is dropped after the request so a single huge body is not held forever.
 constexpr size_t kRetainedParserCapacity = size_t{16} << 20;
 
+// Where a "parameters" object sits, for messages: "request", or "input 'x'" / "output 'y'".
+// Formatted only when there is an error to report.
+struct ParametersOwner {
+  std::string_view kind;  // "request", "input", "output"
+  std::string_view name;  // empty for the request
+};
+
+std::string Where(const ParametersOwner& owner) {
+  return owner.name.empty() ? std::string(owner.kind)
+                            : fmt::format("{} '{}'", owner.kind, owner.name);
+}
+
 // Parses "parameters" objects: values must be bool, integer, number or string.
-Status DecodeParameters(const dom::element& value, std::string_view context, Parameters& out) {
+Status DecodeParameters(const dom::element& value, const ParametersOwner& context,
+                        Parameters& out) {
   dom::object object;
   if (value.get_object().get(object) != SUCCESS) {
-    return InvalidArgument(fmt::format("{}: 'parameters' must be an object", context));
+    return InvalidArgument(fmt::format("{}: 'parameters' must be an object", Where(context)));
   }
   for (dom::key_value_pair field : object) {
     const dom::element v = field.value;
@@ -47,10 +60,12 @@ Status DecodeParameters(const dom::element& value, std::string_view context, Par
         break;
       case dom::element_type::UINT64:
         return InvalidArgument(
-            fmt::format("{}: parameter '{}' is out of the int64 range", context, field.key));
+            fmt::format("{}: parameter '{}' is out of the int64 range", Where(context),
+                        field.key));
       default:
         return InvalidArgument(
-            fmt::format("{}: parameter '{}' must be a bool, number or string", context, field.key));
+            fmt::format("{}: parameter '{}' must be a bool, number or string", Where(context),
+                        field.key));
     }
     out.insert_or_assign(std::string(field.key), std::move(parameter));
   }
@@ -83,7 +98,7 @@ class RequestDecoder {
       request.id = text;
     }
     if (auto parameters = Field(object, "parameters")) {
-      RETURN_IF_ERROR(DecodeParameters(*parameters, "request", request.parameters));
+      RETURN_IF_ERROR(DecodeParameters(*parameters, {"request", {}}, request.parameters));
     }
     RETURN_IF_ERROR(DecodeInputs(object, request));
     if (binary_offset_ != body_->size()) {
@@ -149,7 +164,7 @@ class RequestDecoder {
     if (auto parameters_field = Field(object, "parameters")) {
       Parameters parameters;
       RETURN_IF_ERROR(
-          DecodeParameters(*parameters_field, fmt::format("input '{}'", name), parameters));
+          DecodeParameters(*parameters_field, {"input", name}, parameters));
       if (parameters.contains("binary_data_size")) {
         binary_size = GetIntParameter(parameters, "binary_data_size");
         if (!binary_size || *binary_size < 0) {
@@ -241,7 +256,7 @@ class RequestDecoder {
       RequestedOutput requested{std::string(name), {}};
       if (auto parameters = Field(object, "parameters")) {
         RETURN_IF_ERROR(
-            DecodeParameters(*parameters, fmt::format("output '{}'", name), requested.parameters));
+            DecodeParameters(*parameters, {"output", name}, requested.parameters));
       }
       request.outputs.push_back(std::move(requested));
       ++index;
