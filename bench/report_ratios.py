@@ -27,6 +27,35 @@ def fmt_ratio(a, b):
     return f"{a / b:.2f}" if a and b else "n/a"
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0
+
+
+def transport_rows(transport):
+    """inferd ÷ nginx with wrk on the tiny model (medians of the alternating repeats), and the
+    server overhead at one connection: inferd p50 − nginx p50 − ONNX Runtime's own p50."""
+    rows = []
+    if not transport:
+        return rows
+    ort_p50 = transport["ort_raw"]["levels"][0]["p50_us"]
+    for encoding in ("json", "binary"):
+        for c in (64, 1):
+            runs = transport.get(f"{encoding}_c{c}")
+            if not runs:
+                continue
+            inferd = median([r["rps"] for r in runs["inferd"]])
+            nginx = median([r["rps"] for r in runs["nginx"]])
+            rows.append((f"inferd ÷ nginx, `tiny`, HTTP {encoding}, {c} connection(s), wrk "
+                         "(throughput)", fmt_ratio(inferd, nginx)))
+            if c == 1:
+                overhead = (median([r["p50_us"] for r in runs["inferd"]]) -
+                            median([r["p50_us"] for r in runs["nginx"]]) - ort_p50)
+                rows.append((f"server overhead at 1 connection, `tiny`, HTTP {encoding} "
+                             "(inferd p50 − nginx p50 − ORT p50, µs)", f"{overhead:.0f}"))
+    return rows
+
+
 def machine():
     model = "unknown"
     for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
@@ -49,8 +78,11 @@ def main():
     wrk = (load(out, "wrk_nginx") or {}).get("rps", {})
     startup = load(out, "startup") or {}
     decode = load(out, "json_decode")
+    transport = load(out, "transport") or {}
+    allocs = load(out, "allocs") or {}
 
     rows = []
+    rows += transport_rows(transport)
     for c in sorted(simple):
         rows.append((f"inferd ÷ nginx, `simple`, HTTP JSON, concurrency {c} (throughput)",
                      fmt_ratio(simple[c]["throughput_rps"],
@@ -79,6 +111,10 @@ def main():
                      fmt_ratio(mlp["json"].get(c, {}).get("throughput_rps"),
                                node[c]["throughput_rps"])))
     for c in sorted(mlp["grpc"]):
+        rows.append((f"gRPC ÷ HTTP binary, `mlp`, concurrency {c} (same client, `inferd bench`)",
+                     fmt_ratio(mlp["grpc"][c]["throughput_rps"],
+                               mlp["binary"].get(c, {}).get("throughput_rps"))))
+    for c in sorted(mlp["grpc"]):
         rows.append((f"gRPC ÷ HTTP JSON, `mlp`, concurrency {c}",
                      fmt_ratio(mlp["grpc"][c]["throughput_rps"],
                                mlp["json"].get(c, {}).get("throughput_rps"))))
@@ -93,6 +129,12 @@ def main():
             what = "JSON" if "Json" in b["name"] else "binary extension (borrowed, for contrast)"
             rows.append((f"decode of a 1 MB FP32 tensor, {what} (MB/s of request body)",
                          f"{b['bytes_per_second'] / 1e6:,.0f}"))
+
+    for name in ("http_binary", "http_json", "grpc"):
+        if name in allocs:
+            rows.append((f"heap allocations per request, `tiny`, {name.replace('_', ' ')} "
+                         "(server process, engine included)",
+                         f"{allocs[name]['per_request']:.1f}"))
 
     md = [f"Machine: {machine()}", "", "| measure | value |", "|---|---|"]
     md += [f"| {k} | {v} |" for k, v in rows]
