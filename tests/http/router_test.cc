@@ -93,3 +93,29 @@ TEST(Router, PercentDecodesModelNames) {
 
 }  // namespace
 }  // namespace inferd::http
+
+namespace inferd::http {
+namespace {
+
+TEST(Router, PathsLongerThanAnyEndpointAreNotFound) {
+  // The longest endpoint has six segments; longer paths must not match a prefix of one.
+  auto six = MatchRoute("/v2/models/m/versions/2/infer");
+  ASSERT_TRUE(six.ok());
+  EXPECT_EQ(six->endpoint, Endpoint::kModelInfer);
+  for (const char* target : {"/v2/models/m/versions/2/infer/x", "/v2/models/m/versions/2/infer/x/y/z",
+                             "/v2/models/m/infer/a/b/c/d/e/f"}) {
+    auto r = MatchRoute(target);
+    EXPECT_FALSE(r.ok()) << target;
+    EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << target;
+  }
+}
+
+TEST(Router, RepeatedSlashesAreIgnored) {
+  auto r = MatchRoute("//v2//models//m///infer");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kModelInfer);
+  EXPECT_EQ(r->model, "m");
+}
+
+}  // namespace
+}  // namespace inferd::http
