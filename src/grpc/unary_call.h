@@ -6,9 +6,9 @@
 // Complete() may be called from any thread, exactly once.
 #pragma once
 
-#include <string_view>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string_view>
 
 #include "handler/request_handler.h"
 

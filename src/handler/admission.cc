@@ -21,14 +21,13 @@ std::optional<Rejection> Admission::Admit(security::ApiCategory api,
     return std::nullopt;
   }
   std::string client;
-  if (auto token = header("authorization"); token && authorizer_ != nullptr &&
-                                            authorizer_->uses_tokens()) {
+  if (auto token = header("authorization");
+      token && authorizer_ != nullptr && authorizer_->uses_tokens()) {
     client = fmt::format("token:{}", *token);
   } else {
     client = fmt::format("ip:{}", peer_address);
   }
-  const int64_t retry_s =
-      rate_limiter_->Acquire(client, security::RateLimiter::Clock::now());
+  const int64_t retry_s = rate_limiter_->Acquire(client, security::RateLimiter::Clock::now());
   if (retry_s == 0) return std::nullopt;
   return Rejection{Rejection::Kind::kRateLimited,
                    fmt::format("rate limit exceeded; retry after {} s", retry_s), retry_s};

@@ -23,7 +23,7 @@ struct Rejection {
     kRateLimited,       // over the client's rate (HTTP 429, gRPC RESOURCE_EXHAUSTED)
   };
   Kind kind = Kind::kUnauthenticated;
-  std::string message;     // why; never holds a token
+  std::string message;        // why; never holds a token
   int64_t retry_after_s = 0;  // kRateLimited: whole seconds until a call is allowed again
 };
 
@@ -43,8 +43,7 @@ class Admission {
   // counts against the bearer token when tokens are asked for (the token has been checked by
   // then), else against `peer_address` (an IP address without port), so one client's HTTP and
   // gRPC calls share one bucket.
-  std::optional<Rejection> Admit(security::ApiCategory api,
-                                 const security::HeaderLookup& header,
+  std::optional<Rejection> Admit(security::ApiCategory api, const security::HeaderLookup& header,
                                  std::string_view peer_address) const;
 
  private:

@@ -25,8 +25,8 @@ std::vector<IndexEntry> BuildRepositoryIndex(const std::vector<repository::Model
       e.state = std::string(repository::ModelStateName(v.state));
       e.reason = v.reason;
       e.routing = m.routing;
-      if (ready) e.cold_start = IndexEntry::ColdStart{v.load_seconds, v.memory_bytes,
-                                                      v.first_response_us};
+      if (ready)
+        e.cold_start = IndexEntry::ColdStart{v.load_seconds, v.memory_bytes, v.first_response_us};
       out.push_back(std::move(e));
     }
   }

@@ -62,10 +62,9 @@ void RequestHandler::FinishCall(const CallRecord& record, const CallOutcome& out
   if (!access && !record.traced) return;
   const uint64_t total_ns = NanosSince(record.start);
   const server::InferObservation* obs = record.infer ? &record.infer->observation : nullptr;
-  const uint64_t compute_ns =
-      obs ? obs->timings.compute_input_ns + obs->timings.compute_infer_ns +
-                obs->timings.compute_output_ns
-          : 0;
+  const uint64_t compute_ns = obs ? obs->timings.compute_input_ns + obs->timings.compute_infer_ns +
+                                        obs->timings.compute_output_ns
+                                  : 0;
   const int64_t version = obs && obs->resolved_version ? obs->resolved_version : record.version;
   if (record.traced && options_.tracer != nullptr) {
     observability::InferTraceTimes t = record.times;
@@ -114,12 +113,11 @@ void RequestHandler::Infer(CallRecord& record, InferenceRequest request,
                            server::InferCallback done) const {
   if (!record.infer) record.infer = std::make_shared<InferCall>();
   // Both pointers alias the one InferCall: no allocation of their own.
-  request.cancelled =
-      std::shared_ptr<std::atomic<bool>>(record.infer, &record.infer->cancelled);
+  request.cancelled = std::shared_ptr<std::atomic<bool>>(record.infer, &record.infer->cancelled);
   record.times.facade_start_unix_ns = UnixNanos();
-  server_->Infer(std::move(request), std::move(done),
-                 std::shared_ptr<server::InferObservation>(record.infer,
-                                                           &record.infer->observation));
+  server_->Infer(
+      std::move(request), std::move(done),
+      std::shared_ptr<server::InferObservation>(record.infer, &record.infer->observation));
 }
 
 std::vector<IndexEntry> RequestHandler::RepositoryIndex(bool ready_only) const {

@@ -1,10 +1,10 @@
 // Admission: credentials first, then the per-client rate limit, as both transports apply it.
 #include "handler/admission.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace inferd::handler {
 namespace {
@@ -78,7 +78,7 @@ TEST(Admission, RateLimitCountsAgainstTheTokenWhenTokensAreUsed) {
   auto infer = Headers({{"authorization", "Bearer infer-tok"}});
   auto admin = Headers({{"authorization", "Bearer admin-tok"}});
   EXPECT_FALSE(admission.Admit(ApiCategory::kInference, infer, "10.0.0.1"));
-  EXPECT_TRUE(admission.Admit(ApiCategory::kInference, infer, "10.0.0.9"));  // same token
+  EXPECT_TRUE(admission.Admit(ApiCategory::kInference, infer, "10.0.0.9"));   // same token
   EXPECT_FALSE(admission.Admit(ApiCategory::kInference, admin, "10.0.0.1"));  // same peer
 }
 

@@ -9,12 +9,12 @@ namespace {
 using repository::ModelState;
 
 std::vector<repository::ModelStatus> Models() {
-  repository::ModelStatus ok{"a",
-                             ModelState::kReady,
-                             "",
-                             {{1, ModelState::kReady, "", 0.5, 1024, 900},
-                              {2, ModelState::kUnavailable, "boom"}},
-                             "pinned:1"};
+  repository::ModelStatus ok{
+      "a",
+      ModelState::kReady,
+      "",
+      {{1, ModelState::kReady, "", 0.5, 1024, 900}, {2, ModelState::kUnavailable, "boom"}},
+      "pinned:1"};
   repository::ModelStatus bad{"b", ModelState::kUnavailable, "no versions", {}};
   return {ok, bad};
 }
