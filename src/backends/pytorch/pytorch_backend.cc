@@ -123,6 +123,7 @@ class PyTorchInstance final : public ModelInstance {
     }
     std::vector<c10::IValue> args = setup_.argument_defaults;
     std::vector<std::vector<uint64_t>> scratch;  // aligned copies of misaligned inputs
+    std::vector<at::Tensor> borrowed;
     for (const Tensor& in : inputs) {
       int slot = -1;
       for (size_t i = 0; i < signature_.inputs.size(); ++i) {
@@ -142,10 +143,11 @@ class PyTorchInstance final : public ModelInstance {
         data = reinterpret_cast<std::byte*>(copy.data());
       }
       // Borrowed, not copied: the request's bytes live until Execute returns, and outputs that
-      // alias an input are made contiguous copies below before the request goes away.
-      args[setup_.input_positions[slot]] = torch::from_blob(
+      // alias an input are copied out (FromTorch).
+      borrowed.push_back(torch::from_blob(
           data, std::vector<int64_t>(in.shape().begin(), in.shape().end()),
-          torch::TensorOptions().dtype(*type));
+          torch::TensorOptions().dtype(*type)));
+      args[setup_.input_positions[slot]] = borrowed.back();
     }
 
     const auto t1 = Clock::now();
@@ -183,7 +185,7 @@ class PyTorchInstance final : public ModelInstance {
                                     "which has {} element(s) of which that one is no tensor",
                                     name, index, elements.size()));
       }
-      ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), inputs));
+      ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), borrowed));
       outputs.push_back(std::move(t));
     }
     if (timings) {
@@ -198,21 +200,19 @@ class PyTorchInstance final : public ModelInstance {
     return outputs;
   }
 
-  static bool AliasesAnInput(const at::Tensor& t, std::span<const Tensor> inputs) {
-    const auto* p = static_cast<const std::byte*>(t.data_ptr());
-    for (const Tensor& in : inputs) {
-      const auto bytes = in.data();
-      if (p >= bytes.data() && p < bytes.data() + bytes.size()) return true;
-    }
-    return false;
-  }
-
+  // `borrowed`: the tensors made over request bytes (or their aligned copies), which die when
+  // Execute returns.
   Result<Tensor> FromTorch(const std::string& name, at::Tensor t,
-                           std::span<const Tensor> inputs) {
+                           const std::vector<at::Tensor>& borrowed) {
     if (!t.device().is_cpu()) t = t.cpu();
     if (!t.is_contiguous()) t = t.contiguous();
-    // An identity model returns its input: copy it, the request's bytes die with the request.
-    if (t.numel() > 0 && AliasesAnInput(t, inputs)) t = t.clone();
+    // An identity model returns (a view of) its input: copy it out.
+    for (const auto& b : borrowed) {
+      if (t.is_alias_of(b)) {
+        t = t.clone();
+        break;
+      }
+    }
     const DataType dtype = FromTorchType(t.scalar_type());
     if (dtype == DataType::kInvalid) {
       return Internal(fmt::format("output '{}' has torch type {}, which inferd does not serve",
