@@ -98,6 +98,7 @@ output [
 ]
 instance_group [ { count: 1 kind: KIND_CPU } ]
 dynamic_batching { max_queue_delay_microseconds: 2000 }
+parameters { key: "adaptive_queue_delay" value { string_value: "true" } }
 """
 
 
