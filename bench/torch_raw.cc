@@ -7,6 +7,7 @@
 //
 //   torch_raw_bench --model examples/models/mlp_torch/1/model.pt --dims 64 --batch 1,64
 #include <ATen/Parallel.h>
+#include <ATen/core/ivalue.h>  // before torch/script.h: clang needs IValue complete first
 #include <torch/script.h>
 
 #include <algorithm>

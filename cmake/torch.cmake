@@ -1,8 +1,10 @@
 # libtorch (Debian bookworm's libtorch-dev 1.13, CPU) for the TorchScript backend in
-# src/backends/pytorch. The sanitizer presets switch it off (INFERD_WITH_TORCH=OFF): libtorch is
-# not instrumented and its OpenMP runtime and JIT trip ASan/TSan reports that are not inferd's
-# (docs/architecture.md). Headers are found directly instead of through Debian's TorchConfig,
-# whose Caffe2 part looks for CUDA and a second protobuf.
+# src/backends/pytorch. On by default, also in the sanitizer presets: the ASan+UBSan suites pass
+# with it (libtorch itself is not instrumented), and the TSan preset builds only the scheduling
+# and repository tests, which do not link it. -DINFERD_WITH_TORCH=OFF builds inferd without the
+# backend (and without libtorch); the integration tests then skip its module. Headers are found
+# directly instead of through Debian's TorchConfig, whose Caffe2 part looks for CUDA and a second
+# protobuf.
 option(INFERD_WITH_TORCH "Build the TorchScript backend (needs libtorch-dev)" ON)
 if(NOT INFERD_WITH_TORCH)
   message(STATUS "TorchScript backend: off (INFERD_WITH_TORCH=OFF)")

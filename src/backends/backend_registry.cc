@@ -18,7 +18,10 @@ bool AnyVersionHolds(const fs::path& model_dir, const std::string& filename) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(model_dir, ec)) {
     const std::string folder = entry.path().filename().string();
-    if (folder.empty() || !std::all_of(folder.begin(), folder.end(), ::isdigit)) continue;
+    if (folder.empty() || !std::all_of(folder.begin(), folder.end(),
+                                       [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
     if (fs::exists(entry.path() / filename, ec)) return true;
   }
   return false;
