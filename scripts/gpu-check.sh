@@ -4,11 +4,12 @@
 # that both give the same outputs (within a tolerance: CUDA may use TF32 for FP32 matmuls) and
 # measures the throughput ratio GPU ÷ CPU with `inferd bench` (binary, batch 64).
 #
-# Needs an NVIDIA GPU with its driver, and an official ONNX Runtime GPU release for Linux x64
-# whose CUDA/cuDNN match the machine (onnxruntime-linux-x64-gpu-<version>.tgz, or the npm
-# package onnxruntime-node with its CUDA binaries), laid out as include/ and lib/ with
-# lib/libonnxruntime_providers_cuda.so. Usage:
+# Needs an NVIDIA GPU with its driver, and an ONNX Runtime GPU tree (include/, lib/ with
+# lib/libonnxruntime_providers_cuda.so) whose CUDA/cuDNN match the machine: an official
+# onnxruntime-linux-x64-gpu-<version>.tgz release, or the tree scripts/fetch-onnxruntime-gpu.sh
+# lays out from the npm registry (ORT 1.29.0, CUDA 13, cuDNN 9; the default here). Usage:
 #
+#   scripts/gpu-check.sh                                    # fetches third_party/onnxruntime-gpu
 #   ONNXRUNTIME_ROOT=/opt/onnxruntime-linux-x64-gpu-1.30.0 scripts/gpu-check.sh
 #
 # Knobs: BUILD_DIR (default build-gpu), INFERD_BIN (an inferd already built against that
@@ -18,7 +19,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-: "${ONNXRUNTIME_ROOT:?set ONNXRUNTIME_ROOT to an ONNX Runtime GPU release (include/, lib/)}"
+if [ -z "${ONNXRUNTIME_ROOT:-}" ]; then
+  "$ROOT/scripts/fetch-onnxruntime-gpu.sh"
+  ONNXRUNTIME_ROOT="$ROOT/third_party/onnxruntime-gpu"
+fi
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-gpu}"
 GPU="${GPU:-0}"
 DURATION="${DURATION:-3}"
