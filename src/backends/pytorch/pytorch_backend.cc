@@ -180,12 +180,23 @@ class PyTorchInstance final : public ModelInstance {
         if (setup_.output_names[i] == name) index = setup_.output_indices[i];
       }
       if (index < 0) return InvalidArgument(fmt::format("unknown output '{}'", name));
-      if (index >= static_cast<int>(elements.size()) || !elements[index].isTensor()) {
+      if (index >= static_cast<int>(elements.size())) {
         return Internal(fmt::format("output '{}' is element {} of what forward() returned, "
-                                    "which has {} element(s) of which that one is no tensor",
+                                    "which has {} element(s)",
                                     name, index, elements.size()));
       }
+      if (!elements[index].isTensor()) {
+        return Internal(fmt::format("output '{}' (element {} of what forward() returned) is {}, "
+                                    "not a tensor",
+                                    name, index, elements[index].tagKind()));
+      }
       ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), borrowed));
+      for (const auto& declared : signature_.outputs) {
+        if (declared.name == name && declared.dtype != t.dtype()) {
+          return Internal(fmt::format("output '{}' is {} but the config declares {}", name,
+                                      DataTypeName(t.dtype()), DataTypeName(declared.dtype)));
+        }
+      }
       outputs.push_back(std::move(t));
     }
     if (timings) {

@@ -141,5 +141,19 @@ TEST_F(PyTorchBackendTest, EngineErrorsBecomeInternalStatus) {
   EXPECT_THAT(r.status().message(), HasSubstr("pytorch:"));
 }
 
+TEST_F(PyTorchBackendTest, AnOutputOfAnotherTypeThanTheConfigDeclaresIsAnError) {
+  config::ModelConfig cfg = ExampleConfig();
+  cfg.mutable_output(0)->set_data_type(config::TYPE_FP64);
+  auto inst = Load(cfg);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  std::vector<Tensor> inputs;
+  inputs.push_back(Input(1));
+  std::vector<std::string> outputs = {"LOGITS__0"};
+  auto r = (*inst)->Execute(inputs, outputs, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("output 'LOGITS__0' is FP32 but the config declares FP64"));
+}
+
 }  // namespace
 }  // namespace inferd::backends
