@@ -63,9 +63,11 @@ test-tsan: deps
 fuzz: deps
 	FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# Regenerates the example models (deterministic; needs python3-onnx and python3-numpy).
+# Regenerates the example models (deterministic; needs python3-onnx, python3-numpy and
+# python3-torch).
 models: deps
 	/usr/bin/python3 scripts/make_models.py --examples examples/models
+	/usr/bin/python3 scripts/make_torch_models.py --examples examples/models
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -10,6 +10,7 @@
     bench/run.py batching     # dynamic batching off vs on (mlp, mlp_large) against raw ORT
     bench/run.py transport    # wrk: inferd vs nginx `return 200`, tiny model, JSON and binary
     bench/run.py allocs       # heap allocations per request: HTTP binary, HTTP JSON, gRPC
+    bench/run.py torch        # TorchScript mlp_torch through inferd vs libtorch in-process
     bench/run.py all          # every scenario in one run, then the ratio table
 
 Results go to $BENCH_OUT (default $BUILD_DIR/bench-results/, JSON and SVG per scenario);
@@ -46,6 +47,7 @@ SERVER = pathlib.Path(os.environ.get("INFERD_SERVER_BIN", INFERD))
 ORT_RAW = BUILD / "bench" / "ort_raw_bench"
 JSON_DECODE = BUILD / "bench" / "json_decode_bench"
 ALLOC_COUNTER = BUILD / "bench" / "libinferd_alloc_counter.so"
+TORCH_RAW = BUILD / "bench" / "torch_raw_bench"
 ORT_NODE_VERSION = "1.30.0"
 
 
@@ -556,10 +558,60 @@ def scenario_allocs():
     (OUT / "allocs.json").write_text(json.dumps(result, indent=2))
 
 
+def scenario_torch():
+    """TorchScript through inferd ÷ libtorch in-process, same model file (mlp_torch), same run:
+    batch 1 (one-row binary requests at concurrency 1 and 8) and batch 64 (64-row requests).
+    Light on purpose (concurrency <= 8): a 2-core box shares its cores with the client.
+    Writes OUT/torch.md."""
+    if not TORCH_RAW.exists():
+        subprocess.run(["ninja", "-C", BUILD, f"-j{os.environ.get('JOBS', '2')}",
+                        "torch_raw_bench"], check=True)
+    model_file = MODELS / "mlp_torch" / "1" / "model.pt"
+    log("torch: libtorch in-process, batch 1 and 64")
+    raw = json.loads(subprocess.run(
+        [TORCH_RAW, "--model", model_file, "--dims", "64", "--batch", "1,64", "--duration",
+         DURATION], check=True, capture_output=True, text=True).stdout)
+    (OUT / "torch_raw.json").write_text(json.dumps(raw))
+    raw_by_batch = {l["batch"]: l for l in raw["levels"]}
+    with Inferd() as srv:
+        inferd_bench("torch_inferd_b1", srv.url, "mlp_torch", "--binary", levels="1,8")
+        inferd_bench("torch_inferd_b64", srv.url, "mlp_torch", "--binary", "--batch-size", "64",
+                     levels="1,8")
+    lines = ["| measure | value |", "|---|---|"]
+    for batch in (1, 64):
+        res = json.loads((OUT / f"torch_inferd_b{batch}.json").read_text())
+        r = raw_by_batch[batch]
+        for level in res["levels"]:
+            inf_s = level["throughput_rps"] * batch
+            lines.append(f"| inferd ÷ libtorch in-process, mlp_torch, batch {batch}, "
+                         f"concurrency {level['concurrency']} (inferences/s) | "
+                         f"{inf_s / r['inferences_per_s']:.2f} |")
+        c1 = res["levels"][0]
+        lines.append(f"| added p50 latency, batch {batch}, concurrency 1 (µs over libtorch "
+                     f"forward) | {c1['latency_us']['p50'] - r['latency_us']['p50']:.0f} |")
+    lines.append("")
+    lines.append("| engine | batch | forward()/s | inferences/s | p50 µs |")
+    lines.append("|---|---|---|---|---|")
+    for l in raw["levels"]:
+        lines.append(f"| libtorch in-process | {l['batch']} | {l['runs_per_s']:.0f} | "
+                     f"{l['inferences_per_s']:.0f} | {l['latency_us']['p50']:.1f} |")
+    for batch in (1, 64):
+        res = json.loads((OUT / f"torch_inferd_b{batch}.json").read_text())
+        for level in res["levels"]:
+            lines.append(f"| inferd binary, concurrency {level['concurrency']} | {batch} | "
+                         f"{level['throughput_rps']:.0f} | "
+                         f"{level['throughput_rps'] * batch:.0f} | "
+                         f"{level['latency_us']['p50']:.1f} |")
+    table = "\n".join(lines) + "\n"
+    (OUT / "torch.md").write_text(table)
+    print(table)
+
+
 SCENARIOS = {"transport": scenario_transport, "allocs": scenario_allocs,
              "ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
-             "json_decode": scenario_json_decode, "batching": scenario_batching}
+             "json_decode": scenario_json_decode, "batching": scenario_batching,
+             "torch": scenario_torch}
 
 
 def main(argv):

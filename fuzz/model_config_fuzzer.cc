@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ok()) return 0;
   const bool simple = config->name() == "simple";
   (void)inferd::config::CompleteAndValidate(*config, simple ? SimpleSignature() : MlpSignature(),
-                                            simple ? "simple" : "mlp");
+                                            simple ? "simple" : "mlp",
+                                            {"onnxruntime_onnx", "onnxruntime"});
   return 0;
 }

@@ -12,9 +12,11 @@ PACKAGES=(
   libboost-dev libssl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libtorch-dev  # the TorchScript backend (src/backends/pytorch): libtorch 1.13, CPU
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-onnx python3-numpy python3-requests python3-grpcio python3-pytest
+  python3-torch  # scripts/make_torch_models.py: the TorchScript example and test models
   # bench/: the transport-limit baseline and a reference load generator
   nginx-light wrk
   # tests/integration/test_metrics_prometheus.py: a real Prometheus scrapes inferd

@@ -1,6 +1,8 @@
 // The engine seam: a Backend turns a model file into ModelInstances, and a ModelInstance runs
-// one (possibly batched) set of input tensors. The repository creates instances at load time;
-// the scheduler's worker threads call Execute. Engines' own exceptions never cross this seam.
+// one (possibly batched) set of input tensors. The repository picks a Backend per model from
+// the BackendRegistry (backend_registry.h), creates instances at load time and has the backend
+// complete the model's config; the scheduler's worker threads call Execute. Engines' own
+// exceptions never cross this seam, and nothing above it names a concrete engine.
 #pragma once
 
 #include <filesystem>
@@ -45,6 +47,10 @@ struct InstanceOptions {
   // default. The repository chooses these so all instances together fit the machine's cores.
   int intra_op_threads = 0;
   int inter_op_threads = 0;
+  // Where the instance runs: on the CPU, or on GPU `gpu_id` (an instance_group of KIND_GPU).
+  // A backend that cannot place it there fails CreateInstance with a message saying so.
+  bool on_gpu = false;
+  int gpu_id = 0;
 };
 
 class Backend {
@@ -65,6 +71,17 @@ class Backend {
   virtual Result<std::unique_ptr<ModelInstance>> CreateInstance(
       const std::filesystem::path& model_file, const config::ModelConfig& config,
       const InstanceOptions& options) = 0;
+
+  // Auto-complete and validation for this engine, run once per load on the first instance's
+  // signature. The default applies Triton's generic rules (config::CompleteAndValidate with
+  // this backend's names) and rejects KIND_GPU groups unless supports_gpu(); engines whose
+  // model files do not declare everything (TorchScript) add their own rules.
+  virtual Status CompleteConfig(config::ModelConfig& config,
+                                const config::ModelSignature& signature,
+                                std::string_view model_name) const;
+
+  // Whether this backend, as built, can place instances on GPUs at all.
+  virtual bool supports_gpu() const { return false; }
 };
 
 }  // namespace inferd::backends

@@ -38,7 +38,8 @@ bool HasBatchDimension(const TensorSignature& tensor) {
   return !tensor.dims.empty() && tensor.dims.front() == -1;
 }
 
-Status CompleteIdentity(ModelConfig& config, std::string_view model_name) {
+Status CompleteIdentity(ModelConfig& config, std::string_view model_name,
+                        const EngineNames& engine) {
   if (config.name().empty()) {
     config.set_name(std::string(model_name));
   } else if (config.name() != model_name) {
@@ -46,18 +47,18 @@ Status CompleteIdentity(ModelConfig& config, std::string_view model_name) {
                                            "match the model directory or be left out",
                                            config.name()));
   }
-  if (!config.platform().empty() && config.platform() != kOnnxPlatform) {
-    return Invalid(model_name, fmt::format("platform '{}' is not supported; inferd serves ONNX "
-                                           "models (platform '{}')",
-                                           config.platform(), kOnnxPlatform));
+  if (!config.platform().empty() && config.platform() != engine.platform) {
+    return Invalid(model_name, fmt::format("platform '{}' is not supported by backend '{}' "
+                                           "(platform '{}')",
+                                           config.platform(), engine.backend, engine.platform));
   }
-  if (!config.backend().empty() && config.backend() != kOnnxBackend) {
-    return Invalid(model_name, fmt::format("backend '{}' is not supported; inferd serves ONNX "
-                                           "models (backend '{}')",
-                                           config.backend(), kOnnxBackend));
+  if (!config.backend().empty() && config.backend() != engine.backend) {
+    return Invalid(model_name, fmt::format("backend '{}' does not match the engine that loaded "
+                                           "the model (backend '{}')",
+                                           config.backend(), engine.backend));
   }
-  config.set_platform(std::string(kOnnxPlatform));
-  config.set_backend(std::string(kOnnxBackend));
+  config.set_platform(std::string(engine.platform));
+  config.set_backend(std::string(engine.backend));
   return Status::Ok();
 }
 
@@ -217,8 +218,8 @@ bool IsBatchable(const ModelSignature& signature) {
 }
 
 Status CompleteAndValidate(ModelConfig& config, const ModelSignature& signature,
-                           std::string_view model_name) {
-  RETURN_IF_ERROR(CompleteIdentity(config, model_name));
+                           std::string_view model_name, const EngineNames& engine) {
+  RETURN_IF_ERROR(CompleteIdentity(config, model_name, engine));
   if (config.max_batch_size() < 0) {
     return Invalid(model_name,
                    fmt::format("max_batch_size is {}; it must be >= 0", config.max_batch_size()));

@@ -130,13 +130,15 @@ Status ValidateInstanceGroups(const ModelConfig& config) {
       return Invalid(config,
                      fmt::format("{} has count {}; it must be at least 1", what, group.count()));
     }
-    if (group.kind() == ModelInstanceGroup::KIND_GPU) {
-      return Invalid(config, fmt::format("{} has kind KIND_GPU but inferd has no GPU engine; use "
-                                         "KIND_CPU",
-                                         what));
-    }
-    if (group.kind() != ModelInstanceGroup::KIND_AUTO && !group.gpus().empty()) {
+    // Whether a backend can place instances on a GPU is the backend's to check
+    // (Backend::CompleteConfig); here only the group's own consistency.
+    const bool gpu_kind = group.kind() == ModelInstanceGroup::KIND_GPU ||
+                          group.kind() == ModelInstanceGroup::KIND_AUTO;
+    if (!gpu_kind && !group.gpus().empty()) {
       return Invalid(config, fmt::format("{} lists gpus, which only GPU groups may", what));
+    }
+    for (int gpu : group.gpus()) {
+      if (gpu < 0) return Invalid(config, fmt::format("{} lists gpu {}; ids are >= 0", what, gpu));
     }
   }
   return Status::Ok();

@@ -38,7 +38,7 @@ Result<ControlMode> ParseControlMode(std::string_view text) {
 }
 
 Result<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options) {
-  if (options.backend == nullptr) return InvalidArgument("model repository needs a backend");
+  if (options.backends == nullptr) return InvalidArgument("model repository needs backends");
   std::error_code ec;
   if (!fs::is_directory(options.root, ec)) {
     return NotFound(fmt::format("model repository '{}' is not a directory", options.root.string()));
@@ -121,15 +121,17 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
 
   const std::vector<int64_t> available = ListVersions(dir);
   if (available.empty()) {
-    return fail(NotFound(fmt::format("no version folders (e.g. {}/1/{}) found", dir.string(),
-                                     options_.backend->default_model_filename())));
+    return fail(NotFound(fmt::format("no version folders (e.g. {}/1/<model file>) found",
+                                     dir.string())));
   }
   const std::vector<int64_t> selected = config::SelectVersions(base.version_policy(), available);
   if (selected.empty()) {
     return fail(NotFound(fmt::format("the version policy selects none of the versions [{}]",
                                      fmt::join(available, ", "))));
   }
-  const VersionLoadOptions load_options{options_.backend, options_.cpu_cores};
+  auto backend = options_.backends->Select(base, dir);
+  if (!backend.ok()) return fail(backend.status());
+  const VersionLoadOptions load_options{*backend, options_.cpu_cores};
   for (int64_t version : selected) {
     VersionEntry v;
     v.status.version = version;

@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "backends/backend.h"
+#include "backends/backend_registry.h"
 #include "core/mutex.h"
 #include "repository/model_state.h"
 #include "repository/model_unloader.h"
@@ -60,7 +60,9 @@ class ModelRepository {
  public:
   struct Options {
     std::filesystem::path root;            // the repository directory
-    backends::Backend* backend = nullptr;  // engine for every model; not owned, must outlive
+    // The engines; each model gets the one its config or files select (BackendRegistry::Select).
+    // Not owned, must outlive the repository.
+    backends::BackendRegistry* backends = nullptr;
     unsigned cpu_cores = 0;                // cores to size engine thread pools for; 0 = detect
     ControlMode control_mode = ControlMode::kNone;
     std::vector<std::string> startup_models;  // kExplicit: loaded at start; "*" = all

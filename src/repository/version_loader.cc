@@ -21,10 +21,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int TotalInstanceCount(const config::ModelConfig& cfg) {
-  int count = 0;
-  for (const auto& g : cfg.instance_group()) count += std::max(1, g.count());
-  return std::max(1, count);
+// Where each instance of the model runs, by Triton's rules: no group -> one CPU instance; a
+// group's count (0 -> 1) is per GPU for KIND_GPU (no gpus listed -> GPU 0), else on the CPU.
+std::vector<backends::InstanceOptions> InstancePlacements(const config::ModelConfig& cfg) {
+  std::vector<backends::InstanceOptions> out;
+  for (const auto& g : cfg.instance_group()) {
+    const int count = std::max(1, g.count());
+    if (g.kind() == config::ModelInstanceGroup::KIND_GPU) {
+      std::vector<int> gpus(g.gpus().begin(), g.gpus().end());
+      if (gpus.empty()) gpus.push_back(0);
+      for (int gpu : gpus) {
+        for (int i = 0; i < count; ++i) out.push_back({.on_gpu = true, .gpu_id = gpu});
+      }
+    } else {
+      for (int i = 0; i < count; ++i) out.push_back({});
+    }
+  }
+  if (out.empty()) out.push_back({});
+  return out;
 }
 
 // One warm-up input tensor: zeros, random bytes, or a file from <model>/warmup/.
@@ -185,20 +199,23 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   // N instances never start N full-size thread pools (Triton's classic oversubscription).
   const unsigned cores =
       options.cpu_cores ? options.cpu_cores : std::max(1u, std::thread::hardware_concurrency());
-  backends::InstanceOptions instance_options;
-  instance_options.intra_op_threads =
-      std::max(1, static_cast<int>(cores) / TotalInstanceCount(cfg));
-  instance_options.inter_op_threads = 1;
+  std::vector<backends::InstanceOptions> placements = InstancePlacements(cfg);
+  const int count = static_cast<int>(placements.size());
+  for (auto& p : placements) {
+    p.intra_op_threads = std::max(1, static_cast<int>(cores) / count);
+    p.inter_op_threads = 1;
+  }
 
+  backends::Backend& backend = *options.backend;
   std::vector<std::unique_ptr<backends::ModelInstance>> pool;
-  ASSIGN_OR_RETURN(auto first, options.backend->CreateInstance(model_file, cfg, instance_options));
-  RETURN_IF_ERROR(config::CompleteAndValidate(cfg, first->signature(), name));
+  ASSIGN_OR_RETURN(auto first, backend.CreateInstance(model_file, cfg, placements[0]));
+  RETURN_IF_ERROR(backend.CompleteConfig(cfg, first->signature(), name));
   pool.push_back(std::move(first));
-  const int count = TotalInstanceCount(cfg);  // auto-complete may have added the default group
   for (int i = 1; i < count; ++i) {
-    ASSIGN_OR_RETURN(auto inst, options.backend->CreateInstance(model_file, cfg, instance_options));
+    ASSIGN_OR_RETURN(auto inst, backend.CreateInstance(model_file, cfg, placements[i]));
     pool.push_back(std::move(inst));
   }
+  const backends::InstanceOptions& instance_options = placements[0];
   OutputLabels labels;
   for (const auto& out : cfg.output()) {
     if (out.label_filename().empty()) continue;
@@ -218,8 +235,8 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   }
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
   spdlog::info(
-      "model '{}' version {}: {} instance(s), {} intra-op thread(s) each{}{}", name, version, count,
-      instance_options.intra_op_threads, cfg.has_dynamic_batching() ? ", dynamic batching" : "",
+      "model '{}' version {}: {} {} instance(s), {} intra-op thread(s) each{}{}", name, version,
+      count, backend.name(), instance_options.intra_op_threads, cfg.has_dynamic_batching() ? ", dynamic batching" : "",
       cfg.model_warmup_size() ? fmt::format(", {} warm-up sample(s) run", cfg.model_warmup_size())
                               : "");
 

@@ -15,7 +15,7 @@
 namespace inferd::repository {
 
 struct VersionLoadOptions {
-  backends::Backend* backend = nullptr;  // not owned
+  backends::Backend* backend = nullptr;  // the model's engine; not owned
   unsigned cpu_cores = 0;                // cores to size engine thread pools for; 0 = detect
 };
 

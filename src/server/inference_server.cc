@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "backends/onnxruntime/onnxruntime_backend.h"
 #include "config/model_config.h"
 #include "metrics/prometheus_exposition.h"
 #include "core/duration.h"
@@ -32,9 +31,9 @@ TensorMetadata ToMetadata(const config::ModelConfig& cfg, const Spec& spec) {
 Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& options) {
   std::unique_ptr<InferenceServer> server(new InferenceServer());
   server->request_limits_ = options.request_limits;
-  ASSIGN_OR_RETURN(server->backend_, backends::CreateOnnxRuntimeBackend());
-  spdlog::info("backend {} (onnxruntime {})", server->backend_->name(),
-               server->backend_->version());
+  ASSIGN_OR_RETURN(server->backends_,
+                   backends::BackendRegistry::Create({.factories = backends::BuiltinBackends()}));
+  spdlog::info("backends: {}", server->backends_->Describe());
   if (options.cache_size_bytes > 0) {
     ASSIGN_OR_RETURN(server->cache_,
                      cache::ResponseCache::Create({.capacity_bytes = options.cache_size_bytes}));
@@ -42,7 +41,7 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   }
   repository::ModelRepository::Options repo_options;
   repo_options.root = options.model_repository;
-  repo_options.backend = server->backend_.get();
+  repo_options.backends = server->backends_.get();
   repo_options.control_mode = options.control_mode;
   repo_options.startup_models = options.startup_models;
   repo_options.lazy_load = options.lazy_load;
@@ -59,7 +58,7 @@ void InferenceServer::StopModels() { repository_.reset(); }
 InferenceServer::~InferenceServer() {
   // Models (and their worker threads) go before the engine they run on.
   repository_.reset();
-  backend_.reset();
+  backends_.reset();
 }
 
 bool InferenceServer::IsLive() const { return true; }

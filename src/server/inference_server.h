@@ -1,8 +1,8 @@
-// InferenceServer: the one facade every frontend (HTTP, gRPC) calls. It owns the engine backend
-// and the model repository, answers health and metadata questions, and runs inference by
-// validating a request against its model's config and handing it to that model's scheduler —
-// or answering it from the response cache when the model enables it. It also gathers every
-// model's statistics into the Prometheus exposition (MetricsText).
+// InferenceServer: the one facade every frontend (HTTP, gRPC) calls. It owns the engines
+// (BackendRegistry) and the model repository, answers health and metadata questions, and runs
+// inference by validating a request against its model's config and handing it to that model's
+// scheduler — or answering it from the response cache when the model enables it. It also
+// gathers every model's statistics into the Prometheus exposition (MetricsText).
 // Thread-safe. Infer never blocks on inference: completion arrives through the callback.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/backend.h"
+#include "backends/backend_registry.h"
 #include "cache/response_cache.h"
 #include "config/model_config.pb.h"
 #include "core/inference_request.h"
@@ -88,7 +88,7 @@ class InferenceServer {
     RequestLimits request_limits;             // per-request size limits (see RequestLimits)
   };
 
-  // Creates the backend and loads every model in the repository. Fails only when the server
+  // Creates the engine registry and loads every model in the repository. Fails only when the server
   // cannot run at all (no repository, no engine); a model that fails to load is reported
   // through the repository index and does not fail Create.
   static Result<std::unique_ptr<InferenceServer>> Create(const Options& options);
@@ -152,7 +152,7 @@ class InferenceServer {
                InferCallback done, std::shared_ptr<InferObservation> observation,
                std::optional<cache::CacheKey> key, uint64_t lookup_ns);
 
-  std::unique_ptr<backends::Backend> backend_;
+  std::unique_ptr<backends::BackendRegistry> backends_;
   std::unique_ptr<cache::ResponseCache> cache_;
   std::unique_ptr<repository::ModelRepository> repository_;
   metrics::ConnectionStats http_connections_, grpc_connections_;

@@ -25,6 +25,8 @@ ModelSignature FixedModel() {
       .outputs = {{"sum", inferd::DataType::kInt64, {2, 3}}}};
 }
 
+constexpr EngineNames kOnnx{"onnxruntime_onnx", "onnxruntime"};
+
 ModelConfig Parse(const char* text) {
   auto config = ParseModelConfig(text, "test");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
@@ -35,7 +37,7 @@ ModelConfig Parse(const char* text) {
 std::string ErrorOf(const char* text, const ModelSignature& signature,
                     const char* model_name = "mlp") {
   ModelConfig config = Parse(text);
-  Status status = CompleteAndValidate(config, signature, model_name);
+  Status status = CompleteAndValidate(config, signature, model_name, kOnnx);
   if (status.ok()) return "";
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   return status.message();
@@ -43,7 +45,7 @@ std::string ErrorOf(const char* text, const ModelSignature& signature,
 
 TEST(AutoComplete, FillsAnEmptyConfigOfABatchableModel) {
   ModelConfig config;
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   EXPECT_EQ(config.name(), "mlp");
   EXPECT_EQ(config.platform(), "onnxruntime_onnx");
   EXPECT_EQ(config.backend(), "onnxruntime");
@@ -65,7 +67,7 @@ TEST(AutoComplete, FillsAnEmptyConfigOfABatchableModel) {
 
 TEST(AutoComplete, FillsAnEmptyConfigOfAFixedShapeModelWithoutBatching) {
   ModelConfig config;
-  ASSERT_TRUE(CompleteAndValidate(config, FixedModel(), "adder").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, FixedModel(), "adder", kOnnx).ok());
   EXPECT_EQ(config.max_batch_size(), 0);
   ASSERT_EQ(config.input_size(), 2);
   EXPECT_EQ(config.input(0).data_type(), TYPE_INT64);
@@ -76,14 +78,14 @@ TEST(AutoComplete, FillsAnEmptyConfigOfAFixedShapeModelWithoutBatching) {
 
 TEST(AutoComplete, KeepsAnExplicitMaxBatchSizeAndStripsTheBatchDimension) {
   ModelConfig config = Parse("max_batch_size: 16");
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   EXPECT_EQ(config.max_batch_size(), 16);
   EXPECT_THAT(config.input(0).dims(), ElementsAre(4));
 }
 
 TEST(AutoComplete, DoesNotTurnOnBatchingWhenTheConfigListsTensors) {
   ModelConfig config = Parse(R"(input { name: "x" data_type: TYPE_FP32 dims: [ -1, 4 ] })");
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   EXPECT_EQ(config.max_batch_size(), 0);
   // The outputs it did not list are filled with full shapes.
   ASSERT_EQ(config.output_size(), 2);
@@ -105,7 +107,7 @@ TEST(AutoComplete, AcceptsAMatchingFullConfig) {
 TEST(AutoComplete, AcceptsASubsetOfTheModelOutputs) {
   ModelConfig config = Parse(R"(max_batch_size: 2
       output { name: "probs" data_type: TYPE_FP32 dims: [ 2 ] })");
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   ASSERT_EQ(config.output_size(), 1);
   EXPECT_EQ(config.output(0).name(), "probs");
   EXPECT_EQ(config.input_size(), 1);
@@ -129,7 +131,7 @@ TEST(AutoComplete, ComparesTheReshapeRatherThanTheDims) {
 TEST(AutoComplete, NormalizesInstanceGroups) {
   ModelConfig config = Parse(R"(instance_group { kind: KIND_AUTO }
                                 instance_group { name: "pool" count: 3 kind: KIND_MODEL })");
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   ASSERT_EQ(config.instance_group_size(), 2);
   EXPECT_EQ(config.instance_group(0).kind(), ModelInstanceGroup::KIND_CPU);
   EXPECT_EQ(config.instance_group(0).count(), 1);
@@ -140,7 +142,7 @@ TEST(AutoComplete, NormalizesInstanceGroups) {
 
 TEST(AutoComplete, NormalizesLatestWithoutACountToOneVersion) {
   ModelConfig config = Parse("version_policy { latest {} }");
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp").ok());
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
   EXPECT_EQ(config.version_policy().latest().num_versions(), 1u);
 }
 
@@ -158,7 +160,8 @@ TEST(AutoComplete, RejectsAnotherPlatform) {
 
 TEST(AutoComplete, RejectsAnotherBackend) {
   EXPECT_THAT(ErrorOf(R"(backend: "python")", BatchableMlp()),
-              HasSubstr("backend 'python' is not supported"));
+              HasSubstr("backend 'python' does not match the engine that loaded the model "
+                        "(backend 'onnxruntime')"));
 }
 
 TEST(AutoComplete, RejectsBatchingForAModelWithoutABatchDimension) {
@@ -253,9 +256,19 @@ TEST(AutoComplete, RejectsAModelTensorOfAnUnsupportedType) {
                         "support"));
 }
 
-TEST(AutoComplete, RejectsAGpuInstanceGroup) {
-  EXPECT_THAT(ErrorOf("instance_group { kind: KIND_GPU gpus: [ 0 ] }", BatchableMlp()),
-              HasSubstr("instance_group 'mlp_0' has kind KIND_GPU but inferd has no GPU engine"));
+TEST(AutoComplete, LeavesAGpuInstanceGroupForTheBackendToPlace) {
+  ModelConfig config = Parse("instance_group { kind: KIND_GPU gpus: [ 0, 1 ] }");
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp", kOnnx).ok());
+  EXPECT_EQ(config.instance_group(0).kind(), ModelInstanceGroup::KIND_GPU);
+  EXPECT_EQ(config.instance_group(0).gpus_size(), 2);
+}
+
+TEST(AutoComplete, CompletesThePlatformAndBackendOfTheEngineThatLoadedTheModel) {
+  ModelConfig config;
+  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp",
+                                  EngineNames{"pytorch_libtorch", "pytorch"}).ok());
+  EXPECT_EQ(config.platform(), "pytorch_libtorch");
+  EXPECT_EQ(config.backend(), "pytorch");
 }
 
 TEST(AutoComplete, RejectsANegativeInstanceCount) {

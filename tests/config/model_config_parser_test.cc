@@ -72,6 +72,26 @@ TEST(ModelConfigParser, ReadsATritonStyleConfigWithEverySection) {
   EXPECT_TRUE(config->response_cache().enable());
 }
 
+TEST(ModelConfigParser, ReadsTritonsOptimizationBlockAndGpuGroups) {
+  auto config = ReadModelConfigFile(TestData("optimization.pbtxt"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->instance_group(0).kind(), ModelInstanceGroup::KIND_GPU);
+  EXPECT_THAT(config->instance_group(0).gpus(), ElementsAre(0, 1));
+  const auto& opt = config->optimization();
+  EXPECT_EQ(opt.graph().level(), -1);
+  EXPECT_EQ(opt.priority(), ModelOptimizationPolicy::PRIORITY_MAX);
+  EXPECT_TRUE(opt.cuda().graphs());
+  EXPECT_TRUE(opt.eager_batching());
+  EXPECT_EQ(opt.gather_kernel_buffer_threshold(), 4u);
+  const auto& accelerators = opt.execution_accelerators();
+  ASSERT_EQ(accelerators.gpu_execution_accelerator_size(), 2);
+  EXPECT_EQ(accelerators.gpu_execution_accelerator(0).name(), "tensorrt");
+  EXPECT_EQ(accelerators.gpu_execution_accelerator(0).parameters().at("precision_mode"), "FP16");
+  EXPECT_EQ(accelerators.gpu_execution_accelerator(1).name(), "cuda");
+  ASSERT_EQ(accelerators.cpu_execution_accelerator_size(), 1);
+  EXPECT_EQ(accelerators.cpu_execution_accelerator(0).name(), "openvino");
+}
+
 TEST(ModelConfigParser, UnknownFieldErrorNamesFileLineAndField) {
   auto path = TestData("unknown_field.pbtxt");
   auto config = ReadModelConfigFile(path);

@@ -47,6 +47,26 @@ TEST(ModelConfigProto, UsesTritonFieldNumbers) {
   EXPECT_EQ(FieldNumber(batching, "default_queue_policy"), 6);
   EXPECT_EQ(FieldNumber(batching, "priority_queue_policy"), 7);
   EXPECT_EQ(FieldNumber(ModelWarmup::Input::descriptor(), "input_data_file"), 5);
+
+  EXPECT_EQ(FieldNumber(config, "optimization"), 12);
+  const Descriptor* optimization = ModelOptimizationPolicy::descriptor();
+  EXPECT_EQ(FieldNumber(optimization, "graph"), 1);
+  EXPECT_EQ(FieldNumber(optimization, "priority"), 2);
+  EXPECT_EQ(FieldNumber(optimization, "cuda"), 3);
+  EXPECT_EQ(FieldNumber(optimization, "execution_accelerators"), 4);
+  EXPECT_EQ(FieldNumber(optimization, "input_pinned_memory"), 5);
+  EXPECT_EQ(FieldNumber(optimization, "output_pinned_memory"), 6);
+  EXPECT_EQ(FieldNumber(optimization, "gather_kernel_buffer_threshold"), 7);
+  EXPECT_EQ(FieldNumber(optimization, "eager_batching"), 8);
+  EXPECT_EQ(FieldNumber(ModelOptimizationPolicy::Graph::descriptor(), "level"), 1);
+  EXPECT_EQ(FieldNumber(ModelOptimizationPolicy::Cuda::descriptor(), "output_copy_stream"), 4);
+  const Descriptor* accelerators = ModelOptimizationPolicy::ExecutionAccelerators::descriptor();
+  EXPECT_EQ(FieldNumber(accelerators, "gpu_execution_accelerator"), 1);
+  EXPECT_EQ(FieldNumber(accelerators, "cpu_execution_accelerator"), 2);
+  const Descriptor* accelerator =
+      ModelOptimizationPolicy::ExecutionAccelerators::Accelerator::descriptor();
+  EXPECT_EQ(FieldNumber(accelerator, "name"), 1);
+  EXPECT_EQ(FieldNumber(accelerator, "parameters"), 2);
 }
 
 TEST(ModelConfigProto, UsesTritonEnumValues) {

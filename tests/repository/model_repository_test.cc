@@ -29,9 +29,10 @@ class ModelRepositoryTest : public ::testing::Test {
              std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
-    auto b = backends::CreateOnnxRuntimeBackend();
+    auto b = backends::BackendRegistry::Create(
+        {.factories = {backends::OnnxRuntimeBackendFactory()}});
     ASSERT_TRUE(b.ok());
-    backend_ = std::move(b).value();
+    backends_ = std::move(b).value();
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -47,7 +48,7 @@ class ModelRepositoryTest : public ::testing::Test {
       std::function<void(ModelRepository::Options&)> customize = {}) {
     ModelRepository::Options o;
     o.root = root_;
-    o.backend = backend_.get();
+    o.backends = backends_.get();
     o.cpu_cores = 1;
     if (customize) customize(o);
     auto repo = ModelRepository::Create(o);
@@ -57,7 +58,7 @@ class ModelRepositoryTest : public ::testing::Test {
   }
 
   fs::path root_;
-  std::unique_ptr<backends::Backend> backend_;
+  std::unique_ptr<backends::BackendRegistry> backends_;
 };
 
 TEST_F(ModelRepositoryTest, ServesTheLatestVersionByDefault) {

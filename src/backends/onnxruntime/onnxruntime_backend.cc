@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <charconv>
 #include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "backends/onnxruntime/session_options.h"
 #include "config/model_config.h"
 
 namespace inferd::backends {
@@ -79,25 +79,16 @@ Result<config::TensorSignature> ReadTensorSignature(const std::string& name,
   return sig;
 }
 
-// A non-negative integer config parameter, or `fallback` when absent.
-Result<int> IntParameter(const config::ModelConfig& config, std::string_view key, int fallback) {
-  auto v = config::GetParameter(config, key);
-  if (!v) return fallback;
-  int n = 0;
-  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || ptr != v->data() + v->size() || n < 0) {
-    return InvalidArgument(fmt::format("parameter {} is '{}'; expected a non-negative integer",
-                                       key, *v));
-  }
-  return n;
-}
-
-bool ParseBool(const std::string& v) { return v == "1" || v == "true" || v == "True"; }
-
 class OnnxRuntimeInstance final : public ModelInstance {
  public:
-  OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature)
-      : session_(std::move(session)), signature_(std::move(signature)) {}
+  OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature,
+                      const std::string& arena_shrinkage)
+      : session_(std::move(session)), signature_(std::move(signature)) {
+    if (!arena_shrinkage.empty()) {
+      run_options_ = Ort::RunOptions();
+      run_options_.AddConfigEntry("memory.enable_memory_arena_shrinkage", arena_shrinkage.c_str());
+    }
+  }
 
   const config::ModelSignature& signature() const override { return signature_; }
 
@@ -221,12 +212,16 @@ class OnnxRuntimeInstance final : public ModelInstance {
 
 class OnnxRuntimeBackend final : public Backend {
  public:
-  OnnxRuntimeBackend() : env_(ORT_LOGGING_LEVEL_WARNING, "inferd") {}
+  OnnxRuntimeBackend()
+      : env_(ORT_LOGGING_LEVEL_WARNING, "inferd"), available_(Ort::GetAvailableProviders()) {}
 
   std::string_view name() const override { return "onnxruntime"; }
   std::string_view platform() const override { return "onnxruntime_onnx"; }
   std::string_view default_model_filename() const override { return "model.onnx"; }
   std::string version() const override { return Ort::GetVersionString(); }
+  // Whether an instance may go on a GPU is decided per instance by the provider plan, which
+  // names the missing provider when this build has none.
+  bool supports_gpu() const override { return true; }
 
   Result<std::unique_ptr<ModelInstance>> CreateInstance(const std::filesystem::path& model_file,
                                                         const config::ModelConfig& config,
@@ -244,32 +239,16 @@ class OnnxRuntimeBackend final : public Backend {
                                                 const config::ModelConfig& config,
                                                 const InstanceOptions& options) {
     Ort::SessionOptions so;
-    int intra = options.intra_op_threads;
-    int inter = options.inter_op_threads;
-    ASSIGN_OR_RETURN(intra, IntParameter(config, "intra_op_thread_count", intra));
-    ASSIGN_OR_RETURN(inter, IntParameter(config, "inter_op_thread_count", inter));
-    if (intra <= 0) intra = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (inter <= 0) inter = 1;
-    so.SetIntraOpNumThreads(intra);
-    so.SetInterOpNumThreads(inter);
-    so.SetExecutionMode(inter > 1 ? ORT_PARALLEL : ORT_SEQUENTIAL);
-    const bool spin = ParseBool(config::GetParameter(config, "enable_thread_spinning")
-                                    .value_or("false"));
-    so.AddConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
-    so.AddConfigEntry("session.inter_op.allow_spinning", spin ? "1" : "0");
-    const auto level = config::GetParameter(config, "graph_optimization_level").value_or("all");
-    if (level == "disable") {
-      so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);
-    } else if (level == "basic") {
-      so.SetGraphOptimizationLevel(ORT_ENABLE_BASIC);
-    } else if (level == "extended") {
-      so.SetGraphOptimizationLevel(ORT_ENABLE_EXTENDED);
-    } else if (level == "all") {
-      so.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
-    } else {
-      return InvalidArgument(fmt::format(
-          "parameter graph_optimization_level is '{}'; expected disable, basic, extended or all",
-          level));
+    ASSIGN_OR_RETURN(ort::SessionPlan plan, ort::ConfigureSession(so, config, options, available_));
+    if (!plan.providers.skipped.empty()) {
+      spdlog::warn("'{}': execution_accelerator_fallback cpu: left out {}",
+                   model_file.string(), fmt::join(plan.providers.skipped, ", "));
+    }
+    if (!plan.providers.providers.empty()) {
+      std::vector<std::string> names;
+      for (const auto& ep : plan.providers.providers) names.push_back(ep.provider);
+      spdlog::info("'{}': execution providers {}, then CPUExecutionProvider", model_file.string(),
+                   fmt::join(names, ", "));
     }
 
     Ort::Session session(env_, model_file.c_str(), so);
@@ -285,11 +264,12 @@ class OnnxRuntimeBackend final : public Backend {
       ASSIGN_OR_RETURN(auto t, ReadTensorSignature(n, session.GetOutputTypeInfo(i)));
       sig.outputs.push_back(std::move(t));
     }
-    return std::unique_ptr<ModelInstance>(
-        std::make_unique<OnnxRuntimeInstance>(std::move(session), std::move(sig)));
+    return std::unique_ptr<ModelInstance>(std::make_unique<OnnxRuntimeInstance>(
+        std::move(session), std::move(sig), plan.arena_shrinkage));
   }
 
   Ort::Env env_;
+  const std::vector<std::string> available_;  // execution providers this ORT build has
 };
 
 }  // namespace
@@ -299,6 +279,18 @@ Result<std::unique_ptr<Backend>> CreateOnnxRuntimeBackend() {
     return std::unique_ptr<Backend>(std::make_unique<OnnxRuntimeBackend>());
   } catch (const Ort::Exception& e) {
     return Internal(fmt::format("onnxruntime failed to start: {}", e.what()));
+  }
+}
+
+BackendFactory OnnxRuntimeBackendFactory() {
+  return {"onnxruntime", "onnxruntime_onnx", "model.onnx", CreateOnnxRuntimeBackend};
+}
+
+std::vector<std::string> OnnxRuntimeAvailableProviders() {
+  try {
+    return Ort::GetAvailableProviders();
+  } catch (const Ort::Exception&) {
+    return {};
   }
 }
 

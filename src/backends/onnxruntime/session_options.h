@@ -1,0 +1,34 @@
+// Turns a model config into the Ort::SessionOptions of one instance: thread counts from the CPU
+// budget (InstanceOptions) or the config, Triton's onnxruntime parameters (execution_mode,
+// enable_mem_arena, enable_mem_pattern, session.use_device_allocator_for_initializers,
+// memory.enable_memory_arena_shrinkage, enable_thread_spinning), the graph optimization level
+// (optimization { graph { level } } or the graph_optimization_level parameter) and the execution
+// providers planned by execution_providers.h. Called by the ONNX Runtime backend per instance.
+#pragma once
+
+#include <onnxruntime_cxx_api.h>
+
+#include <span>
+#include <string>
+
+#include "backends/backend.h"
+#include "backends/onnxruntime/execution_providers.h"
+
+namespace inferd::backends::ort {
+
+struct SessionPlan {
+  ProviderPlan providers;
+  int intra_op_threads = 1;
+  int inter_op_threads = 1;
+  // Run option memory.enable_memory_arena_shrinkage ("cpu:0"), empty when not set.
+  std::string arena_shrinkage;
+};
+
+// Fills `options`; INVALID_ARGUMENT for a bad parameter, UNAVAILABLE for a provider the build
+// lacks or cannot start (e.g. the CUDA provider library is there but CUDA itself is not).
+Result<SessionPlan> ConfigureSession(Ort::SessionOptions& options,
+                                     const config::ModelConfig& config,
+                                     const InstanceOptions& instance,
+                                     std::span<const std::string> available);
+
+}  // namespace inferd::backends::ort

@@ -1,0 +1,198 @@
+#include "backends/onnxruntime/onnxruntime_backend.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "config/model_config_parser.h"
+
+namespace inferd::backends {
+namespace {
+
+std::filesystem::path ExampleModel(const std::string& name) {
+  const char* root = std::getenv("INFERD_SOURCE_DIR");
+  return std::filesystem::path(root ? root : ".") / "examples/models" / name / "1/model.onnx";
+}
+
+class OnnxRuntimeBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = CreateOnnxRuntimeBackend();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = std::move(b).value();
+  }
+  std::unique_ptr<Backend> backend_;
+};
+
+Tensor Fp32(const std::string& name, Shape shape, float start) {
+  Tensor t(name, DataType::kFp32, std::move(shape));
+  auto bytes = t.AllocateData(static_cast<size_t>(t.element_count()) * sizeof(float));
+  auto* f = reinterpret_cast<float*>(bytes.data());
+  for (int64_t i = 0; i < t.element_count(); ++i) f[i] = start + static_cast<float>(i);
+  return t;
+}
+
+TEST_F(OnnxRuntimeBackendTest, ReportsTheModelSignature) {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  const auto& sig = (*inst)->signature();
+  ASSERT_EQ(sig.inputs.size(), 2u);
+  EXPECT_EQ(sig.inputs[0].name, "INPUT0");
+  EXPECT_EQ(sig.inputs[0].dtype, DataType::kFp32);
+  EXPECT_EQ(sig.inputs[0].dims, (std::vector<int64_t>{-1, 16}));
+  ASSERT_EQ(sig.outputs.size(), 2u);
+  EXPECT_EQ(sig.outputs[1].name, "OUTPUT1");
+}
+
+TEST_F(OnnxRuntimeBackendTest, ExecutesAndReturnsTheRequestedOutputsInOrder) {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok());
+  std::vector<Tensor> inputs = {Fp32("INPUT0", {2, 16}, 10), Fp32("INPUT1", {2, 16}, 0)};
+  std::vector<std::string> outputs = {"OUTPUT1", "OUTPUT0"};
+  backends::ExecutionTimings timings;
+  auto r = (*inst)->Execute(inputs, outputs, &timings);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(timings.infer_ns, 0u);
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].name(), "OUTPUT1");
+  EXPECT_EQ((*r)[0].shape(), (Shape{2, 16}));
+  for (float v : (*r)[0].As<float>()) EXPECT_FLOAT_EQ(v, 10.0f);  // (10+i) - i
+  auto sum = (*r)[1].As<float>();
+  EXPECT_FLOAT_EQ(sum[31], 10.0f + 31 + 31);
+}
+
+TEST_F(OnnxRuntimeBackendTest, EngineErrorsBecomeInternalStatus) {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok());
+  std::vector<Tensor> inputs = {Fp32("INPUT0", {1, 16}, 0), Fp32("INPUT1", {1, 8}, 0)};
+  std::vector<std::string> outputs = {"OUTPUT0"};
+  auto r = (*inst)->Execute(inputs, outputs, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+}
+
+TEST_F(OnnxRuntimeBackendTest, ACorruptModelFileIsALoadError) {
+  auto path = std::filesystem::temp_directory_path() / "inferd_corrupt_model.onnx";
+  std::ofstream(path) << "this is not an onnx model";
+  auto inst = backend_->CreateInstance(path, {}, {1, 1});
+  ASSERT_FALSE(inst.ok());
+  EXPECT_NE(inst.status().message().find(path.string()), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_F(OnnxRuntimeBackendTest, RejectsAnUnknownGraphOptimizationLevel) {
+  config::ModelConfig cfg;
+  (*cfg.mutable_parameters())["graph_optimization_level"].set_string_value("max");
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), cfg, {1, 1});
+  ASSERT_FALSE(inst.ok());
+  EXPECT_NE(inst.status().message().find("graph_optimization_level"), std::string::npos);
+}
+
+config::ModelConfig Parse(const char* text) {
+  auto c = config::ParseModelConfig(text, "test");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? *c : config::ModelConfig();
+}
+
+// These run against the ONNX Runtime build inferd is linked with; the CI build is CPU-only, so
+// asking for an accelerator is the real "provider not in this build" path.
+bool BuildHas(const std::string& provider) {
+  for (const auto& p : OnnxRuntimeAvailableProviders()) {
+    if (p == provider) return true;
+  }
+  return false;
+}
+
+TEST_F(OnnxRuntimeBackendTest, ReportsTheProvidersOfTheLinkedBuild) {
+  EXPECT_TRUE(BuildHas("CPUExecutionProvider"));
+}
+
+// The official CPU release inferd fetches still lists CUDAExecutionProvider and
+// TensorrtExecutionProvider (their libraries load on demand), so on a machine without them the
+// error comes from starting the provider; on a build that lists no CUDA it comes from the plan.
+// Either way it is a load error naming CUDA and the providers the build has.
+TEST_F(OnnxRuntimeBackendTest, AGpuInstanceWithoutAUsableCudaFailsNamingTheProviders) {
+  InstanceOptions gpu{.intra_op_threads = 1, .inter_op_threads = 1, .on_gpu = true, .gpu_id = 0};
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, gpu);
+  if (inst.ok()) GTEST_SKIP() << "this machine runs ONNX Runtime's CUDA provider";
+  EXPECT_EQ(inst.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(inst.status().message(), ::testing::HasSubstr("CUDAExecutionProvider"));
+  EXPECT_THAT(inst.status().message(), ::testing::HasSubstr("CPUExecutionProvider"));
+}
+
+TEST_F(OnnxRuntimeBackendTest, ATensorRtAcceleratorWithoutAUsableTensorRtFails) {
+  InstanceOptions gpu{.intra_op_threads = 1, .inter_op_threads = 1, .on_gpu = true, .gpu_id = 0};
+  auto inst = backend_->CreateInstance(
+      ExampleModel("simple"),
+      Parse(R"(optimization { execution_accelerators {
+                 gpu_execution_accelerator : [ { name : "tensorrt" } ] } })"),
+      gpu);
+  if (inst.ok()) GTEST_SKIP() << "this machine runs ONNX Runtime's TensorRT provider";
+  EXPECT_EQ(inst.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(inst.status().message(), ::testing::HasSubstr("TensorrtExecutionProvider"));
+}
+
+TEST_F(OnnxRuntimeBackendTest, AnOpenVinoAcceleratorOnABuildWithoutItFails) {
+  if (BuildHas("OpenVINOExecutionProvider")) GTEST_SKIP() << "this build has OpenVINO";
+  auto inst = backend_->CreateInstance(
+      ExampleModel("simple"),
+      Parse(R"(optimization { execution_accelerators {
+                 cpu_execution_accelerator : [ { name : "openvino" } ] } })"),
+      {1, 1});
+  ASSERT_FALSE(inst.ok());
+  EXPECT_THAT(inst.status().message(),
+              ::testing::HasSubstr("cpu_execution_accelerator 'openvino' needs ONNX Runtime's "
+                                   "OpenVINOExecutionProvider"));
+}
+
+TEST_F(OnnxRuntimeBackendTest, AnExplicitCpuFallbackLoadsTheModelOnTheCpu) {
+  InstanceOptions gpu{.intra_op_threads = 1, .inter_op_threads = 1, .on_gpu = true, .gpu_id = 0};
+  auto inst = backend_->CreateInstance(
+      ExampleModel("simple"),
+      Parse(R"(optimization { execution_accelerators {
+                 gpu_execution_accelerator : [ { name : "tensorrt" } ]
+                 cpu_execution_accelerator : [ { name : "openvino" } ] } }
+               parameters { key: "execution_accelerator_fallback" value: { string_value: "cpu" } })"),
+      gpu);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+}
+
+TEST_F(OnnxRuntimeBackendTest, TakesTritonsSessionParametersAndGraphLevels) {
+  for (int level : {-1, 0, 1, 2}) {
+    config::ModelConfig cfg = Parse(R"(
+      parameters { key: "execution_mode" value: { string_value: "1" } }
+      parameters { key: "inter_op_thread_count" value: { string_value: "2" } }
+      parameters { key: "enable_mem_arena" value: { string_value: "1" } }
+      parameters { key: "enable_mem_pattern" value: { string_value: "0" } }
+      parameters { key: "session.use_device_allocator_for_initializers" value: { string_value: "1" } }
+      parameters { key: "memory.enable_memory_arena_shrinkage" value: { string_value: "cpu:0" } })");
+    cfg.mutable_optimization()->mutable_graph()->set_level(level);
+    auto inst = backend_->CreateInstance(ExampleModel("simple"), cfg, {1, 1});
+    ASSERT_TRUE(inst.ok()) << "level " << level << ": " << inst.status().ToString();
+    std::vector<Tensor> inputs = {Fp32("INPUT0", {1, 16}, 1), Fp32("INPUT1", {1, 16}, 1)};
+    std::vector<std::string> outputs = {"OUTPUT0"};
+    auto r = (*inst)->Execute(inputs, outputs, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FLOAT_EQ((*r)[0].As<float>()[3], 8.0f);  // (1+3) + (1+3)
+  }
+}
+
+TEST_F(OnnxRuntimeBackendTest, RejectsBadSessionParameters) {
+  EXPECT_THAT(backend_->CreateInstance(ExampleModel("simple"),
+                                       Parse(R"(parameters { key: "execution_mode"
+                                                             value: { string_value: "2" } })"),
+                                       {1, 1})
+                  .status()
+                  .message(),
+              ::testing::HasSubstr("execution_mode"));
+  EXPECT_THAT(backend_->CreateInstance(ExampleModel("simple"),
+                                       Parse("optimization { graph { level: 7 } }"), {1, 1})
+                  .status()
+                  .message(),
+              ::testing::HasSubstr("optimization graph level is 7"));
+}
+
+}  // namespace
+}  // namespace inferd::backends
