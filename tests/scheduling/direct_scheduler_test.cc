@@ -148,11 +148,18 @@ TEST(DirectScheduler, AFastModelRunsOnTheEnqueuingThreadOnceMeasured) {
   ASSERT_TRUE(RunAndRecordThread(*s, 1, &ran_on).ok());
   EXPECT_NE(ran_on, std::this_thread::get_id());
   EXPECT_EQ(s->inline_runs(), 0u);
-  auto r = RunAndRecordThread(*s, 2, &ran_on);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
-  EXPECT_EQ(s->inline_runs(), 1u);
-  EXPECT_EQ(r->id, "2");
+  // The worker records the first run's time just after answering it, so a payload enqueued
+  // at once may still go to the worker; one of the next few runs inline.
+  bool ran_inline = false;
+  for (int i = 2; i < 100 && !ran_inline; ++i) {
+    auto r = RunAndRecordThread(*s, i, &ran_on);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->id, std::to_string(i));
+    ran_inline = ran_on == std::this_thread::get_id();
+    if (!ran_inline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(ran_inline);
+  EXPECT_GE(s->inline_runs(), 1u);
 }
 
 TEST(DirectScheduler, InlineRunsCanBeTurnedOff) {
