@@ -1,8 +1,8 @@
 // TryDecodeTensorJsonData: a v2 input's "data" array, read with simdjson On-Demand straight into
 // the tensor. Mirrors tensor_json_data.cc (the DOM decoder, which owns the error messages): same
-// flat/nested rule, same per-datatype conversions through the same simdjson number parser, so
-// every value it accepts converts to the same bits; anything else returns false.
-#include <cmath>
+// flat/nested rule, same per-datatype conversions (integers and bools through the same simdjson
+// number parser, floats by float_json_array.h), so every value it accepts converts to the same
+// bits; anything else returns false.
 #include <cstring>
 #include <limits>
 #include <string_view>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/half.h"
+#include "protocol/float_json_array.h"
 #include "protocol/tensor_json_data.h"
 
 namespace inferd::protocol {
@@ -18,24 +18,6 @@ namespace {
 
 namespace ondemand = simdjson::ondemand;
 using simdjson::SUCCESS;
-
-bool ReadDouble(ondemand::value& e, double& out) {
-  // A failed get_double on a string leaves the value unread (INCORRECT_TYPE), so the string
-  // spellings of the non-finite values are tried next, as the DOM decoder does.
-  if (e.get_double().get(out) == SUCCESS) return true;
-  std::string_view text;
-  if (e.get_string().get(text) != SUCCESS) return false;
-  if (text == "NaN") {
-    out = std::numeric_limits<double>::quiet_NaN();
-  } else if (text == "Infinity") {
-    out = std::numeric_limits<double>::infinity();
-  } else if (text == "-Infinity") {
-    out = -std::numeric_limits<double>::infinity();
-  } else {
-    return false;
-  }
-  return true;
-}
 
 template <typename T>
 bool ReadInteger(ondemand::value& e, T& out) {
@@ -54,29 +36,6 @@ bool ReadBool(ondemand::value& e, uint8_t& out) {
   if (e.get_bool().get(v) != SUCCESS) return false;
   out = v ? 1 : 0;
   return true;
-}
-
-bool ReadFp64(ondemand::value& e, double& out) { return ReadDouble(e, out); }
-
-bool ReadFp32(ondemand::value& e, float& out) {
-  double d;
-  if (!ReadDouble(e, d)) return false;
-  out = static_cast<float>(d);
-  return !(std::isinf(out) && std::isfinite(d));
-}
-
-bool ReadFp16(ondemand::value& e, uint16_t& out) {
-  double d;
-  if (!ReadDouble(e, d)) return false;
-  out = DoubleToHalf(d);
-  return !((out & 0x7FFF) == 0x7C00 && std::isfinite(d));
-}
-
-bool ReadBf16(ondemand::value& e, uint16_t& out) {
-  double d;
-  if (!ReadDouble(e, d)) return false;
-  out = DoubleToBf16(d);
-  return !((out & 0x7FFF) == 0x7F80 && std::isfinite(d));
 }
 
 // Writes fixed-size elements into the tensor's buffer, allocated up front for `count` values.
@@ -201,6 +160,11 @@ class DataWalker {
   Sink& sink_;
 };
 
+bool IsFloat(DataType dtype) {
+  return dtype == DataType::kFp16 || dtype == DataType::kBf16 || dtype == DataType::kFp32 ||
+         dtype == DataType::kFp64;
+}
+
 template <typename Sink>
 bool Walk(ondemand::value data, int depth, int max_depth, Tensor& tensor, size_t count) {
   ondemand::array top;
@@ -220,6 +184,14 @@ bool TryDecodeTensorJsonData(ondemand::value data, int depth, int max_depth, siz
                              Tensor& tensor) {
   const auto count = static_cast<size_t>(tensor.element_count());
   if (count > max_elements) return false;
+  if (IsFloat(tensor.dtype())) {
+    // Float data, the bulk of large JSON requests, is scanned in its raw text: On-Demand's
+    // per-value calls cost more than the conversions.
+    ondemand::array array;
+    std::string_view text;
+    return data.get_array().get(array) == SUCCESS && array.raw_json().get(text) == SUCCESS &&
+           ScanFloatJsonArray(text, depth, max_depth, tensor);
+  }
   switch (tensor.dtype()) {
     case DataType::kBool:
       return WalkFixed<uint8_t, ReadBool>(data, depth, max_depth, tensor, count);
@@ -239,17 +211,9 @@ bool TryDecodeTensorJsonData(ondemand::value data, int depth, int max_depth, siz
       return WalkFixed<int32_t, ReadInteger<int32_t>>(data, depth, max_depth, tensor, count);
     case DataType::kInt64:
       return WalkFixed<int64_t, ReadInteger<int64_t>>(data, depth, max_depth, tensor, count);
-    case DataType::kFp16:
-      return WalkFixed<uint16_t, ReadFp16>(data, depth, max_depth, tensor, count);
-    case DataType::kBf16:
-      return WalkFixed<uint16_t, ReadBf16>(data, depth, max_depth, tensor, count);
-    case DataType::kFp32:
-      return WalkFixed<float, ReadFp32>(data, depth, max_depth, tensor, count);
-    case DataType::kFp64:
-      return WalkFixed<double, ReadFp64>(data, depth, max_depth, tensor, count);
     case DataType::kBytes:
       return Walk<BytesSink>(data, depth, max_depth, tensor, count);
-    case DataType::kInvalid:
+    default:
       break;
   }
   return false;
