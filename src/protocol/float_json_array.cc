@@ -233,12 +233,16 @@ class Scanner {
         max_depth_(max_depth),
         shape_(tensor.shape()),
         count_(static_cast<size_t>(tensor.element_count())) {
-    // Each value takes at least one byte of text: a larger count cannot be right.
-    if (count_ <= text.size()) out_ = tensor.AllocateData(count_ * sizeof(T)).data();
+    // Each value takes at least one byte of text: a larger count cannot be right (and is not
+    // allocated for).
+    if (count_ <= text.size()) {
+      out_ = tensor.AllocateData(count_ * sizeof(T)).data();
+      allocated_ = true;
+    }
   }
 
   bool Scan(int depth) {
-    if (out_ == nullptr || depth > max_depth_ || !Take('[')) return false;
+    if (!allocated_ || depth > max_depth_ || !Take('[')) return false;
     SkipSpace();
     if (p_ < end_ && *p_ == '[') {
       if (shape_.empty() || !Nested(0, depth)) return false;
@@ -328,6 +332,7 @@ class Scanner {
   const Shape& shape_;
   const size_t count_;
   std::byte* out_ = nullptr;
+  bool allocated_ = false;
   size_t index_ = 0;
 };
 
