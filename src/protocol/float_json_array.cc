@@ -294,23 +294,22 @@ class Scanner {
     }
   }
 
-  // One scalar element starting at p_; leaves p_ at the ',' or ']' after it.
+  // One scalar element starting at p_; leaves p_ at the ',' or ']' after it. The value is read
+  // straight from the text (a number cannot run past end_: the text ends with the array's ']'
+  // and whitespace).
   [[gnu::always_inline]] bool Value() {
-    if (index_ == count_ || p_ == end_) return false;
-    const char* const start = p_;
-    const int head = SeparatorIn8(start);
-    const int tail = SeparatorIn8(start + 8);  // only counts when the head has none
-    int offset = head < 8 ? head : 8 + tail;
-    if (offset == 16) {  // a long value: find its end the slow way
-      const char* q = start + 16;
-      while (q < end_ && *q != ',' && *q != ']') ++q;
-      offset = static_cast<int>(q - start);
-    }
-    if (offset >= end_ - start) return false;
-    p_ = start + offset;
+    if (index_ == count_) return false;
+    const char* p = p_;
     double d;
+    if (*p == '"') {
+      if (!ParseNonFinite(p, end_, d)) return false;
+    } else if (!ParseNumber(p, d)) {
+      return false;
+    }
+    while (p < end_ && IsJsonSpace(*p)) ++p;
     T value;
-    if (!ParseToken({start, static_cast<size_t>(offset)}, d) || !Convert(d, value)) return false;
+    if (p >= end_ || (*p != ',' && *p != ']') || !Convert(d, value)) return false;
+    p_ = p;
     std::memcpy(out_ + index_ * sizeof(T), &value, sizeof(T));
     ++index_;
     return true;
