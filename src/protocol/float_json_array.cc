@@ -72,13 +72,17 @@ constexpr uint64_t kIntegerPowersOf10[] = {1,
 // no branch on their length: such branches mispredict on every other value of real data and
 // cost more than the arithmetic.
 [[gnu::always_inline]] inline const char* ReadDigits(const char* p, uint64_t& mantissa) {
-  while (true) {
-    uint64_t value;
-    const int n = DigitRun(p, value);
-    mantissa = mantissa * kIntegerPowersOf10[n] + value;
-    p += n;
-    if (n < 8) return p;
+  uint64_t value;
+  const int n = DigitRun(p, value);
+  mantissa = mantissa * kIntegerPowersOf10[n] + value;
+  p += n;
+  if (n == 8) {  // longer runs are rare past a digit or two: one at a time
+    while (IsDigit(*p)) {
+      mantissa = 10 * mantissa + static_cast<uint64_t>(*p - '0');
+      ++p;
+    }
   }
+  return p;
 }
 
 // -value when `negative`, without a branch (the sign of real data is a coin toss).
