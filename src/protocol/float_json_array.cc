@@ -10,7 +10,6 @@
 
 #include "protocol/half.h"
 
-
 namespace inferd::protocol {
 namespace {
 
@@ -23,26 +22,13 @@ bool IsJsonSpace(char c) {
   return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
 }
 
-// Up to eight ASCII digits at a time, without a branch on how many there are (the SWAR trick of
-// simdjson and fast_float, extended to a partial run): the digit loops and their mispredicted
-// exits are what float data spends its time in. Reads 8 bytes at p, which the padding allows.
-constexpr uint64_t kIntegerPowersOf10[] = {1,
-                                           10,
-                                           100,
-                                           1000,
-                                           10000,
-                                           100000,
-                                           1000000,
-                                           10000000,
-                                           100000000,
-                                           1000000000,
-                                           10000000000,
-                                           100000000000,
-                                           1000000000000,
-                                           10000000000000,
-                                           100000000000000,
-                                           1000000000000000,
-                                           10000000000000000};
+constexpr uint64_t kIntegerPowersOf10[] = {1,      10,      100,      1000,     10000,
+                                           100000, 1000000, 10000000, 100000000};
+
+// Digits are read up to eight at a time, without a branch on how many there are (the SWAR trick
+// of simdjson and fast_float, extended to a partial run): the digit loops are what float data
+// spends its time in. Bytes are read 8 at a time past the digits, which the padding allows.
+static_assert(std::endian::native == std::endian::little, "the digit runs assume little endian");
 
 // The number of leading digit bytes in the 8 bytes at p (0-8), and their value.
 [[gnu::always_inline]] inline int DigitRun(const char* p, uint64_t& value) {
@@ -68,9 +54,7 @@ constexpr uint64_t kIntegerPowersOf10[] = {1,
 }
 
 // Appends the decimal digits at p to `mantissa` (which wraps past 19 digits: callers count the
-// digits) and returns the first byte after them. Runs of up to 16 digits, the usual case, take
-// no branch on their length: such branches mispredict on every other value of real data and
-// cost more than the arithmetic.
+// digits) and returns the first byte after them.
 [[gnu::always_inline]] inline const char* ReadDigits(const char* p, uint64_t& mantissa) {
   uint64_t value;
   const int n = DigitRun(p, value);
@@ -142,8 +126,8 @@ constexpr uint64_t kIntegerPowersOf10[] = {1,
   if (integer_digits + fraction_digits <= 19 && mantissa <= (uint64_t{1} << 53) &&
       exponent >= -22 && exponent <= 22) {
     // Clinger's fast path: both operands are exact doubles, so one correctly rounded operation
-    // gives the correctly rounded value.
-    // (Through int64: one instruction, where uint64 takes a branch; mantissa <= 2^53 here.)
+    // gives the correctly rounded value. (Converted through int64, one instruction where uint64
+    // takes a branch: mantissa <= 2^53 here.)
     double value = static_cast<double>(static_cast<int64_t>(mantissa));
     value = exponent < 0 ? value / kExactPowersOf10[-exponent] : value * kExactPowersOf10[exponent];
     out = WithSign(value, negative);
@@ -188,18 +172,6 @@ bool ParseNonFinite(const char*& p, const char* end, double& out) {
   return p == end;
 }
 
-// The byte offset of the first ',' or ']' in the 8 bytes at p, or 8.
-[[gnu::always_inline]] inline int SeparatorIn8(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  const auto zero_byte = [](uint64_t x) {
-    return (x - 0x0101010101010101) & ~x & 0x8080808080808080;
-  };
-  // The lowest flagged byte is exact (false positives only occur above a true zero byte).
-  const uint64_t flags = zero_byte(v ^ 0x2C2C2C2C2C2C2C2C) | zero_byte(v ^ 0x5D5D5D5D5D5D5D5D);
-  return flags == 0 ? 8 : std::countr_zero(flags) / 8;
-}
-
 // The DOM decoder's conversions (tensor_json_data.cc): finite values beyond the type's range
 // are errors.
 bool Convert(double d, float& out) {
@@ -226,9 +198,7 @@ bool Convert(double d, Bf16& out) {
 }
 
 // Walks the array text with the flat/nested rule of tensor_json_data.cc: nested when the first
-// element is an array, and then rectangular and exactly as deep as the shape. Each value's end
-// is found first, by looking for the next ',' or ']' eight bytes at a time, and only then is the
-// value converted: the walk itself then does not wait for the conversions, which overlap.
+// element is an array, and then rectangular and exactly as deep as the shape.
 template <typename T>
 class Scanner {
  public:

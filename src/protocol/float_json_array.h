@@ -16,9 +16,9 @@ namespace inferd::protocol {
 // and returns true only where DecodeTensorJsonData (tensor_json_data.h) would succeed with the
 // same bytes; false otherwise: errors, and also valid spellings left to the DOM decoder (escaped
 // strings, integers of more than 18 digits, numbers beyond the double range). `depth` is the
-// nesting depth of the array itself; no array may be nested deeper than `max_depth`. At least 16
-// readable bytes must follow `text` (simdjson's padding guarantees 64): text is read 8 bytes at
-// a time.
+// nesting depth of the array itself; no array may be nested deeper than `max_depth`. At least 8
+// readable bytes must follow `text` (simdjson's padding guarantees 64): digits are read 8 bytes
+// at a time.
 bool ScanFloatJsonArray(std::string_view text, int depth, int max_depth, Tensor& tensor);
 
 // One float value, exposed for tests: a JSON number, or one of the strings "NaN", "Infinity",
