@@ -209,6 +209,45 @@ TEST(V2JsonOnDemandDecoder, ReadsRandomNumbersAsDomDoes) {
   EXPECT_GT(taken, 6000);  // most of them are valid, usual spellings
 }
 
+// Valid requests with a few bytes changed to JSON punctuation, digits or letters: whatever comes
+// of it, the public decoder must answer as the DOM decoder does.
+TEST(V2JsonOnDemandDecoder, AgreesWithDomOnMutatedRequests) {
+  const std::vector<std::string> seeds = {
+      Input("FP32", "[2,3]", "[[1.5,-2e-3,0.25],[3,\"NaN\",-0.0]]"),
+      Input("FP16", "[4]", "[1.5, -2 ,3e1,\"Infinity\"]"),
+      Input("INT32", "[2,2]", "[[1,-2],[3,4]]"),
+      Input("BYTES", "[2]", R"(["ab","c\n"])"),
+      R"({"inputs":[{"data":[1,2],"shape":[2],"name":"x","datatype":"FP64"}],)"
+      R"("outputs":[{"name":"y","parameters":{"binary_data":true}}],"parameters":{"p":1}})",
+  };
+  const std::string alphabet = "0123456789-+.eE,[]{}\" :aN\\";
+  std::mt19937 rng(3);
+  int taken = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string json = seeds[rng() % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = rng() % json.size();
+      switch (rng() % 3) {
+        case 0:
+          json[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          json.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        default:
+          json.erase(at, 1);
+      }
+    }
+    taken += DecodersAgree(json) ? 1 : 0;
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "first disagreement on: " << json;
+      return;
+    }
+  }
+  EXPECT_GT(taken, 1000);  // mutations that keep the request valid are taken too
+}
+
 TEST(JsonFloatToken, MatchesFromCharsOnValidNumbers) {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> mantissa(-10, 10);
