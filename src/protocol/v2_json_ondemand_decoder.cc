@@ -25,9 +25,9 @@ using simdjson::SUCCESS;
 constexpr size_t kRetainedParserCapacity = size_t{16} << 20;
 
 // Nesting depths, counted as containers open around and including a value: the root object is
-// at depth 1, its "inputs" array at 2, an input at 3, its "data" array at 4.
+// at depth 1, its "inputs" array at 2, an input at 3, its "data" array at 4 (and an output's
+// fields at 4 too).
 constexpr int kRootFieldDepth = 2;
-constexpr int kInputDepth = 3;
 constexpr int kInputFieldDepth = 4;
 
 // Reads every value below `value` so that malformed JSON there is caught, as the DOM parser
