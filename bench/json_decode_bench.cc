@@ -1,5 +1,5 @@
 // json_decode_bench: MB/s of the v2 JSON request decoder (src/protocol) on a 1 MB FP32 tensor
-// (262144 floats written as JSON numbers, ~2.4 MB of text), and of the binary extension's
+// (262144 floats written as JSON numbers, ~2.9 MB of text), and of the binary extension's
 // borrow-only path on the same tensor, for contrast. Google Benchmark; bytes/s counts the bytes
 // of the request body the server would receive.
 #include <memory>

@@ -3,16 +3,22 @@
 // EncodeInferResponse on every request that decodes (an identity model's response), so the
 // encoder sees whatever the decoder lets through.
 //
+// DecodeInferRequest runs an On-Demand decoder that leaves errors and rare spellings to the DOM
+// decoder (protocol/v2_json_request_decoders.h); every input is also decoded by the DOM decoder
+// alone, and any difference in the answer traps.
+//
 // Input layout: byte 0 picks the framing and the body's padding; for the binary framing bytes
 // 1-2 (little endian) are the header length, which may exceed the body (an invalid header); the
 // rest is the body.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "protocol/v2_json_codec.h"
+#include "protocol/v2_json_request_decoders.h"
 
 namespace {
 
@@ -28,6 +34,43 @@ void EncodeEcho(const InferenceRequest& request) {
   response.outputs = request.inputs;
   const auto encoded = inferd::protocol::EncodeInferResponse(response, request);
   if (encoded.header_length && *encoded.header_length > encoded.body.size()) __builtin_trap();
+}
+
+bool SameTensor(const inferd::Tensor& a, const inferd::Tensor& b) {
+  return a.name() == b.name() && a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         a.byte_size() == b.byte_size() &&
+         (a.byte_size() == 0 || std::memcmp(a.data().data(), b.data().data(), a.byte_size()) == 0);
+}
+
+bool SameRequest(const InferenceRequest& a, const InferenceRequest& b) {
+  if (a.id != b.id || a.parameters != b.parameters || a.inputs.size() != b.inputs.size() ||
+      a.outputs.size() != b.outputs.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    if (!SameTensor(a.inputs[i], b.inputs[i])) return false;
+  }
+  for (size_t i = 0; i < a.outputs.size(); ++i) {
+    if (a.outputs[i].name != b.outputs[i].name ||
+        a.outputs[i].parameters != b.outputs[i].parameters) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The public decoder against the DOM decoder alone: same success, same request, same message.
+void CheckAgainstDom(const std::shared_ptr<std::string>& body, std::optional<size_t> header_length,
+                     const inferd::protocol::DecodeLimits& limits,
+                     const inferd::Result<InferenceRequest>& request) {
+  const size_t json_size = header_length.value_or(body->size());
+  if (json_size > body->size()) return;  // rejected before either decoder runs
+  const auto dom = inferd::protocol::DecodeInferRequestDom(body, json_size, limits);
+  if (request.ok() != dom.ok()) __builtin_trap();
+  if (request.ok() ? !SameRequest(*request, *dom)
+                   : request.status().message() != dom.status().message()) {
+    __builtin_trap();
+  }
 }
 
 }  // namespace
@@ -53,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode & 4) limits.max_json_depth = 4;
 
   auto request = inferd::protocol::DecodeInferRequest(body, header_length, limits);
+  CheckAgainstDom(body, header_length, limits, request);
   if (request.ok()) EncodeEcho(*request);
   inferd::protocol::EncodeError(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;

@@ -1,4 +1,5 @@
-// DecodeInferRequest: v2 JSON request body (+ binary tensor section) -> InferenceRequest.
+// DecodeInferRequest: v2 JSON request body (+ binary tensor section) -> InferenceRequest, and
+// the DOM decoder behind it that defines every error message (v2_json_request_decoders.h).
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -8,8 +9,10 @@
 #include <string_view>
 #include <utility>
 
+#include "protocol/binary_tensor_data.h"
 #include "protocol/tensor_json_data.h"
 #include "protocol/v2_json_codec.h"
+#include "protocol/v2_json_request_decoders.h"
 
 namespace inferd::protocol {
 namespace {
@@ -177,7 +180,8 @@ class RequestDecoder {
     if (data) {
       RETURN_IF_ERROR(DecodeTensorJsonData(*data, tensor));
     } else if (binary_size) {
-      RETURN_IF_ERROR(TakeBinaryData(static_cast<size_t>(*binary_size), tensor));
+      RETURN_IF_ERROR(
+          BorrowBinaryData(body_, static_cast<size_t>(*binary_size), &binary_offset_, tensor));
     } else {
       return error("has neither 'data' nor binary_data_size");
     }
@@ -197,40 +201,6 @@ class RequestDecoder {
       shape.push_back(value);
     }
     return shape;
-  }
-
-  // Borrows the next `size` bytes of the binary section for `tensor`.
-  Status TakeBinaryData(size_t size, Tensor& tensor) {
-    const size_t left = body_->size() - binary_offset_;
-    if (size > left) {
-      return InvalidArgument(
-          fmt::format("input '{}': binary_data_size {} exceeds the {} bytes of binary data left",
-                      tensor.name(), size, left));
-    }
-    const auto* start = reinterpret_cast<const std::byte*>(body_->data()) + binary_offset_;
-    tensor.SetData(std::span<const std::byte>(start, size), body_);
-    binary_offset_ += size;
-    const auto count = static_cast<uint64_t>(tensor.element_count());
-    if (tensor.dtype() == DataType::kBytes) {
-      auto elements = SplitBytesElements(tensor.data());
-      if (!elements.ok()) {
-        return elements.status().WithContext(fmt::format("input '{}'", tensor.name()));
-      }
-      if (elements->size() != count) {
-        return InvalidArgument(
-            fmt::format("input '{}': binary data holds {} BYTES elements but shape {} needs {}",
-                        tensor.name(), elements->size(), ShapeToString(tensor.shape()), count));
-      }
-      return Status::Ok();
-    }
-    const size_t element_size = DataTypeByteSize(tensor.dtype());
-    if (count > left / element_size || count * element_size != size) {
-      return InvalidArgument(fmt::format(
-          "input '{}': binary_data_size {} does not match shape {} of {}, which needs {} bytes",
-          tensor.name(), size, ShapeToString(tensor.shape()), DataTypeName(tensor.dtype()),
-          count * element_size));
-    }
-    return Status::Ok();
   }
 
   static Status DecodeOutputs(const dom::element& value, InferenceRequest& request) {
@@ -280,17 +250,8 @@ Status ParseError(simdjson::error_code error, const DecodeLimits& limits) {
 
 }  // namespace
 
-Result<InferenceRequest> DecodeInferRequest(std::shared_ptr<const std::string> body,
-                                            std::optional<size_t> header_length,
-                                            const DecodeLimits& limits) {
-  if (!body) return InvalidArgument("request has no body");
-  const size_t json_size = header_length.value_or(body->size());
-  if (json_size > body->size()) {
-    return InvalidArgument(
-        fmt::format("Inference-Header-Content-Length {} is larger than the {} byte request body",
-                    json_size, body->size()));
-  }
-
+Result<InferenceRequest> DecodeInferRequestDom(std::shared_ptr<const std::string> body,
+                                               size_t json_size, const DecodeLimits& limits) {
   thread_local dom::parser parser;
   if (parser.max_depth() != limits.max_json_depth) {
     const simdjson::error_code error =
@@ -308,6 +269,25 @@ Result<InferenceRequest> DecodeInferRequest(std::shared_ptr<const std::string> b
   Result<InferenceRequest> result = decode();
   if (parser.capacity() > kRetainedParserCapacity) parser = dom::parser();
   return result;
+}
+
+Result<InferenceRequest> DecodeInferRequest(std::shared_ptr<const std::string> body,
+                                            std::optional<size_t> header_length,
+                                            const DecodeLimits& limits) {
+  if (!body) return InvalidArgument("request has no body");
+  const size_t json_size = header_length.value_or(body->size());
+  if (json_size > body->size()) {
+    return InvalidArgument(
+        fmt::format("Inference-Header-Content-Length {} is larger than the {} byte request body",
+                    json_size, body->size()));
+  }
+  // The On-Demand decoder takes the well-formed requests; whatever it declines (every error, and
+  // a few rare spellings) is decoded again by the DOM decoder, which words the error.
+  if (std::optional<InferenceRequest> request =
+          TryDecodeInferRequestOnDemand(body, json_size, limits)) {
+    return std::move(*request);
+  }
+  return DecodeInferRequestDom(std::move(body), json_size, limits);
 }
 
 }  // namespace inferd::protocol
