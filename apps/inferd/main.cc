@@ -22,6 +22,7 @@ namespace {
 
 struct ServeFlags {
   std::string model_repository;
+  std::string backend_directory;
   std::string host = "127.0.0.1";
   uint16_t http_port = 8000;
   int http_threads = 0;
@@ -123,6 +124,7 @@ int Serve(const ServeFlags& flags) {
                flags.model_repository);
   inferd::server::InferenceServer::Options server_options;
   server_options.model_repository = flags.model_repository;
+  server_options.backend_directory = flags.backend_directory;
   server_options.cache_size_bytes = flags.cache_size;
   server_options.control_mode =
       inferd::repository::ParseControlMode(flags.model_control_mode).value();
@@ -289,6 +291,10 @@ int main(int argc, char** argv) {
                     "Model repository directory (Triton layout)")
       ->required()
       ->check(CLI::ExistingDirectory);
+  serve->add_option("--backend-directory", flags.backend_directory,
+                    "Folder of the engine plugins (libinferd_backend_<name>.so), loaded when a "
+                    "model first needs one; default: the build's, or ../lib/inferd/backends "
+                    "beside the binary");
   serve->add_option("--host", flags.host, "Address to listen on")->capture_default_str();
   serve->add_option("--model-control-mode", flags.model_control_mode,
                     "none: load every model at start; poll: also reload what changes on disk; "

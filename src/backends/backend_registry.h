@@ -26,8 +26,10 @@ struct BackendFactory {
   std::function<Result<std::unique_ptr<Backend>>()> create;
 };
 
-// Every engine compiled into this binary, in registration order (generated from the
-// inferd_backend() lines of src/backends/CMakeLists.txt).
+// Every engine this build has, in registration order (generated from the inferd_backend()
+// lines of src/backends/CMakeLists.txt). Each is a plugin in `directory`, loaded on first use
+// (backend_plugin.h); without `directory`, DefaultBackendDirectory().
+std::vector<BackendFactory> BuiltinBackends(const std::filesystem::path& directory);
 std::vector<BackendFactory> BuiltinBackends();
 
 class BackendRegistry {

@@ -1,5 +1,7 @@
 #include "server/inference_server.h"
 
+#include "backends/backend_plugin.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -32,8 +34,15 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   std::unique_ptr<InferenceServer> server(new InferenceServer());
   server->request_limits_ = options.request_limits;
   ASSIGN_OR_RETURN(server->backends_,
-                   backends::BackendRegistry::Create({.factories = backends::BuiltinBackends()}));
-  spdlog::info("backends: {}", server->backends_->Describe());
+                   backends::BackendRegistry::Create(
+                       {.factories = options.backend_directory.empty()
+                                         ? backends::BuiltinBackends()
+                                         : backends::BuiltinBackends(options.backend_directory)}));
+  spdlog::info("backends: {} (plugins loaded on first use from {})",
+               server->backends_->Describe(),
+               options.backend_directory.empty()
+                   ? backends::DefaultBackendDirectory().string()
+                   : options.backend_directory.string());
   if (options.cache_size_bytes > 0) {
     ASSIGN_OR_RETURN(server->cache_,
                      cache::ResponseCache::Create({.capacity_bytes = options.cache_size_bytes}));

@@ -77,6 +77,9 @@ class InferenceServer {
  public:
   struct Options {
     std::filesystem::path model_repository;  // Triton-layout repository directory
+    // Where the engine plugins are (libinferd_backend_<name>.so); empty = the default
+    // (backends::DefaultBackendDirectory()). Triton's --backend-directory.
+    std::filesystem::path backend_directory;
     unsigned cpu_cores = 0;                  // cores for engine thread sizing; 0 = detect
     uint64_t cache_size_bytes = 0;           // response cache budget in bytes; 0 = no cache
     // Model lifecycle (see repository::ModelRepository::Options).
