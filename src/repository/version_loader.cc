@@ -236,7 +236,8 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
   spdlog::info(
       "model '{}' version {}: {} {} instance(s), {} intra-op thread(s) each{}{}", name, version,
-      count, backend.name(), instance_options.intra_op_threads, cfg.has_dynamic_batching() ? ", dynamic batching" : "",
+      count, backend.name(), instance_options.intra_op_threads,
+      cfg.has_dynamic_batching() ? ", dynamic batching" : "",
       cfg.model_warmup_size() ? fmt::format(", {} warm-up sample(s) run", cfg.model_warmup_size())
                               : "");
 
