@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || duration_s <= 0) {
-    std::fprintf(stderr, "usage: torch_raw_bench --model M.pt [--dims 64] [--batch 1,64] "
-                         "[--duration S] [--intra-op-threads N]\n");
+    std::fprintf(stderr,
+                 "usage: torch_raw_bench --model M.pt [--dims 64] [--batch 1,64] "
+                 "[--duration S] [--intra-op-threads N]\n");
     return 2;
   }
   try {
@@ -88,10 +89,11 @@ int main(int argc, char** argv) {
       const double secs = std::chrono::duration<double>(Clock::now() - start).count();
       std::sort(lat_us.begin(), lat_us.end());
       const double runs = static_cast<double>(lat_us.size());
-      std::printf("%s\n  {\"batch\": %lld, \"runs\": %.0f, \"runs_per_s\": %.1f, "
-                  "\"inferences_per_s\": %.1f, \"latency_us\": {\"p50\": %.2f, \"p99\": %.2f}}",
-                  sep, static_cast<long long>(batch), runs, runs / secs, runs * batch / secs,
-                  lat_us[lat_us.size() / 2], lat_us[lat_us.size() * 99 / 100]);
+      std::printf(
+          "%s\n  {\"batch\": %lld, \"runs\": %.0f, \"runs_per_s\": %.1f, "
+          "\"inferences_per_s\": %.1f, \"latency_us\": {\"p50\": %.2f, \"p99\": %.2f}}",
+          sep, static_cast<long long>(batch), runs, runs / secs, runs * batch / secs,
+          lat_us[lat_us.size() / 2], lat_us[lat_us.size() * 99 / 100]);
       sep = ",";
     }
     std::printf("\n]}\n");

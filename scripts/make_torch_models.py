@@ -13,7 +13,8 @@ engines give the same answer); `--test` writes it plus the models tests/integrat
 test_torchscript.py uses: one identity model per libtorch data type, named forward()
 arguments, a dynamic-batching model, an add-a-constant model for reloads, and a model without
 the config TorchScript needs. `--add-model PATH VALUE` writes one add-VALUE model to PATH.
-Weights come from fixed seeds and a file is rewritten only when its bytes change.
+Weights come from fixed seeds, the Python hash seed is fixed (the script re-executes itself
+with PYTHONHASHSEED=0), and a file is rewritten only when its bytes change.
 """
 
 import argparse
@@ -162,6 +163,12 @@ def write_test_extras(w):
 
 
 def main(argv):
+    # TorchScript writes a module's constants in the order of a Python set (nn.Linear's
+    # __constants__), which follows string hashing: fix the hash seed so the bytes are the same
+    # on every run.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv],
+                  {**os.environ, "PYTHONHASHSEED": "0"})
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--examples", metavar="DIR", help="write the example models to DIR")

@@ -6,11 +6,9 @@
 
 namespace inferd::backends {
 
-Status Backend::CompleteConfig(config::ModelConfig& config,
-                               const config::ModelSignature& signature,
+Status Backend::CompleteConfig(config::ModelConfig& config, const config::ModelSignature& signature,
                                std::string_view model_name) const {
-  RETURN_IF_ERROR(
-      config::CompleteAndValidate(config, signature, model_name, {platform(), name()}));
+  RETURN_IF_ERROR(config::CompleteAndValidate(config, signature, model_name, {platform(), name()}));
   if (supports_gpu()) return Status::Ok();
   for (const auto& group : config.instance_group()) {
     if (group.kind() == config::ModelInstanceGroup::KIND_GPU) {

@@ -18,8 +18,8 @@ bool AnyVersionHolds(const fs::path& model_dir, const std::string& filename) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(model_dir, ec)) {
     const std::string folder = entry.path().filename().string();
-    if (folder.empty() || !std::all_of(folder.begin(), folder.end(),
-                                       [](char c) { return c >= '0' && c <= '9'; })) {
+    if (folder.empty() ||
+        !std::all_of(folder.begin(), folder.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
     if (fs::exists(entry.path() / filename, ec)) return true;
@@ -36,8 +36,8 @@ Result<std::unique_ptr<BackendRegistry>> BackendRegistry::Create(const Options& 
       return InvalidArgument("a backend factory needs a name, a platform and a create function");
     }
     if (!names.insert(f.name).second || !names.insert(f.platform).second) {
-      return InvalidArgument(fmt::format("backend '{}' (platform '{}') is registered twice",
-                                         f.name, f.platform));
+      return InvalidArgument(
+          fmt::format("backend '{}' (platform '{}') is registered twice", f.name, f.platform));
     }
   }
   return std::unique_ptr<BackendRegistry>(new BackendRegistry(options.factories));
@@ -66,8 +66,8 @@ std::string BackendRegistry::Describe() const {
 Result<Backend*> BackendRegistry::Get(std::string_view name) {
   const BackendFactory* factory = Find(name);
   if (factory == nullptr) {
-    return NotFound(fmt::format("backend '{}' is not built into this inferd; it has {}", name,
-                                Describe()));
+    return NotFound(
+        fmt::format("backend '{}' is not built into this inferd; it has {}", name, Describe()));
   }
   MutexLock lock(mu_);
   auto it = created_.find(name);
@@ -90,32 +90,31 @@ Result<Backend*> BackendRegistry::Select(const config::ModelConfig& config,
                                          config.backend(), Describe()));
     }
     if (!config.platform().empty() && config.platform() != f->platform) {
-      return InvalidArgument(fmt::format(
-          "platform '{}' does not belong to backend '{}' (whose platform is '{}')",
-          config.platform(), config.backend(), f->platform));
+      return InvalidArgument(
+          fmt::format("platform '{}' does not belong to backend '{}' (whose platform is '{}')",
+                      config.platform(), config.backend(), f->platform));
     }
     return Get(f->name);
   }
   if (!config.platform().empty()) {
     const BackendFactory* f = FindPlatform(config.platform());
     if (f == nullptr) {
-      return InvalidArgument(fmt::format(
-          "platform '{}' is not supported; this inferd has {}", config.platform(), Describe()));
+      return InvalidArgument(fmt::format("platform '{}' is not supported; this inferd has {}",
+                                         config.platform(), Describe()));
     }
     return Get(f->name);
   }
   const std::string& named = config.default_model_filename();
   const fs::path named_path(named);
-  if (named_path.has_root_path() ||
-      std::any_of(named_path.begin(), named_path.end(), [](const fs::path& p) { return p == ".."; })) {
+  if (named_path.has_root_path() || std::any_of(named_path.begin(), named_path.end(),
+                                                [](const fs::path& p) { return p == ".."; })) {
     return InvalidArgument(fmt::format(
         "default_model_filename '{}' must name a file inside the version folder", named));
   }
   for (const auto& f : factories_) {
-    const bool match = named.empty()
-                           ? AnyVersionHolds(model_dir, f.default_model_filename)
-                           : fs::path(named).extension() ==
-                                 fs::path(f.default_model_filename).extension();
+    const bool match = named.empty() ? AnyVersionHolds(model_dir, f.default_model_filename)
+                                     : fs::path(named).extension() ==
+                                           fs::path(f.default_model_filename).extension();
     if (match) return Get(f.name);
   }
   std::vector<std::string> files;

@@ -46,8 +46,8 @@ class BackendRegistry {
   //    default_model_filename, whose file extension) a version folder holds — Triton's
   //    auto-complete picks ONNX Runtime for model.onnx and PyTorch for model.pt the same way.
   // NOT_FOUND / INVALID_ARGUMENT messages name the engines this binary has. Thread-safe.
-  Result<Backend*> Select(const config::ModelConfig& config,
-                          const std::filesystem::path& model_dir) EXCLUDES(mu_);
+  Result<Backend*> Select(const config::ModelConfig& config, const std::filesystem::path& model_dir)
+      EXCLUDES(mu_);
 
   // The engine registered under `name` (a backend name), created on first use. Thread-safe.
   Result<Backend*> Get(std::string_view name) EXCLUDES(mu_);

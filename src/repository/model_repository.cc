@@ -121,8 +121,8 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
 
   const std::vector<int64_t> available = ListVersions(dir);
   if (available.empty()) {
-    return fail(NotFound(fmt::format("no version folders (e.g. {}/1/<model file>) found",
-                                     dir.string())));
+    return fail(
+        NotFound(fmt::format("no version folders (e.g. {}/1/<model file>) found", dir.string())));
   }
   const std::vector<int64_t> selected = config::SelectVersions(base.version_policy(), available);
   if (selected.empty()) {

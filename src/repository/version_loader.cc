@@ -234,11 +234,12 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
     for (std::string line; std::getline(in, line);) lines.push_back(line);
   }
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
-  spdlog::info(
-      "model '{}' version {}: {} {} instance(s), {} intra-op thread(s) each{}{}", name, version,
-      count, backend.name(), instance_options.intra_op_threads, cfg.has_dynamic_batching() ? ", dynamic batching" : "",
-      cfg.model_warmup_size() ? fmt::format(", {} warm-up sample(s) run", cfg.model_warmup_size())
-                              : "");
+  spdlog::info("model '{}' version {}: {} {} instance(s), {} intra-op thread(s) each{}{}", name,
+               version, count, backend.name(), instance_options.intra_op_threads,
+               cfg.has_dynamic_batching() ? ", dynamic batching" : "",
+               cfg.model_warmup_size()
+                   ? fmt::format(", {} warm-up sample(s) run", cfg.model_warmup_size())
+                   : "");
 
   ASSIGN_OR_RETURN(auto scheduler, scheduling::CreateScheduler(
                                        cfg, std::move(pool), fmt::format("{}:{}", name, version)));

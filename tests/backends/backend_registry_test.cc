@@ -18,15 +18,13 @@ using ::testing::HasSubstr;
 class FakeBackend final : public Backend {
  public:
   FakeBackend(std::string name, std::string platform, std::string file, bool gpu)
-      : name_(std::move(name)), platform_(std::move(platform)), file_(std::move(file)),
-        gpu_(gpu) {}
+      : name_(std::move(name)), platform_(std::move(platform)), file_(std::move(file)), gpu_(gpu) {}
   std::string_view name() const override { return name_; }
   std::string_view platform() const override { return platform_; }
   std::string_view default_model_filename() const override { return file_; }
   std::string version() const override { return "0"; }
   bool supports_gpu() const override { return gpu_; }
-  Result<std::unique_ptr<ModelInstance>> CreateInstance(const fs::path&,
-                                                        const config::ModelConfig&,
+  Result<std::unique_ptr<ModelInstance>> CreateInstance(const fs::path&, const config::ModelConfig&,
                                                         const InstanceOptions&) override {
     return Unimplemented("fake");
   }
@@ -38,10 +36,11 @@ class FakeBackend final : public Backend {
 
 BackendFactory Fake(std::string name, std::string platform, std::string file,
                     std::atomic<int>* created = nullptr, bool gpu = false) {
-  return {name, platform, file, [=]() -> Result<std::unique_ptr<Backend>> {
-            if (created) ++*created;
-            return std::unique_ptr<Backend>(std::make_unique<FakeBackend>(name, platform, file, gpu));
-          }};
+  return {
+      name, platform, file, [=]() -> Result<std::unique_ptr<Backend>> {
+        if (created) ++*created;
+        return std::unique_ptr<Backend>(std::make_unique<FakeBackend>(name, platform, file, gpu));
+      }};
 }
 
 config::ModelConfig Parse(const char* text) {
@@ -58,10 +57,9 @@ class BackendRegistryTest : public ::testing::Test {
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "1");
-    auto r = BackendRegistry::Create({.factories = {Fake("onnxruntime", "onnxruntime_onnx",
-                                                         "model.onnx", &onnx_created_),
-                                                    Fake("pytorch", "pytorch_libtorch",
-                                                         "model.pt")}});
+    auto r = BackendRegistry::Create(
+        {.factories = {Fake("onnxruntime", "onnxruntime_onnx", "model.onnx", &onnx_created_),
+                       Fake("pytorch", "pytorch_libtorch", "model.pt")}});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     registry_ = std::move(r).value();
   }
@@ -138,7 +136,8 @@ TEST(BackendRegistry, BuiltinBackendsIncludeOnnxRuntime) {
 }
 
 config::ModelSignature OneBatchedInput() {
-  return {.inputs = {{"x", DataType::kFp32, {-1, 4}}}, .outputs = {{"y", DataType::kFp32, {-1, 4}}}};
+  return {.inputs = {{"x", DataType::kFp32, {-1, 4}}},
+          .outputs = {{"y", DataType::kFp32, {-1, 4}}}};
 }
 
 TEST(BackendCompleteConfig, FillsTheBackendsOwnPlatformAndName) {

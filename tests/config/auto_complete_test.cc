@@ -265,8 +265,9 @@ TEST(AutoComplete, LeavesAGpuInstanceGroupForTheBackendToPlace) {
 
 TEST(AutoComplete, CompletesThePlatformAndBackendOfTheEngineThatLoadedTheModel) {
   ModelConfig config;
-  ASSERT_TRUE(CompleteAndValidate(config, BatchableMlp(), "mlp",
-                                  EngineNames{"pytorch_libtorch", "pytorch"}).ok());
+  ASSERT_TRUE(
+      CompleteAndValidate(config, BatchableMlp(), "mlp", EngineNames{"pytorch_libtorch", "pytorch"})
+          .ok());
   EXPECT_EQ(config.platform(), "pytorch_libtorch");
   EXPECT_EQ(config.backend(), "pytorch");
 }

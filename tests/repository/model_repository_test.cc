@@ -29,8 +29,8 @@ class ModelRepositoryTest : public ::testing::Test {
              std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_);
-    auto b = backends::BackendRegistry::Create(
-        {.factories = {backends::OnnxRuntimeBackendFactory()}});
+    auto b =
+        backends::BackendRegistry::Create({.factories = {backends::OnnxRuntimeBackendFactory()}});
     ASSERT_TRUE(b.ok());
     backends_ = std::move(b).value();
   }

@@ -32,13 +32,12 @@ Result<Options> TensorRtOptions(const Accelerator& acc, int gpu_id) {
       } else if (value == "INT8") {
         out["trt_int8_enable"] = "1";
       } else if (value != "FP32") {
-        return InvalidArgument(fmt::format(
-            "tensorrt precision_mode is '{}'; expected FP32, FP16 or INT8", value));
+        return InvalidArgument(
+            fmt::format("tensorrt precision_mode is '{}'; expected FP32, FP16 or INT8", value));
       }
     } else if (key == "max_workspace_size_bytes") {
       out["trt_max_workspace_size"] = value;
-    } else if (key == "int8_calibration_table_name" ||
-               key == "int8_use_native_calibration_table") {
+    } else if (key == "int8_calibration_table_name" || key == "int8_use_native_calibration_table") {
       out["trt_" + key] = value;
     } else if (key.starts_with("trt_")) {
       out[key] = value;  // Triton passes the provider's own keys through unchanged
@@ -57,16 +56,16 @@ Result<Options> CudaOptions(const config::ModelConfig& config, const Accelerator
   if (auto v = config::GetParameter(config, "cudnn_conv_algo_search")) {
     static const char* kNames[] = {"EXHAUSTIVE", "HEURISTIC", "DEFAULT"};
     if (*v != "0" && *v != "1" && *v != "2") {
-      return InvalidArgument(fmt::format(
-          "parameter cudnn_conv_algo_search is '{}'; expected 0, 1 or 2", *v));
+      return InvalidArgument(
+          fmt::format("parameter cudnn_conv_algo_search is '{}'; expected 0, 1 or 2", *v));
     }
     out["cudnn_conv_algo_search"] = kNames[(*v)[0] - '0'];
   }
   if (auto v = config::GetParameter(config, "gpu_mem_limit")) out["gpu_mem_limit"] = *v;
   if (auto v = config::GetParameter(config, "arena_extend_strategy")) {
     if (*v != "0" && *v != "1") {
-      return InvalidArgument(fmt::format(
-          "parameter arena_extend_strategy is '{}'; expected 0 or 1", *v));
+      return InvalidArgument(
+          fmt::format("parameter arena_extend_strategy is '{}'; expected 0 or 1", *v));
     }
     out["arena_extend_strategy"] = *v == "0" ? "kNextPowerOfTwo" : "kSameAsRequested";
   }
@@ -160,14 +159,13 @@ Result<ProviderPlan> PlanExecutionProviders(const config::ModelConfig& config, b
     const std::string provider = ProviderForAccelerator(acc.name(), false);
     if (!Has(available, provider)) {
       if (!may_fall_back) {
-        return Unavailable(Missing(
-            fmt::format("cpu_execution_accelerator '{}'", acc.name()), provider, available));
+        return Unavailable(Missing(fmt::format("cpu_execution_accelerator '{}'", acc.name()),
+                                   provider, available));
       }
       plan.skipped.push_back(fmt::format("{} (not in this ONNX Runtime build)", provider));
       continue;
     }
-    plan.providers.push_back({provider, Options(acc.parameters().begin(),
-                                                acc.parameters().end())});
+    plan.providers.push_back({provider, Options(acc.parameters().begin(), acc.parameters().end())});
   }
   return plan;
 }

@@ -24,7 +24,7 @@
 namespace inferd::backends::ort {
 
 struct ExecutionProvider {
-  std::string provider;                       // ORT's name: "CUDAExecutionProvider"
+  std::string provider;                        // ORT's name: "CUDAExecutionProvider"
   std::map<std::string, std::string> options;  // ORT's provider option keys and values
 };
 

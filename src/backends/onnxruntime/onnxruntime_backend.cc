@@ -1,13 +1,12 @@
 #include "backends/onnxruntime/onnxruntime_backend.h"
 
+#include <fmt/format.h>
 #include <onnxruntime_cxx_api.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "backends/onnxruntime/session_options.h"
 #include "config/model_config.h"
@@ -241,8 +240,8 @@ class OnnxRuntimeBackend final : public Backend {
     Ort::SessionOptions so;
     ASSIGN_OR_RETURN(ort::SessionPlan plan, ort::ConfigureSession(so, config, options, available_));
     if (!plan.providers.skipped.empty()) {
-      spdlog::warn("'{}': execution_accelerator_fallback cpu: left out {}",
-                   model_file.string(), fmt::join(plan.providers.skipped, ", "));
+      spdlog::warn("'{}': execution_accelerator_fallback cpu: left out {}", model_file.string(),
+                   fmt::join(plan.providers.skipped, ", "));
     }
     if (!plan.providers.providers.empty()) {
       std::vector<std::string> names;

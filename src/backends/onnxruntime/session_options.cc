@@ -18,15 +18,14 @@ Result<int> IntParameter(const config::ModelConfig& config, std::string_view key
   int n = 0;
   auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || ptr != v->data() + v->size() || n < 0) {
-    return InvalidArgument(fmt::format("parameter {} is '{}'; expected a non-negative integer",
-                                       key, *v));
+    return InvalidArgument(
+        fmt::format("parameter {} is '{}'; expected a non-negative integer", key, *v));
   }
   return n;
 }
 
 // A 0/1 (or false/true) parameter, or `fallback` when absent.
-Result<bool> BoolParameter(const config::ModelConfig& config, std::string_view key,
-                           bool fallback) {
+Result<bool> BoolParameter(const config::ModelConfig& config, std::string_view key, bool fallback) {
   auto v = config::GetParameter(config, key);
   if (!v) return fallback;
   if (*v == "1" || *v == "true" || *v == "True") return true;
@@ -46,10 +45,14 @@ Result<GraphOptimizationLevel> GraphLevel(const config::ModelConfig& config) {
   }
   // Triton's onnxruntime levels: 0 (unset) all, -1 basic, 1 basic + extended, 2 none.
   switch (config.optimization().graph().level()) {
-    case 0: return ORT_ENABLE_ALL;
-    case -1: return ORT_ENABLE_BASIC;
-    case 1: return ORT_ENABLE_EXTENDED;
-    case 2: return ORT_DISABLE_ALL;
+    case 0:
+      return ORT_ENABLE_ALL;
+    case -1:
+      return ORT_ENABLE_BASIC;
+    case 1:
+      return ORT_ENABLE_EXTENDED;
+    case 2:
+      return ORT_DISABLE_ALL;
     default:
       return InvalidArgument(fmt::format(
           "optimization graph level is {}; ONNX Runtime takes -1 (basic), 0 (all, the default), "
@@ -113,8 +116,8 @@ Result<SessionPlan> ConfigureSession(Ort::SessionOptions& options,
   options.SetInterOpNumThreads(plan.inter_op_threads);
   // Triton: execution_mode 0 sequential (default), 1 parallel. Without it, inferd runs the
   // graph in parallel only when more than one inter-op thread was asked for.
-  ASSIGN_OR_RETURN(int mode, IntParameter(config, "execution_mode",
-                                          plan.inter_op_threads > 1 ? 1 : 0));
+  ASSIGN_OR_RETURN(int mode,
+                   IntParameter(config, "execution_mode", plan.inter_op_threads > 1 ? 1 : 0));
   if (mode > 1) {
     return InvalidArgument(fmt::format(
         "parameter execution_mode is '{}'; expected 0 (sequential) or 1 (parallel)", mode));
@@ -137,15 +140,14 @@ Result<SessionPlan> ConfigureSession(Ort::SessionOptions& options,
   } else {
     options.DisableMemPattern();
   }
-  ASSIGN_OR_RETURN(bool device_init, BoolParameter(config,
-                                                   "session.use_device_allocator_for_initializers",
-                                                   false));
+  ASSIGN_OR_RETURN(bool device_init,
+                   BoolParameter(config, "session.use_device_allocator_for_initializers", false));
   if (device_init) options.AddConfigEntry("session.use_device_allocator_for_initializers", "1");
   plan.arena_shrinkage =
       config::GetParameter(config, "memory.enable_memory_arena_shrinkage").value_or("");
 
-  ASSIGN_OR_RETURN(plan.providers, PlanExecutionProviders(config, instance.on_gpu,
-                                                          instance.gpu_id, available));
+  ASSIGN_OR_RETURN(plan.providers,
+                   PlanExecutionProviders(config, instance.on_gpu, instance.gpu_id, available));
   const bool may_fall_back =
       config::GetParameter(config, "execution_accelerator_fallback").value_or("") == "cpu";
   std::vector<ExecutionProvider> started;

@@ -1,12 +1,11 @@
 #include "backends/pytorch/pytorch_backend.h"
 
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/version.h>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <chrono>
@@ -23,33 +22,55 @@ namespace mapping = torch_mapping;
 
 std::optional<at::ScalarType> ToTorchType(DataType t) {
   switch (t) {
-    case DataType::kBool: return at::kBool;
-    case DataType::kUint8: return at::kByte;
-    case DataType::kInt8: return at::kChar;
-    case DataType::kInt16: return at::kShort;
-    case DataType::kInt32: return at::kInt;
-    case DataType::kInt64: return at::kLong;
-    case DataType::kFp16: return at::kHalf;
-    case DataType::kBf16: return at::kBFloat16;
-    case DataType::kFp32: return at::kFloat;
-    case DataType::kFp64: return at::kDouble;
-    default: return std::nullopt;
+    case DataType::kBool:
+      return at::kBool;
+    case DataType::kUint8:
+      return at::kByte;
+    case DataType::kInt8:
+      return at::kChar;
+    case DataType::kInt16:
+      return at::kShort;
+    case DataType::kInt32:
+      return at::kInt;
+    case DataType::kInt64:
+      return at::kLong;
+    case DataType::kFp16:
+      return at::kHalf;
+    case DataType::kBf16:
+      return at::kBFloat16;
+    case DataType::kFp32:
+      return at::kFloat;
+    case DataType::kFp64:
+      return at::kDouble;
+    default:
+      return std::nullopt;
   }
 }
 
 DataType FromTorchType(at::ScalarType t) {
   switch (t) {
-    case at::kBool: return DataType::kBool;
-    case at::kByte: return DataType::kUint8;
-    case at::kChar: return DataType::kInt8;
-    case at::kShort: return DataType::kInt16;
-    case at::kInt: return DataType::kInt32;
-    case at::kLong: return DataType::kInt64;
-    case at::kHalf: return DataType::kFp16;
-    case at::kBFloat16: return DataType::kBf16;
-    case at::kFloat: return DataType::kFp32;
-    case at::kDouble: return DataType::kFp64;
-    default: return DataType::kInvalid;
+    case at::kBool:
+      return DataType::kBool;
+    case at::kByte:
+      return DataType::kUint8;
+    case at::kChar:
+      return DataType::kInt8;
+    case at::kShort:
+      return DataType::kInt16;
+    case at::kInt:
+      return DataType::kInt32;
+    case at::kLong:
+      return DataType::kInt64;
+    case at::kHalf:
+      return DataType::kFp16;
+    case at::kBFloat16:
+      return DataType::kBf16;
+    case at::kFloat:
+      return DataType::kFp32;
+    case at::kDouble:
+      return DataType::kFp64;
+    default:
+      return DataType::kInvalid;
   }
 }
 
@@ -144,9 +165,9 @@ class PyTorchInstance final : public ModelInstance {
       }
       // Borrowed, not copied: the request's bytes live until Execute returns, and outputs that
       // alias an input are copied out (FromTorch).
-      borrowed.push_back(torch::from_blob(
-          data, std::vector<int64_t>(in.shape().begin(), in.shape().end()),
-          torch::TensorOptions().dtype(*type)));
+      borrowed.push_back(
+          torch::from_blob(data, std::vector<int64_t>(in.shape().begin(), in.shape().end()),
+                           torch::TensorOptions().dtype(*type)));
       args[setup_.input_positions[slot]] = borrowed.back();
     }
 
@@ -168,9 +189,10 @@ class PyTorchInstance final : public ModelInstance {
     } else if (result.isList()) {
       for (const auto& e : result.toListRef()) elements.push_back(e);
     } else {
-      return Internal(fmt::format("forward() returned {}; expected a tensor, or a tuple or list "
-                                  "of tensors",
-                                  result.tagKind()));
+      return Internal(
+          fmt::format("forward() returned {}; expected a tensor, or a tuple or list "
+                      "of tensors",
+                      result.tagKind()));
     }
     std::vector<Tensor> outputs;
     outputs.reserve(output_names.size());
@@ -181,14 +203,16 @@ class PyTorchInstance final : public ModelInstance {
       }
       if (index < 0) return InvalidArgument(fmt::format("unknown output '{}'", name));
       if (index >= static_cast<int>(elements.size())) {
-        return Internal(fmt::format("output '{}' is element {} of what forward() returned, "
-                                    "which has {} element(s)",
-                                    name, index, elements.size()));
+        return Internal(
+            fmt::format("output '{}' is element {} of what forward() returned, "
+                        "which has {} element(s)",
+                        name, index, elements.size()));
       }
       if (!elements[index].isTensor()) {
-        return Internal(fmt::format("output '{}' (element {} of what forward() returned) is {}, "
-                                    "not a tensor",
-                                    name, index, elements[index].tagKind()));
+        return Internal(
+            fmt::format("output '{}' (element {} of what forward() returned) is {}, "
+                        "not a tensor",
+                        name, index, elements[index].tagKind()));
       }
       ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), borrowed));
       for (const auto& declared : signature_.outputs) {
@@ -264,14 +288,14 @@ class PyTorchBackend final : public Backend {
                                                         const config::ModelConfig& config,
                                                         const InstanceOptions& options) override {
     if (options.on_gpu) {
-      return Unavailable(fmt::format("backend 'pytorch' runs on the CPU only (Debian's libtorch "
-                                     "has no CUDA); instance_group kind KIND_GPU on GPU {} cannot "
-                                     "be placed",
-                                     options.gpu_id));
+      return Unavailable(
+          fmt::format("backend 'pytorch' runs on the CPU only (Debian's libtorch "
+                      "has no CUDA); instance_group kind KIND_GPU on GPU {} cannot "
+                      "be placed",
+                      options.gpu_id));
     }
-    RETURN_IF_ERROR(mapping::CheckTorchConfig(config, model_file.parent_path().parent_path()
-                                                          .filename()
-                                                          .string()));
+    RETURN_IF_ERROR(mapping::CheckTorchConfig(
+        config, model_file.parent_path().parent_path().filename().string()));
     try {
       return Create(model_file, config, options);
     } catch (const c10::Error& e) {
@@ -322,9 +346,8 @@ class PyTorchBackend final : public Backend {
     ASSIGN_OR_RETURN(setup.input_positions, mapping::MapInputs(config, arguments, required));
     ASSIGN_OR_RETURN(setup.output_indices, mapping::MapOutputs(config));
     for (const auto& out : config.output()) setup.output_names.push_back(out.name());
-    auto instance = std::make_unique<PyTorchInstance>(std::move(module),
-                                                      SignatureFromConfig(config),
-                                                      std::move(setup));
+    auto instance = std::make_unique<PyTorchInstance>(
+        std::move(module), SignatureFromConfig(config), std::move(setup));
     return std::unique_ptr<ModelInstance>(std::move(instance));
   }
 };

@@ -37,24 +37,26 @@ Result<std::vector<int>> MapInputs(const config::ModelConfig& config,
           input.name(), fmt::join(arguments, ", ")));
     }
     if (position >= static_cast<int>(arguments.size())) {
-      return InvalidArgument(fmt::format("config input '{}' feeds argument {} but forward({}) "
-                                         "takes {}",
-                                         input.name(), position, fmt::join(arguments, ", "),
-                                         arguments.size()));
+      return InvalidArgument(
+          fmt::format("config input '{}' feeds argument {} but forward({}) "
+                      "takes {}",
+                      input.name(), position, fmt::join(arguments, ", "), arguments.size()));
     }
     if (fed[position]) {
-      return InvalidArgument(fmt::format("config input '{}' feeds forward() argument '{}', "
-                                         "which another input already feeds",
-                                         input.name(), arguments[position]));
+      return InvalidArgument(
+          fmt::format("config input '{}' feeds forward() argument '{}', "
+                      "which another input already feeds",
+                      input.name(), arguments[position]));
     }
     fed[position] = true;
     positions.push_back(position);
   }
   for (size_t i = 0; i < required && i < arguments.size(); ++i) {
     if (!fed[i]) {
-      return InvalidArgument(fmt::format("forward() argument '{}' (#{}) is fed by no config "
-                                         "input; name an input '{}' or '<name>__{}'",
-                                         arguments[i], i, arguments[i], i));
+      return InvalidArgument(
+          fmt::format("forward() argument '{}' (#{}) is fed by no config "
+                      "input; name an input '{}' or '<name>__{}'",
+                      arguments[i], i, arguments[i], i));
     }
   }
   return positions;

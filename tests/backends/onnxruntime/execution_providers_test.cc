@@ -15,9 +15,9 @@ using ::testing::Pair;
 const std::vector<std::string> kCpuBuild = {"CPUExecutionProvider"};
 const std::vector<std::string> kGpuBuild = {"TensorrtExecutionProvider", "CUDAExecutionProvider",
                                             "CPUExecutionProvider"};
-const std::vector<std::string> kEverything = {
-    "TensorrtExecutionProvider", "CUDAExecutionProvider", "OpenVINOExecutionProvider",
-    "DnnlExecutionProvider", "XnnpackExecutionProvider", "CPUExecutionProvider"};
+const std::vector<std::string> kEverything = {"TensorrtExecutionProvider", "CUDAExecutionProvider",
+                                              "OpenVINOExecutionProvider", "DnnlExecutionProvider",
+                                              "XnnpackExecutionProvider",  "CPUExecutionProvider"};
 
 config::ModelConfig Parse(const char* text) {
   auto c = config::ParseModelConfig(text, "test");
@@ -98,9 +98,10 @@ TEST(ExecutionProviders, MissingTensorRtIsAnErrorNotASilentFallback) {
 
 TEST(ExecutionProviders, MissingCpuAcceleratorIsAnError) {
   for (const char* name : {"openvino", "dnnl", "xnnpack"}) {
-    const std::string text = std::string("optimization { execution_accelerators { "
-                                         "cpu_execution_accelerator : [ { name : \"") +
-                              name + "\" } ] } }";
+    const std::string text = std::string(
+                                 "optimization { execution_accelerators { "
+                                 "cpu_execution_accelerator : [ { name : \"") +
+                             name + "\" } ] } }";
     auto plan = PlanExecutionProviders(Parse(text.c_str()), false, 0, kCpuBuild);
     ASSERT_FALSE(plan.ok()) << name;
     EXPECT_THAT(plan.status().message(),
@@ -123,10 +124,9 @@ TEST(ExecutionProviders, FallbackCpuLeavesOutWhatTheBuildLacksAndSaysSo) {
 }
 
 TEST(ExecutionProviders, RejectsAnUnknownAcceleratorName) {
-  auto plan = PlanExecutionProviders(
-      Parse(R"(optimization { execution_accelerators {
+  auto plan = PlanExecutionProviders(Parse(R"(optimization { execution_accelerators {
                  cpu_execution_accelerator : [ { name : "tensorrt" } ] } })"),
-      false, 0, kEverything);
+                                     false, 0, kEverything);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(),

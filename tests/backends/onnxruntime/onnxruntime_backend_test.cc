@@ -124,11 +124,10 @@ TEST_F(OnnxRuntimeBackendTest, AGpuInstanceWithoutAUsableCudaFailsNamingTheProvi
 
 TEST_F(OnnxRuntimeBackendTest, ATensorRtAcceleratorWithoutAUsableTensorRtFails) {
   InstanceOptions gpu{.intra_op_threads = 1, .inter_op_threads = 1, .on_gpu = true, .gpu_id = 0};
-  auto inst = backend_->CreateInstance(
-      ExampleModel("simple"),
-      Parse(R"(optimization { execution_accelerators {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"),
+                                       Parse(R"(optimization { execution_accelerators {
                  gpu_execution_accelerator : [ { name : "tensorrt" } ] } })"),
-      gpu);
+                                       gpu);
   if (inst.ok()) GTEST_SKIP() << "this machine runs ONNX Runtime's TensorRT provider";
   EXPECT_EQ(inst.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(inst.status().message(), ::testing::HasSubstr("TensorrtExecutionProvider"));
@@ -136,11 +135,10 @@ TEST_F(OnnxRuntimeBackendTest, ATensorRtAcceleratorWithoutAUsableTensorRtFails) 
 
 TEST_F(OnnxRuntimeBackendTest, AnOpenVinoAcceleratorOnABuildWithoutItFails) {
   if (BuildHas("OpenVINOExecutionProvider")) GTEST_SKIP() << "this build has OpenVINO";
-  auto inst = backend_->CreateInstance(
-      ExampleModel("simple"),
-      Parse(R"(optimization { execution_accelerators {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"),
+                                       Parse(R"(optimization { execution_accelerators {
                  cpu_execution_accelerator : [ { name : "openvino" } ] } })"),
-      {1, 1});
+                                       {1, 1});
   ASSERT_FALSE(inst.ok());
   EXPECT_THAT(inst.status().message(),
               ::testing::HasSubstr("cpu_execution_accelerator 'openvino' needs ONNX Runtime's "
@@ -149,13 +147,12 @@ TEST_F(OnnxRuntimeBackendTest, AnOpenVinoAcceleratorOnABuildWithoutItFails) {
 
 TEST_F(OnnxRuntimeBackendTest, AnExplicitCpuFallbackLoadsTheModelOnTheCpu) {
   InstanceOptions gpu{.intra_op_threads = 1, .inter_op_threads = 1, .on_gpu = true, .gpu_id = 0};
-  auto inst = backend_->CreateInstance(
-      ExampleModel("simple"),
-      Parse(R"(optimization { execution_accelerators {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"),
+                                       Parse(R"(optimization { execution_accelerators {
                  gpu_execution_accelerator : [ { name : "tensorrt" } ]
                  cpu_execution_accelerator : [ { name : "openvino" } ] } }
                parameters { key: "execution_accelerator_fallback" value: { string_value: "cpu" } })"),
-      gpu);
+                                       gpu);
   ASSERT_TRUE(inst.ok()) << inst.status().ToString();
 }
 
@@ -180,15 +177,17 @@ TEST_F(OnnxRuntimeBackendTest, TakesTritonsSessionParametersAndGraphLevels) {
 }
 
 TEST_F(OnnxRuntimeBackendTest, RejectsBadSessionParameters) {
-  EXPECT_THAT(backend_->CreateInstance(ExampleModel("simple"),
-                                       Parse(R"(parameters { key: "execution_mode"
+  EXPECT_THAT(
+      backend_
+          ->CreateInstance(ExampleModel("simple"), Parse(R"(parameters { key: "execution_mode"
                                                              value: { string_value: "2" } })"),
-                                       {1, 1})
-                  .status()
-                  .message(),
-              ::testing::HasSubstr("execution_mode"));
-  EXPECT_THAT(backend_->CreateInstance(ExampleModel("simple"),
-                                       Parse("optimization { graph { level: 7 } }"), {1, 1})
+                           {1, 1})
+          .status()
+          .message(),
+      ::testing::HasSubstr("execution_mode"));
+  EXPECT_THAT(backend_
+                  ->CreateInstance(ExampleModel("simple"),
+                                   Parse("optimization { graph { level: 7 } }"), {1, 1})
                   .status()
                   .message(),
               ::testing::HasSubstr("optimization graph level is 7"));

@@ -51,8 +51,8 @@ TEST(TorchMapping, LeavesArgumentsWithDefaultsUnfed) {
 }
 
 TEST(TorchMapping, RejectsAnInputThatFeedsNoArgument) {
-  auto positions = MapInputs(Parse(R"(input [ { name: "z" data_type: TYPE_FP32 dims: 1 } ])"),
-                             {"x"}, 1);
+  auto positions =
+      MapInputs(Parse(R"(input [ { name: "z" data_type: TYPE_FP32 dims: 1 } ])"), {"x"}, 1);
   ASSERT_FALSE(positions.ok());
   EXPECT_THAT(positions.status().message(),
               HasSubstr("config input 'z' is neither an argument of forward(x) nor named "
@@ -60,15 +60,15 @@ TEST(TorchMapping, RejectsAnInputThatFeedsNoArgument) {
 }
 
 TEST(TorchMapping, RejectsAnIndexPastTheArguments) {
-  auto positions = MapInputs(Parse(R"(input [ { name: "INPUT__2" data_type: TYPE_FP32 dims: 1 } ])"),
-                             {"x"}, 0);
+  auto positions =
+      MapInputs(Parse(R"(input [ { name: "INPUT__2" data_type: TYPE_FP32 dims: 1 } ])"), {"x"}, 0);
   ASSERT_FALSE(positions.ok());
   EXPECT_THAT(positions.status().message(), HasSubstr("feeds argument 2 but forward(x) takes 1"));
 }
 
 TEST(TorchMapping, RejectsARequiredArgumentNoInputFeeds) {
-  auto positions = MapInputs(Parse(R"(input [ { name: "x" data_type: TYPE_FP32 dims: 1 } ])"),
-                             {"x", "y"}, 2);
+  auto positions =
+      MapInputs(Parse(R"(input [ { name: "x" data_type: TYPE_FP32 dims: 1 } ])"), {"x", "y"}, 2);
   ASSERT_FALSE(positions.ok());
   EXPECT_THAT(positions.status().message(),
               HasSubstr("forward() argument 'y' (#1) is fed by no config input"));
