@@ -35,32 +35,12 @@ constexpr std::string_view kStreamPath = "/inference.GRPCInferenceService/ModelS
 StreamInferReactor::StreamInferReactor(handler::RequestHandler* handler,
                                        ::grpc::CallbackServerContext* ctx, int max_in_flight)
     : handler_(handler), ctx_(ctx), max_in_flight_(max_in_flight > 0 ? max_in_flight : 1) {
-  if (handler_->admission_enabled()) {
-    const auto& metadata = ctx_->client_metadata();
-    auto rejection = handler_->Admit(
-        security::ApiCategory::kInference,
-        [&metadata](std::string_view name) -> std::optional<std::string_view> {
-          auto it = metadata.find(::grpc::string_ref(name.data(), name.size()));
-          if (it == metadata.end()) return std::nullopt;
-          return std::string_view(it->second.data(), it->second.size());
-        },
-        PeerAddress(ctx_->peer()));
-    if (rejection) {
-      using Kind = handler::Rejection::Kind;
-      ::grpc::StatusCode code = ::grpc::StatusCode::RESOURCE_EXHAUSTED;
-      if (rejection->kind == Kind::kUnauthenticated) code = ::grpc::StatusCode::UNAUTHENTICATED;
-      if (rejection->kind == Kind::kPermissionDenied) {
-        code = ::grpc::StatusCode::PERMISSION_DENIED;
-      }
-      if (rejection->kind == Kind::kRateLimited) {
-        ctx_->AddTrailingMetadata("retry-after", std::to_string(rejection->retry_after_s));
-      }
-      MutexLock lock(mu_);
-      finished_ = true;
-      reads_done_ = true;
-      Finish(::grpc::Status(code, rejection->message));
-      return;
-    }
+  if (auto refused = AdmitCall(*handler_, ctx_, security::ApiCategory::kInference)) {
+    MutexLock lock(mu_);
+    finished_ = true;
+    reads_done_ = true;
+    Finish(*refused);
+    return;
   }
   Actions actions;
   {
@@ -159,15 +139,7 @@ void StreamInferReactor::Answer(uint64_t serial, handler::CallRecord& record,
                                 const ::grpc::Status& status,
                                 std::unique_ptr<ModelStreamInferResponse> answer) {
   if (observability::AccessLogEnabled() || record.traced) {
-    const std::string remote = ctx_->peer();
-    handler::CallOutcome outcome;
-    outcome.method = "POST";
-    outcome.path = kStreamPath;
-    outcome.status = static_cast<int>(status.error_code());
-    outcome.error = !status.ok();
-    outcome.bytes_out = answer->ByteSizeLong();
-    outcome.remote = remote;
-    handler_->FinishCall(record, outcome);
+    ObserveCall(*handler_, record, *ctx_, kStreamPath, status, answer->ByteSizeLong());
   }
   Actions actions;
   {

@@ -38,20 +38,42 @@ UnaryCall::UnaryCall(handler::RequestHandler* handler, ::grpc::CallbackServerCon
                      std::string_view rpc)
     : handler_(handler), ctx_(ctx), rpc_(rpc), record_(handler::RequestHandler::StartCall(0)) {}
 
-bool UnaryCall::Admit(security::ApiCategory api) {
-  if (!handler_->admission_enabled()) return true;
-  auto rejection = handler_->Admit(
-      api, [this](std::string_view name) { return MetadataValue(*ctx_, name); },
-      PeerAddress(ctx_->peer()));
-  if (!rejection) return true;
+std::optional<::grpc::Status> AdmitCall(const handler::RequestHandler& handler,
+                                        ::grpc::CallbackServerContext* ctx,
+                                        security::ApiCategory api) {
+  if (!handler.admission_enabled()) return std::nullopt;
+  auto rejection = handler.Admit(
+      api, [ctx](std::string_view name) { return MetadataValue(*ctx, name); },
+      PeerAddress(ctx->peer()));
+  if (!rejection) return std::nullopt;
   using Kind = handler::Rejection::Kind;
   ::grpc::StatusCode code = ::grpc::StatusCode::RESOURCE_EXHAUSTED;
   if (rejection->kind == Kind::kUnauthenticated) code = ::grpc::StatusCode::UNAUTHENTICATED;
   if (rejection->kind == Kind::kPermissionDenied) code = ::grpc::StatusCode::PERMISSION_DENIED;
   if (rejection->kind == Kind::kRateLimited) {
-    ctx_->AddTrailingMetadata("retry-after", std::to_string(rejection->retry_after_s));
+    ctx->AddTrailingMetadata("retry-after", std::to_string(rejection->retry_after_s));
   }
-  Complete(::grpc::Status(code, rejection->message));
+  return ::grpc::Status(code, rejection->message);
+}
+
+void ObserveCall(const handler::RequestHandler& handler, const handler::CallRecord& record,
+                 const ::grpc::CallbackServerContext& ctx, std::string_view path,
+                 const ::grpc::Status& status, uint64_t bytes_out) {
+  const std::string remote = ctx.peer();
+  handler::CallOutcome outcome;
+  outcome.method = "POST";
+  outcome.path = path;
+  outcome.status = static_cast<int>(status.error_code());
+  outcome.error = !status.ok();
+  outcome.bytes_out = bytes_out;
+  outcome.remote = remote;
+  handler.FinishCall(record, outcome);
+}
+
+bool UnaryCall::Admit(security::ApiCategory api) {
+  auto refused = AdmitCall(*handler_, ctx_, api);
+  if (!refused) return true;
+  Complete(*refused);
   return false;
 }
 
@@ -62,16 +84,8 @@ void UnaryCall::Complete(const ::grpc::Status& status, const google::protobuf::M
   }
   if (observability::AccessLogEnabled() || record_.traced) {
     if (in != nullptr) record_.body_bytes = in->ByteSizeLong();
-    const std::string path = fmt::format("{}{}", kServicePath, rpc_);
-    const std::string remote = ctx_->peer();
-    handler::CallOutcome outcome;
-    outcome.method = "POST";
-    outcome.path = path;
-    outcome.status = static_cast<int>(status.error_code());
-    outcome.error = !status.ok();
-    outcome.bytes_out = status.ok() && out != nullptr ? out->ByteSizeLong() : 0;
-    outcome.remote = remote;
-    handler_->FinishCall(record_, outcome);
+    ObserveCall(*handler_, record_, *ctx_, fmt::format("{}{}", kServicePath, rpc_), status,
+                status.ok() && out != nullptr ? out->ByteSizeLong() : 0);
   }
   Finish(status);
 }

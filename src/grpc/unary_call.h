@@ -8,6 +8,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "handler/request_handler.h"
@@ -45,5 +47,18 @@ class UnaryCall final : public ::grpc::ServerUnaryReactor {
 // "ipv4:127.0.0.1:5555" → "127.0.0.1", "ipv6:[::1]:5555" → "::1": the address as the HTTP
 // frontend writes it, so one client's calls over both count against one rate-limit bucket.
 std::string PeerAddress(std::string_view peer);
+
+// Admission of a call, unary or streaming: nullopt to go on, else the status to finish it with
+// (UNAUTHENTICATED, PERMISSION_DENIED, or RESOURCE_EXHAUSTED with `retry-after` trailing
+// metadata added to `ctx`).
+std::optional<::grpc::Status> AdmitCall(const handler::RequestHandler& handler,
+                                        ::grpc::CallbackServerContext* ctx,
+                                        security::ApiCategory api);
+
+// The access log line and the trace of one answered call (or one request of a stream) of RPC
+// `path`, finished with `status` and an answer of `bytes_out` bytes.
+void ObserveCall(const handler::RequestHandler& handler, const handler::CallRecord& record,
+                 const ::grpc::CallbackServerContext& ctx, std::string_view path,
+                 const ::grpc::Status& status, uint64_t bytes_out);
 
 }  // namespace inferd::grpc
