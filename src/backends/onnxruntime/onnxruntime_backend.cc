@@ -10,6 +10,7 @@
 
 #include "backends/onnxruntime/session_options.h"
 #include "config/model_config.h"
+#include "core/duration.h"
 
 namespace inferd::backends {
 namespace {
@@ -134,13 +135,9 @@ class OnnxRuntimeInstance final : public ModelInstance {
       outputs.push_back(std::move(t));
     }
     if (timings) {
-      auto ns = [](auto d) {
-        return static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-      };
-      timings->input_ns = ns(t1 - t0);
-      timings->infer_ns = ns(t2 - t1);
-      timings->output_ns = ns(Clock::now() - t2);
+      timings->input_ns = ToNanos(t1 - t0);
+      timings->infer_ns = ToNanos(t2 - t1);
+      timings->output_ns = ToNanos(Clock::now() - t2);
     }
     return outputs;
   }
