@@ -290,90 +290,142 @@ def scenario_json_decode():
                    stdout=subprocess.DEVNULL)
 
 
-MLP_LARGE_CONFIG = """name: "mlp_large"
-max_batch_size: 64
-input {{ name: "input" data_type: TYPE_FP32 dims: [ 512 ] }}
-output {{ name: "logits" data_type: TYPE_FP32 dims: [ 10 ] }}
-{batching}"""
-MLP_CONFIG_OFF = """name: "mlp"
-max_batch_size: 64
-input { name: "input" data_type: TYPE_FP32 dims: [ 64 ] }
-output { name: "logits" data_type: TYPE_FP32 dims: [ 10 ] }
-output { name: "probabilities" data_type: TYPE_FP32 dims: [ 10 ] }
-"""
+def mlp_config(name, width, batching="", outputs=("logits",)):
+    return (f'name: "{name}"\nmax_batch_size: 64\n'
+            f'input {{ name: "input" data_type: TYPE_FP32 dims: [ {width} ] }}\n' +
+            "".join(f'output {{ name: "{o}" data_type: TYPE_FP32 dims: [ 10 ] }}\n'
+                    for o in outputs) + batching)
 
 
-def write_mlp_large(path):
-    """A compute-bound MLP (512 -> 2048 -> 2048 -> 10, ~10.5 MFLOP per row, 21 MB of weights):
-    the kind of model where the engine, not the transport, is the cost."""
+def write_mlp(path, dims, name):
+    """A dense ReLU MLP with `dims` (Gemm + Relu, FP32, fixed seed): 1024 -> 2048 -> 2048 -> 10
+    is ~12.6 MFLOP a row and 25 MB of weights, the kind of model where the engine, not the
+    transport, is the cost."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.RandomState(7)
-    dims = [512, 2048, 2048, 10]
     nodes, inits, prev = [], [], "input"
-    for i in range(3):
+    layers = len(dims) - 1
+    for i in range(layers):
         w = (rng.standard_normal((dims[i], dims[i + 1])) / np.sqrt(dims[i])).astype(np.float32)
         b = np.zeros(dims[i + 1], np.float32)
         inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-        out = "logits" if i == 2 else f"h{i}"
-        nodes.append(helper.make_node("Gemm", [prev, f"w{i}", f"b{i}"], [f"g{i}" if i < 2 else out]))
-        if i < 2:
+        last = i == layers - 1
+        out = "logits" if last else f"h{i}"
+        nodes.append(helper.make_node("Gemm", [prev, f"w{i}", f"b{i}"], [out if last else f"g{i}"]))
+        if not last:
             nodes.append(helper.make_node("Relu", [f"g{i}"], [out]))
         prev = out
     graph = helper.make_graph(
-        nodes, "mlp_large",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 512])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", dims[0]])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", dims[-1]])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 7
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
 
 
+def mlp_binary_lua(path, width, output="logits"):
+    """A wrk script sending one row of `width` FP32 values with the binary extension."""
+    import struct
+    header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, width],
+                                     "parameters": {"binary_data_size": 4 * width}}],
+                         "outputs": [{"name": output, "parameters": {"binary_data": True}}]},
+                        separators=(",", ":"))
+    body = header.encode() + struct.pack(f"<{width}f", *[(i % 17) / 17 for i in range(width)])
+    return wrk_lua(path, body, len(header))
+
+
+def serve_one(d, name, onnx_file, config):
+    """A repository under `d` holding `onnx_file` as model `name` with `config`."""
+    repo = d / f"repo_{name}_{abs(hash(config)) % 10**8}"
+    (repo / name / "1").mkdir(parents=True)
+    shutil.copy(onnx_file, repo / name / "1" / "model.onnx")
+    (repo / name / "config.pbtxt").write_text(config)
+    return Inferd(repo)
+
+
+def raw_best(onnx_file, batches="1,8,16,32,64"):
+    raw = json.loads(subprocess.run(
+        [ORT_RAW, "--model", onnx_file, "--batch", batches, "--duration", DURATION], check=True,
+        capture_output=True, text=True).stdout)
+    return raw, max(raw["levels"], key=lambda l: l["inferences_per_s"])
+
+
+TRITON_DELAY_500 = "dynamic_batching { max_queue_delay_microseconds: 500 }\n"
+TRITON_DELAY_2000 = "dynamic_batching { max_queue_delay_microseconds: 2000 }\n"
+ADAPTIVE_2000 = (TRITON_DELAY_2000 +
+                 'parameters { key: "adaptive_queue_delay" value { string_value: "true" } }\n')
+
+
 def scenario_batching():
-    """Dynamic batching off vs on, over HTTP JSON at concurrency 1/8/64, for the example mlp
-    (transport-bound) and mlp_large (compute-bound), with raw ONNX Runtime in-process at its best
-    batch size measured in the same run. Writes OUT/batching.md."""
-    on_batching = ('dynamic_batching { max_queue_delay_microseconds: 2000 }\n'
-                   'parameters { key: "adaptive_queue_delay" value { string_value: "true" } }\n')
-    rows = []
+    """Dynamic batching, measured with wrk (one thread, keep-alive, binary extension, one row per
+    request), configs written as a Triton user writes them. Writes OUT/batching.json and
+    OUT/batching.md:
+      * engine limit: `mlp_wide` (1024 -> 2048 -> 2048 -> 10), max_batch_size 64, delay 2000 µs
+        (and the adaptive delay), 64 and 128 connections, ÷ raw ONNX Runtime in-process at its
+        best batch, same run;
+      * never loses: batching on (delay 500 µs, no inferd parameters) ÷ off at 1, 8 and 64
+        connections for a transport-bound model (the example `mlp`, 64 -> 128 -> 10) and a
+        compute-bound one (`mlp_large`, 512 -> 2048 -> 2048 -> 10)."""
+    result = {"engine_limit": [], "on_off": []}
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
-        large = d / "mlp_large.onnx"
-        write_mlp_large(large)
-        for model, onnx_file in (("mlp", MODELS / "mlp" / "1" / "model.onnx"),
-                                 ("mlp_large", large)):
-            log(f"batching: raw ORT {model}")
-            raw = json.loads(subprocess.run(
-                [ORT_RAW, "--model", onnx_file, "--batch", "1,8,16,32,64", "--duration",
-                 DURATION], check=True, capture_output=True, text=True).stdout)
-            best = max(raw["levels"], key=lambda l: l["inferences_per_s"])
-            results = {}
-            for mode in ("off", "on"):
-                repo = d / f"{model}_{mode}"
-                (repo / model / "1").mkdir(parents=True)
-                shutil.copy(onnx_file, repo / model / "1" / "model.onnx")
-                if model == "mlp":
-                    cfg = MLP_CONFIG_OFF + (on_batching if mode == "on" else "")
-                else:
-                    cfg = MLP_LARGE_CONFIG.format(batching=on_batching if mode == "on" else "")
-                (repo / model / "config.pbtxt").write_text(cfg)
-                with Inferd(repo) as srv:
-                    name = f"batching_{model}_{mode}"
-                    inferd_bench(name, srv.url, model)
-                    results[mode] = json.loads((OUT / f"{name}.json").read_text())
-            for off, on in zip(results["off"]["levels"], results["on"]["levels"]):
-                rows.append((model, off["concurrency"], off["throughput_rps"],
-                             on["throughput_rps"], off["latency_us"]["p50"],
-                             on["latency_us"]["p50"], raw["levels"][0]["inferences_per_s"],
-                             best["inferences_per_s"], best["batch"]))
-    lines = ["| model | concurrency | off req/s | on req/s | on ÷ off | p50 off µs | p50 on µs |"
-             " on ÷ raw ORT batch 1 | on ÷ raw ORT best batch |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for m, c, off, on, p50_off, p50_on, raw1, best, best_b in rows:
-        lines.append(f"| {m} | {c} | {off:.0f} | {on:.0f} | {on / off:.2f} | {p50_off:.0f} | "
-                     f"{p50_on:.0f} | {on / raw1:.2f} | {on / best:.3f} (batch {best_b}) |")
+        wide, large = d / "mlp_wide.onnx", d / "mlp_large.onnx"
+        write_mlp(wide, [1024, 2048, 2048, 10], "mlp_wide")
+        write_mlp(large, [512, 2048, 2048, 10], "mlp_large")
+
+        log("batching: raw ORT mlp_wide")
+        raw, best = raw_best(wide)
+        result["mlp_wide_raw"] = raw
+        lua = mlp_binary_lua(d / "wide.lua", 1024)
+        for label, batching in (("delay 2000 µs", TRITON_DELAY_2000),
+                                ("adaptive, cap 2000 µs", ADAPTIVE_2000)):
+            with serve_one(d, "mlp_wide", wide, mlp_config("mlp_wide", 1024, batching)) as srv:
+                url = srv.url + "/v2/models/mlp_wide/infer"
+                run_wrk(url, lua, 64)  # warm-up
+                for c in (64, 128):
+                    log(f"batching: mlp_wide, {label}, {c} connections")
+                    r = run_wrk(url, lua, c, latency=True)
+                    result["engine_limit"].append(
+                        {"config": label, "connections": c, "rows_per_s": r["rps"],
+                         "p50_us": r.get("p50_us"), "raw_best_rows_per_s": best["inferences_per_s"],
+                         "raw_best_batch": best["batch"],
+                         "ratio": r["rps"] / best["inferences_per_s"]})
+
+        for model, onnx_file, width, outs in (
+                ("mlp", MODELS / "mlp" / "1" / "model.onnx", 64, ("logits", "probabilities")),
+                ("mlp_large", large, 512, ("logits",))):
+            lua = mlp_binary_lua(d / f"{model}.lua", width)
+            runs = {}
+            for mode, batching in (("off", ""), ("on", TRITON_DELAY_500)):
+                with serve_one(d, model, onnx_file, mlp_config(model, width, batching, outs)) as srv:
+                    url = srv.url + f"/v2/models/{model}/infer"
+                    run_wrk(url, lua, 8)  # warm-up
+                    for c in (1, 8, 64):
+                        log(f"batching: {model}, batching {mode}, {c} connections")
+                        runs[(mode, c)] = run_wrk(url, lua, c, latency=True)
+            for c in (1, 8, 64):
+                off, on = runs[("off", c)], runs[("on", c)]
+                result["on_off"].append(
+                    {"model": model, "connections": c, "off_rps": off["rps"], "on_rps": on["rps"],
+                     "off_p50_us": off.get("p50_us"), "on_p50_us": on.get("p50_us"),
+                     "ratio": on["rps"] / off["rps"]})
+    (OUT / "batching.json").write_text(json.dumps(result, indent=2))
+    lines = ["| model, config | connections | rows/s | raw ORT best (batch) | ratio | p50 µs |",
+             "|---|---|---|---|---|---|"]
+    for e in result["engine_limit"]:
+        lines.append(f"| mlp_wide, {e['config']} | {e['connections']} | {e['rows_per_s']:.0f} | "
+                     f"{e['raw_best_rows_per_s']:.0f} ({e['raw_best_batch']}) | "
+                     f"**{e['ratio']:.2f}** | {e['p50_us'] or 0:.0f} |")
+    lines += ["", "| model | connections | off req/s | on req/s | on ÷ off | p50 off µs | "
+              "p50 on µs |", "|---|---|---|---|---|---|---|"]
+    for e in result["on_off"]:
+        lines.append(f"| {e['model']} | {e['connections']} | {e['off_rps']:.0f} | "
+                     f"{e['on_rps']:.0f} | **{e['ratio']:.2f}** | {e['off_p50_us'] or 0:.0f} | "
+                     f"{e['on_p50_us'] or 0:.0f} |")
     table = "\n".join(lines) + "\n"
     (OUT / "batching.md").write_text(table)
     print(table)

@@ -371,13 +371,19 @@ def write_test_extras(w):
 
 
 def batching_config(name, dynamic_batching):
+    # These models test Triton's semantics — batches that form within the delay, requests held
+    # in the queue (overflow, expiry, clients that leave) — so they wait out the delay even
+    # alone instead of dispatching early when no other request is coming (docs/scheduling.md);
+    # batch_long_delay keeps inferd's default.
+    strict = ('parameters { key: "early_dispatch" value { string_value: "false" } }\n'
+              if name != "batch_long_delay" else "")
     return f"""name: "{name}"
 platform: "onnxruntime_onnx"
 max_batch_size: 16
 input {{ name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }}
 output {{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }}
 dynamic_batching {dynamic_batching}
-"""
+{strict}"""
 
 
 # Dynamic batching models for tests/integration/test_batching.py: a small delay for batching
@@ -389,6 +395,8 @@ BATCHING_MODELS = {
                           "default_queue_policy { max_queue_size: 2 } }"),
     "batch_timeout": ("{ max_queue_delay_microseconds: 400000 "
                       "default_queue_policy { allow_timeout_override: true } }"),
+    # Triton's config, a long delay, inferd's default early dispatch.
+    "batch_long_delay": "{ max_queue_delay_microseconds: 300000 }",
 }
 
 

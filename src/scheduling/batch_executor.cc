@@ -101,7 +101,8 @@ Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const in
 }
 
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
-                          std::span<std::unique_ptr<InferencePayload>> batch) {
+                          std::span<std::unique_ptr<InferencePayload>> batch,
+                          const std::function<void(const BatchOutcome&)>& executed) {
   BatchOutcome outcome;
   const auto start = SteadyClock::now();
   std::vector<int64_t> rows;
@@ -116,6 +117,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   if (batch.size() > 1) {
     auto concatenated = ConcatenateInputs(batch);
     if (!concatenated.ok()) {
+      if (executed) executed(outcome);
       for (auto& p : batch) Fail(*p, concatenated.status());
       return outcome;
     }
@@ -127,8 +129,9 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   backends::ExecutionTimings timings;
   const auto& output_names = batch.front()->output_names;
   auto outputs = instance.Execute(inputs, output_names, &timings);
-  const auto executed = SteadyClock::now();
-  outcome.engine_time = executed - concat_done;
+  const auto executed_at = SteadyClock::now();
+  outcome.engine_time = executed_at - concat_done;
+  if (executed) executed(outcome);
   // One execution, however many requests (all of one model version, sharing its stats):
   // counts it and fills batch_stats.
   if (metrics::InferenceStats* stats = batch.front()->stats) {
@@ -164,7 +167,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
       t.queue_ns = ToNanos(start - p.enqueue_time);
       t.compute_input_ns = ToNanos(concat_done - start) + timings.input_ns;
       t.compute_infer_ns = timings.infer_ns;
-      t.compute_output_ns = timings.output_ns + ToNanos(split_done - executed);
+      t.compute_output_ns = timings.output_ns + ToNanos(split_done - executed_at);
       t.total_ns = NanosSince(p.enqueue_time);
       p.stats->RecordSuccess(t, static_cast<uint64_t>(p.batch_size));
     }

@@ -4,6 +4,7 @@
 // statistics. A batch of one runs without copying. Called by schedulers' worker threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -19,8 +20,11 @@ struct BatchOutcome {
 };
 
 // Executes `batch` (non-empty; equal batch keys) on `instance` and completes every payload.
+// `executed`, when set, is called once the engine is done and before any payload completes
+// (a scheduler's accounting must not lag behind a client that answers at once).
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
-                          std::span<std::unique_ptr<InferencePayload>> batch);
+                          std::span<std::unique_ptr<InferencePayload>> batch,
+                          const std::function<void(const BatchOutcome&)>& executed = {});
 
 // Pure helpers, exposed for tests.
 // Concatenates the same-named input of every payload along dim 0.

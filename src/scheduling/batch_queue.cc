@@ -35,14 +35,44 @@ Status BatchQueue::Add(std::unique_ptr<InferencePayload>& payload, TimePoint now
                            : (1 - kArrivalWeight) * interarrival_ns_ + kArrivalWeight * gap;
   }
   last_arrival_ = now;
+  RollWindow(now);
+  queued_rows_ += payload->batch_size;
+  window_peak_ = std::max(window_peak_, queued_rows_ + executing_rows_);
   queue.push_back(std::move(payload));
   ++size_;
   return Status::Ok();
 }
 
-void BatchQueue::RecordExecution(SteadyClock::duration duration, int64_t /*rows*/) {
+void BatchQueue::RecordExecution(SteadyClock::duration duration, int64_t rows) {
   const double ns = std::chrono::duration<double, std::nano>(duration).count();
   exec_ns_ = exec_ns_ == 0 ? ns : (1 - kExecWeight) * exec_ns_ + kExecWeight * ns;
+  executing_rows_ = std::max<int64_t>(0, executing_rows_ - rows);
+}
+
+void BatchQueue::RollWindow(TimePoint now) {
+  if (!window_start_) {
+    window_start_ = now;
+    return;
+  }
+  const auto elapsed = now - *window_start_;
+  if (elapsed < options_.population_window) return;
+  // A window with no arrival at all leaves only what is in the server now as the peak.
+  previous_peak_ = elapsed < 2 * options_.population_window ? window_peak_
+                                                             : queued_rows_ + executing_rows_;
+  window_peak_ = queued_rows_ + executing_rows_;
+  window_start_ = now;
+}
+
+int64_t BatchQueue::population() const { return std::max(previous_peak_, window_peak_); }
+
+bool BatchQueue::NothingMoreComing(size_t free_instances) const {
+  if (!options_.early_dispatch) return false;
+  const int64_t outside = population() - executing_rows_;
+  const int64_t share = free_instances <= 1
+                            ? outside
+                            : (outside + static_cast<int64_t>(free_instances) - 1) /
+                                  static_cast<int64_t>(free_instances);
+  return queued_rows_ >= share;
 }
 
 SteadyClock::duration BatchQueue::AdaptiveDelay(int64_t rows) const {
@@ -72,8 +102,9 @@ SteadyClock::duration BatchQueue::QueueDelay(int64_t rows) const {
   return options_.max_queue_delay;
 }
 
-BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
+BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_instances) {
   Decision d;
+  RollWindow(now);
   // Answer what can no longer run: cancelled by the client, or past its deadline.
   for (auto& queue : levels_) {
     for (auto it = queue.begin(); it != queue.end();) {
@@ -86,6 +117,7 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
         ++it;
         continue;
       }
+      queued_rows_ -= p.batch_size;
       it = queue.erase(it);
       --size_;
     }
@@ -148,7 +180,7 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
     }
     if (take == 0) {
       const TimePoint due = oldest + QueueDelay(rows);
-      if (flush || due <= now) {
+      if (flush || due <= now || NothingMoreComing(free_instances)) {
         take = candidates.size();
       } else {
         d.wake_at = due;
@@ -167,6 +199,8 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush) {
     auto& queue = levels_[candidates[i].level];
     auto it = std::find_if(queue.begin(), queue.end(),
                            [&](const auto& p) { return p.get() == candidates[i].payload; });
+    queued_rows_ -= (*it)->batch_size;
+    executing_rows_ += (*it)->batch_size;
     d.batch.push_back(std::move(*it));
     queue.erase(it);
     --size_;

@@ -12,7 +12,15 @@
 //    largest one the queue can fill, once no larger one can be reached), or when its oldest
 //    request has waited the queue delay; with a delay of zero it is dispatched at once;
 //  * the queue delay is max_queue_delay_microseconds, or, in adaptive mode, chosen from the
-//    measured engine time per batch and the measured arrival rate (AdaptiveDelay()).
+//    measured engine time per batch and the measured arrival rate (AdaptiveDelay());
+//  * the delay is a maximum: a batch goes early when waiting cannot add to it. The queue knows
+//    how many rows its clients keep in the server (queued + executing: the peak over the last
+//    two windows of `population_window`, its "population"). When every one of those rows is
+//    already queued or executing, no request is coming to join, and a free instance runs what
+//    is there at once. With several free instances the rows still outside are shared between
+//    them, so a closed loop of N clients splits into staggered batches that overlap one
+//    another's network time. After a cold start or an idle spell the population is what has
+//    arrived since, so a lone request runs at once and a burst batches while it runs.
 #pragma once
 
 #include <chrono>
@@ -36,6 +44,11 @@ struct BatchQueueOptions {
   std::vector<int64_t> preferred_batch_sizes;    // rows; ascending
   std::chrono::microseconds max_queue_delay{0};  // fixed delay, or the adaptive cap
   bool adaptive_delay = false;
+  // Dispatch before the delay when every row the clients keep in the server is already here
+  // (see above); false waits the delay as Triton does.
+  bool early_dispatch = true;
+  // How long a peak of rows in the server counts as the client population.
+  std::chrono::milliseconds population_window{100};
   uint32_t priority_levels = 1;             // >= 1
   uint32_t default_priority_level = 0;      // 0-based
   std::vector<QueuePolicy> queue_policies;  // one per level (or empty: defaults)
@@ -58,10 +71,16 @@ class BatchQueue {
     std::optional<TimePoint> wake_at;  // when nothing is due: the next time something may be
   };
   // `flush`: dispatch what is queued without waiting for the queue delay (shutdown).
-  Decision Next(TimePoint now, bool flush = false);
+  // `free_instances`: engine instances idle now, counting the caller's (>= 1).
+  // The rows of a returned batch count as executing until RecordExecution.
+  Decision Next(TimePoint now, bool flush = false, size_t free_instances = 1);
 
-  // Feeds the adaptive delay: one engine execution of `rows` rows took `duration`.
+  // One engine execution of `rows` rows (a batch Next returned) took `duration`: its rows are
+  // no longer executing, and the adaptive delay learns the engine time.
   void RecordExecution(SteadyClock::duration duration, int64_t rows);
+
+  // Rows the clients keep in the server (queued + executing) at their recent peak.
+  int64_t population() const;
 
   // The delay a batch of `rows` pending rows may wait now (fixed or adaptive).
   SteadyClock::duration QueueDelay(int64_t rows) const;
@@ -71,7 +90,11 @@ class BatchQueue {
 
  private:
   SteadyClock::duration AdaptiveDelay(int64_t rows) const;
-  int64_t TargetRows(int64_t pending_rows) const;
+  // Starts a new population window when the current one is over.
+  void RollWindow(TimePoint now);
+  // Whether waiting cannot add rows: every row of the population is queued or executing (the
+  // rows not executing shared among `free_instances`).
+  bool NothingMoreComing(size_t free_instances) const;
 
   const BatchQueueOptions options_;
   std::vector<std::deque<std::unique_ptr<InferencePayload>>> levels_;
@@ -80,6 +103,13 @@ class BatchQueue {
   double exec_ns_ = 0;          // engine time per execution
   double interarrival_ns_ = 0;  // time between arrivals
   std::optional<TimePoint> last_arrival_;
+  // Population (see above): rows queued and executing now, the peak of rows in the server in
+  // the current window and in the one before.
+  int64_t queued_rows_ = 0;
+  int64_t executing_rows_ = 0;
+  int64_t window_peak_ = 0;
+  int64_t previous_peak_ = 0;
+  std::optional<TimePoint> window_start_;
 };
 
 // Fills the payload fields the queue needs from its request: priority level (request parameter

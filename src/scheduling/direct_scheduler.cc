@@ -8,8 +8,6 @@
 
 namespace inferd::scheduling {
 
-namespace {}  // namespace
-
 Result<std::unique_ptr<DirectScheduler>> DirectScheduler::Create(
     std::vector<std::unique_ptr<backends::ModelInstance>> instances, const Options& options) {
   if (instances.empty()) return InvalidArgument("a scheduler needs at least one instance");
@@ -19,17 +17,17 @@ Result<std::unique_ptr<DirectScheduler>> DirectScheduler::Create(
 DirectScheduler::DirectScheduler(std::vector<std::unique_ptr<backends::ModelInstance>> instances,
                                  const Options& options)
     : options_(options), instances_(std::move(instances)) {
-  {
-    MutexLock lock(mu_);
-    for (auto& instance : instances_) free_.push_back(instance.get());
-  }
-  for (size_t i = 0; i < instances_.size(); ++i) {
-    workers_.emplace_back([this] {
-      const std::string thread_name = fmt::format("w:{}", options_.name).substr(0, 15);
-      pthread_setname_np(pthread_self(), thread_name.c_str());
-      WorkerLoop();
-    });
-  }
+  MutexLock lock(mu_);
+  for (auto& instance : instances_) free_.push_back(instance.get());
+}
+
+void DirectScheduler::StartWorkerIfNeeded() {
+  if (stopping_) return;
+  workers_.StartIfNeeded([this] {
+    const std::string thread_name = fmt::format("w:{}", options_.name).substr(0, 15);
+    pthread_setname_np(pthread_self(), thread_name.c_str());
+    WorkerLoop();
+  });
 }
 
 bool DirectScheduler::InlineAllowed() const {
@@ -40,12 +38,15 @@ bool DirectScheduler::InlineAllowed() const {
 }
 
 DirectScheduler::~DirectScheduler() {
+  std::vector<std::thread> threads;
   {
     MutexLock lock(mu_);
+    if (!queue_.empty()) StartWorkerIfNeeded();  // queued work runs before the workers end
     stopping_ = true;
+    threads = workers_.TakeAll();
   }
   cv_.NotifyAll();
-  for (auto& t : workers_) t.join();
+  for (auto& t : threads) t.join();
 }
 
 void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
@@ -63,6 +64,7 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
                                          options_.name, queue_.size()));
     } else {
       queue_.push_back(std::move(payload));
+      StartWorkerIfNeeded();
     }
   }
   if (inline_instance != nullptr) {
@@ -73,6 +75,7 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
       MutexLock lock(mu_);
       free_.push_back(inline_instance);
       wake = !queue_.empty();  // arrived meanwhile: a worker may now take the instance
+      if (wake) StartWorkerIfNeeded();
     }
     if (wake) cv_.NotifyOne();
     return;
@@ -99,10 +102,17 @@ void DirectScheduler::WorkerLoop() {
     backends::ModelInstance* instance = nullptr;
     {
       MutexLock lock(mu_);
-      cv_.Wait(mu_, [this]() NO_THREAD_SAFETY_ANALYSIS {
+      workers_.EnterIdle();
+      // Work for a free instance; with nothing queued for a while, the worker ends.
+      const bool ready = cv_.WaitFor(mu_, WorkerSet::kIdleExit, [this]() REQUIRES(mu_) {
         return (stopping_ && queue_.empty()) || (!queue_.empty() && !free_.empty());
       });
-      if (queue_.empty()) return;  // stopping and drained
+      workers_.LeaveIdle();
+      if (!ready && !queue_.empty()) continue;  // queued, every instance busy: keep waiting
+      if (queue_.empty()) {                     // idle too long, or stopping and drained
+        workers_.Ended();
+        return;
+      }
       payload = std::move(queue_.front());
       queue_.pop_front();
       instance = free_.back();
@@ -114,6 +124,7 @@ void DirectScheduler::WorkerLoop() {
       MutexLock lock(mu_);
       free_.push_back(instance);
       more = !queue_.empty();
+      if (more) StartWorkerIfNeeded();
     }
     if (more) cv_.NotifyOne();
   }

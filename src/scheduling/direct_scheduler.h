@@ -1,6 +1,7 @@
-// DirectScheduler: no batching. One FIFO shared by N instances, one worker thread per instance;
-// each worker takes the oldest payload and a free instance and runs the payload alone. Used for
-// models without dynamic_batching.
+// DirectScheduler: no batching. One FIFO shared by N instances and at most one worker thread
+// per instance (started when work is queued, ended after idling: WorkerSet); each worker takes
+// the oldest payload and a free instance and runs the payload alone. Used for models without
+// dynamic_batching.
 //
 // Inline execution: when nothing is queued, an instance is free, and the model's executions
 // have recently taken at most `inline_max_compute_us` on average, Enqueue runs the payload on
@@ -19,6 +20,7 @@
 #include "backends/backend.h"
 #include "core/mutex.h"
 #include "scheduling/scheduler.h"
+#include "scheduling/worker_set.h"
 
 namespace inferd::scheduling {
 
@@ -47,6 +49,8 @@ class DirectScheduler final : public Scheduler {
   DirectScheduler(std::vector<std::unique_ptr<backends::ModelInstance>> instances,
                   const Options& options);
   void WorkerLoop();
+  // Starts a worker for queued work unless one is idle or every instance has one.
+  void StartWorkerIfNeeded() REQUIRES(mu_);
   // Runs one payload on `instance` (or drops it when cancelled) and updates the mean.
   void Run(backends::ModelInstance* instance, std::unique_ptr<InferencePayload> payload);
   bool InlineAllowed() const;
@@ -58,7 +62,7 @@ class DirectScheduler final : public Scheduler {
   std::deque<std::unique_ptr<InferencePayload>> queue_ GUARDED_BY(mu_);
   std::vector<backends::ModelInstance*> free_ GUARDED_BY(mu_);  // instances not running
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::vector<std::thread> workers_;
+  WorkerSet workers_ GUARDED_BY(mu_){instances_.size()};
   // Mean execution time, ns (EWMA, weight 1/8); 0 = nothing measured yet.
   std::atomic<uint64_t> mean_compute_ns_{0};
   std::atomic<uint64_t> inline_runs_{0};

@@ -21,22 +21,39 @@ Result<std::unique_ptr<DynamicBatcher>> DynamicBatcher::Create(
 DynamicBatcher::DynamicBatcher(std::vector<std::unique_ptr<backends::ModelInstance>> instances,
                                Options options)
     : options_(std::move(options)), instances_(std::move(instances)), queue_(options_.queue) {
-  for (size_t i = 0; i < instances_.size(); ++i) {
-    workers_.emplace_back([this, i] {
-      const std::string thread_name = fmt::format("b:{}", options_.name).substr(0, 15);
-      pthread_setname_np(pthread_self(), thread_name.c_str());
-      WorkerLoop(instances_[i].get());
-    });
+  {
+    MutexLock lock(mu_);
+    for (auto& instance : instances_) free_.push_back(instance.get());
   }
 }
 
+void DynamicBatcher::StartWorkerIfNeeded() {
+  if (stopping_) return;
+  workers_.StartIfNeeded([this] {
+    const std::string thread_name = fmt::format("b:{}", options_.name).substr(0, 15);
+    pthread_setname_np(pthread_self(), thread_name.c_str());
+    WorkerLoop();
+  });
+}
+
+bool DynamicBatcher::InlineAllowed() const {
+  if (options_.inline_max_compute_us == 0) return false;
+  const uint64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
+  // Unmeasured models (the first batch after a load) go to a worker.
+  return mean > 0 && mean <= uint64_t{options_.inline_max_compute_us} * 1000;
+}
+
 DynamicBatcher::~DynamicBatcher() {
+  std::vector<std::thread> threads;
   {
     MutexLock lock(mu_);
+    // Queued work runs before the workers end; it needs one.
+    if (queue_.size() > 0) StartWorkerIfNeeded();
     stopping_ = true;
+    threads = workers_.TakeAll();
   }
   cv_.NotifyAll();
-  for (auto& t : workers_) t.join();
+  for (auto& t : threads) t.join();
 }
 
 void DynamicBatcher::Reject(std::unique_ptr<InferencePayload> payload, const Status& status,
@@ -56,6 +73,9 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
     return;
   }
   Status added;
+  BatchQueue::Decision decision;
+  backends::ModelInstance* inline_instance = nullptr;
+  bool more = false;
   {
     MutexLock lock(mu_);
     payload->sequence = next_sequence_++;
@@ -73,9 +93,30 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
       added = queue_.Add(payload, now);
       if (!added.ok()) added = added.WithContext(fmt::format("model '{}'", options_.name));
     }
+    if (added.ok() && !free_.empty() && InlineAllowed()) {
+      decision = queue_.Next(now, /*flush=*/false, free_.size());
+      if (!decision.batch.empty()) {
+        inline_instance = free_.back();
+        free_.pop_back();
+        more = queue_.size() > 0 && !free_.empty();
+        if (more) StartWorkerIfNeeded();
+      }
+    }
   }
   if (!added.ok()) return Reject(std::move(payload), added, metrics::FailureReason::kRejected);
-  cv_.NotifyAll();
+  if (inline_instance == nullptr) {
+    // A worker decides: it runs the batch when due, or waits for the delay.
+    {
+      MutexLock lock(mu_);
+      if (queue_.size() > 0) StartWorkerIfNeeded();
+    }
+    cv_.NotifyOne();
+    Carry(decision, nullptr);
+    return;
+  }
+  if (more) cv_.NotifyOne();  // what did not fit may go to another free instance
+  inline_runs_.fetch_add(1, std::memory_order_relaxed);
+  Carry(decision, inline_instance);
 }
 
 size_t DynamicBatcher::queued() const {
@@ -114,20 +155,78 @@ void DynamicBatcher::DeliverInOrder(uint64_t sequence,
   }
 }
 
-void DynamicBatcher::WorkerLoop(backends::ModelInstance* instance) {
+void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance) {
+  for (auto& p : decision.expired) {
+    Reject(std::move(p),
+           DeadlineExceeded(
+               fmt::format("request timed out in the queue of model '{}'", options_.name)),
+           metrics::FailureReason::kRejected);
+  }
+  for (auto& p : decision.cancelled) {
+    Reject(std::move(p), Unavailable("request cancelled: the client disconnected"),
+           metrics::FailureReason::kCanceled);
+  }
+  if (instance == nullptr) return;
+  const auto start = SteadyClock::now();
+  bool more = false;
+  bool returned = false;
+  // The instance is free and the rows have left the engine before their clients hear back
+  // (outputs own their bytes): a client that answers at once finds the instance free and is
+  // not counted twice in the queue's population.
+  ExecuteBatch(*instance, decision.batch, [&](const BatchOutcome& outcome) {
+    const uint64_t took = NanosSince(start);
+    const uint64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
+    mean_run_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8, std::memory_order_relaxed);
+    MutexLock lock(mu_);
+    queue_.RecordExecution(outcome.engine_time, outcome.rows);
+    free_.push_back(instance);
+    returned = true;
+    more = queue_.size() > 0;
+  });
+  if (!returned) {  // ExecuteBatch promises the call; an instance must never be lost
+    MutexLock lock(mu_);
+    free_.push_back(instance);
+    more = queue_.size() > 0;
+  }
+  // The queue may be due now that the population's rows have left the engine, and a waiting
+  // worker needs this instance.
+  if (more) cv_.NotifyOne();
+}
+
+void DynamicBatcher::WorkerLoop() {
   for (;;) {
     BatchQueue::Decision decision;
+    backends::ModelInstance* instance = nullptr;
+    bool more = false;
     {
       MutexLock lock(mu_);
       for (;;) {
-        decision = queue_.Next(SteadyClock::now());
-        if (!decision.batch.empty() || !decision.expired.empty() || !decision.cancelled.empty()) {
-          break;
+        if (stopping_ && queue_.size() == 0) {
+          workers_.Ended();
+          return;
         }
-        if (stopping_ && queue_.size() == 0) return;
-        if (stopping_) {
-          // Queued work waits for a delay that no new request will end: run it now.
-          decision = queue_.Next(SteadyClock::now(), /*flush=*/true);
+        if (queue_.size() == 0) {
+          // Nothing to do: wait for work, and end after a while without any.
+          workers_.EnterIdle();
+          const bool work = cv_.WaitFor(mu_, WorkerSet::kIdleExit, [this]() REQUIRES(mu_) {
+            return stopping_ || queue_.size() > 0;
+          });
+          workers_.LeaveIdle();
+          if (!work) {
+            workers_.Ended();
+            return;
+          }
+          continue;
+        }
+        workers_.EnterIdle();  // waiting for an instance or the delay: new work may wake it
+        if (free_.empty()) {   // every instance runs a batch; one coming back notifies
+          cv_.Wait(mu_);
+          workers_.LeaveIdle();
+          continue;
+        }
+        decision = queue_.Next(SteadyClock::now(), /*flush=*/stopping_, free_.size());
+        if (!decision.batch.empty() || !decision.expired.empty() || !decision.cancelled.empty()) {
+          workers_.LeaveIdle();
           break;
         }
         if (decision.wake_at) {
@@ -135,22 +234,18 @@ void DynamicBatcher::WorkerLoop(backends::ModelInstance* instance) {
         } else {
           cv_.Wait(mu_);
         }
+        workers_.LeaveIdle();
       }
+      if (!decision.batch.empty()) {
+        instance = free_.back();
+        free_.pop_back();
+      }
+      more = queue_.size() > 0 && !free_.empty();
+      // Another instance may form the next batch while this one runs.
+      if (more) StartWorkerIfNeeded();
     }
-    for (auto& p : decision.expired) {
-      Reject(std::move(p),
-             DeadlineExceeded(
-                 fmt::format("request timed out in the queue of model '{}'", options_.name)),
-             metrics::FailureReason::kRejected);
-    }
-    for (auto& p : decision.cancelled) {
-      Reject(std::move(p), Unavailable("request cancelled: the client disconnected"),
-             metrics::FailureReason::kCanceled);
-    }
-    if (decision.batch.empty()) continue;
-    const BatchOutcome outcome = ExecuteBatch(*instance, decision.batch);
-    MutexLock lock(mu_);
-    queue_.RecordExecution(outcome.engine_time, outcome.rows);
+    if (more) cv_.NotifyOne();
+    Carry(decision, instance);
   }
 }
 

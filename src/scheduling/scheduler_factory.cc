@@ -24,6 +24,19 @@ QueuePolicy ToQueuePolicy(const config::ModelQueuePolicy& p) {
   return q;
 }
 
+// parameters.inline_max_compute_us, or the default.
+Result<uint32_t> InlineMaxComputeUs(const config::ModelConfig& config) {
+  auto v = config::GetParameter(config, "inline_max_compute_us");
+  if (!v) return kDefaultInlineMaxComputeUs;
+  uint32_t us = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), us);
+  if (ec != std::errc() || ptr != v->data() + v->size()) {
+    return InvalidArgument(fmt::format(
+        "parameters.inline_max_compute_us '{}' is not a whole number of microseconds", *v));
+  }
+  return us;
+}
+
 }  // namespace
 
 Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig& config) {
@@ -41,6 +54,13 @@ Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig&
   o.max_queue_delay = std::chrono::microseconds(db.max_queue_delay_microseconds());
   const auto adaptive = config::GetParameter(config, "adaptive_queue_delay");
   o.adaptive_delay = adaptive && (*adaptive == "true" || *adaptive == "1");
+  if (auto early = config::GetParameter(config, "early_dispatch")) {
+    if (*early != "true" && *early != "1" && *early != "false" && *early != "0") {
+      return InvalidArgument(fmt::format(
+          "parameters.early_dispatch '{}' must be true or false", *early));
+    }
+    o.early_dispatch = *early == "true" || *early == "1";
+  }
   o.priority_levels = std::max<uint32_t>(1, static_cast<uint32_t>(db.priority_levels()));
   // Triton's levels are 1-based; without a default, unmarked requests get the lowest priority.
   o.default_priority_level = db.default_priority_level() > 0
@@ -66,21 +86,13 @@ Result<std::unique_ptr<Scheduler>> CreateScheduler(
     ASSIGN_OR_RETURN(options.queue, BatchQueueOptionsFromConfig(config));
     options.preserve_ordering = config.dynamic_batching().preserve_ordering();
     options.name = name;
+    ASSIGN_OR_RETURN(options.inline_max_compute_us, InlineMaxComputeUs(config));
     ASSIGN_OR_RETURN(auto batcher, DynamicBatcher::Create(std::move(instances), options));
     return std::unique_ptr<Scheduler>(std::move(batcher));
   }
   DirectScheduler::Options options;
   options.name = name;
-  options.inline_max_compute_us = kDefaultInlineMaxComputeUs;
-  if (auto v = config::GetParameter(config, "inline_max_compute_us")) {
-    uint32_t us = 0;
-    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), us);
-    if (ec != std::errc() || ptr != v->data() + v->size()) {
-      return InvalidArgument(fmt::format(
-          "parameters.inline_max_compute_us '{}' is not a whole number of microseconds", *v));
-    }
-    options.inline_max_compute_us = us;
-  }
+  ASSIGN_OR_RETURN(options.inline_max_compute_us, InlineMaxComputeUs(config));
   ASSIGN_OR_RETURN(auto direct, DirectScheduler::Create(std::move(instances), options));
   return std::unique_ptr<Scheduler>(std::move(direct));
 }

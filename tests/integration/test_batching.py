@@ -135,3 +135,21 @@ def test_a_request_whose_client_disconnects_while_queued_never_runs(server):
                  if line.startswith("nv_inference_request_failure{")
                  and 'model="batch_timeout"' in line and 'reason="CANCELED"' in line]
     assert cancelled and float(cancelled[0].rsplit(" ", 1)[1]) >= 1, cancelled
+
+
+def test_a_lone_client_does_not_wait_out_the_queue_delay(server):
+    """batch_long_delay has Triton's config with a 300 ms delay. A client that sends one request
+    at a time is the only one in the server: no request can join its batch, so inferd runs it at
+    once (the delay is a maximum) — the server's own queue time says so, whatever the machine's
+    speed."""
+    url = server.base_url
+    before = stats(url, "batch_long_delay")
+    for i in range(5):
+        r = post(url, "batch_long_delay", identity_request(np.full((1, 4), i, np.float32)))
+        assert r.status_code == 200, r.text
+    after = stats(url, "batch_long_delay")
+    queue = after["inference_stats"]["queue"]
+    count = queue["count"] - before["inference_stats"]["queue"]["count"]
+    assert count == 5
+    mean_queue_ms = (queue["ns"] - before["inference_stats"]["queue"]["ns"]) / count / 1e6
+    assert mean_queue_ms < 100, f"each request queued {mean_queue_ms:.1f} ms on average"

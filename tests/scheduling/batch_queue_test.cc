@@ -35,10 +35,20 @@ class BatchQueueTest : public ::testing::Test {
   std::unique_ptr<BatchQueue> queue_;
 };
 
+// Triton's semantics: the delay is waited out unless a batch fills (early dispatch is tested
+// on its own below).
 BatchQueueOptions Options(int64_t max_batch, int64_t delay_us) {
   BatchQueueOptions o;
   o.max_batch_size = max_batch;
   o.max_queue_delay = microseconds(delay_us);
+  o.early_dispatch = false;
+  return o;
+}
+
+BatchQueueOptions EarlyOptions(int64_t max_batch, int64_t delay_us) {
+  BatchQueueOptions o = Options(max_batch, delay_us);
+  o.early_dispatch = true;
+  o.population_window = std::chrono::milliseconds(10);
   return o;
 }
 
@@ -234,6 +244,76 @@ TEST_F(BatchQueueTest, FlushIgnoresTheDelay) {
   ASSERT_TRUE(Add(MakePayload(1), 0).ok());
   EXPECT_TRUE(queue_->Next(At(1)).batch.empty());
   EXPECT_EQ(queue_->Next(At(1), /*flush=*/true).batch.size(), 1u);
+}
+
+TEST_F(BatchQueueTest, ALoneRequestOnAnIdleQueueRunsAtOnce) {
+  Make(EarlyOptions(64, 500));
+  ASSERT_TRUE(Add(MakePayload(1), 0).ok());
+  EXPECT_EQ(queue_->Next(At(1)).batch.size(), 1u);  // nobody else is in the server
+}
+
+TEST_F(BatchQueueTest, WaitsWhileKnownClientsAreStillOutside) {
+  Make(EarlyOptions(64, 500));
+  // Window 1: eight clients' rows arrive together and run together.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Add(MakePayload(i), 0).ok());
+  auto d = queue_->Next(At(1));
+  ASSERT_EQ(d.batch.size(), 8u);
+  queue_->RecordExecution(microseconds(100), 8);
+  EXPECT_EQ(queue_->population(), 8);
+  // The clients come back one by one: the batch waits until all eight are here...
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(Add(MakePayload(10 + i), 200 + i * 10).ok());
+    d = queue_->Next(At(200 + i * 10));
+    EXPECT_TRUE(d.batch.empty()) << "dispatched with " << i + 1 << " of 8 rows";
+  }
+  // ...and goes with the eighth, long before the 500 us delay.
+  ASSERT_TRUE(Add(MakePayload(17), 280).ok());
+  EXPECT_EQ(queue_->Next(At(280)).batch.size(), 8u);
+}
+
+TEST_F(BatchQueueTest, TwoFreeInstancesShareTheClientsOutside) {
+  Make(EarlyOptions(64, 500));
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Add(MakePayload(i), 0).ok());
+  auto d = queue_->Next(At(1), false, 2);
+  ASSERT_EQ(d.batch.size(), 8u);
+  queue_->RecordExecution(microseconds(100), 8);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Add(MakePayload(10 + i), 200).ok());
+  EXPECT_TRUE(queue_->Next(At(200), false, 2).batch.empty());
+  ASSERT_TRUE(Add(MakePayload(13), 210).ok());
+  d = queue_->Next(At(210), false, 2);  // half the population: one instance's share
+  ASSERT_EQ(d.batch.size(), 4u);
+  // The other instance's share: the four rows not executing.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Add(MakePayload(20 + i), 220).ok());
+  EXPECT_TRUE(queue_->Next(At(220), false, 1).batch.empty());
+  ASSERT_TRUE(Add(MakePayload(23), 230).ok());
+  EXPECT_EQ(queue_->Next(At(230), false, 1).batch.size(), 4u);
+}
+
+TEST_F(BatchQueueTest, ThePopulationShrinksWhenClientsLeave) {
+  Make(EarlyOptions(64, 500));
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Add(MakePayload(i), 0).ok());
+  queue_->Next(At(1));
+  queue_->RecordExecution(microseconds(100), 8);
+  // One client stays. Within two windows the others are forgotten and it runs at once again.
+  int64_t t = 1000;
+  for (; t < 40000; t += 1000) {
+    ASSERT_TRUE(Add(MakePayload(static_cast<int32_t>(t)), t).ok());
+    auto d = queue_->Next(At(t + 600));  // after the delay at the latest
+    ASSERT_EQ(d.batch.size(), 1u);
+    queue_->RecordExecution(microseconds(10), 1);
+  }
+  EXPECT_EQ(queue_->population(), 1);
+  ASSERT_TRUE(Add(MakePayload(1), t).ok());
+  EXPECT_EQ(queue_->Next(At(t)).batch.size(), 1u);
+}
+
+TEST_F(BatchQueueTest, WithoutEarlyDispatchALoneRequestWaitsTheDelay) {
+  Make(Options(64, 500));
+  ASSERT_TRUE(Add(MakePayload(1), 0).ok());
+  auto d = queue_->Next(At(1));
+  EXPECT_TRUE(d.batch.empty());
+  ASSERT_TRUE(d.wake_at.has_value());
+  EXPECT_EQ(*d.wake_at, At(500));
 }
 
 }  // namespace

@@ -134,5 +134,57 @@ TEST(DynamicBatcher, DestructionRunsQueuedWorkWithoutWaitingForTheDelay) {
   for (auto& r : c.results) EXPECT_TRUE(r.ok());
 }
 
+TEST(DynamicBatcher, ALoneRequestDoesNotWaitOutTheDelay) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>());
+  // A one-minute delay that a lone request on an idle model must not wait for.
+  auto batcher = DynamicBatcher::Create(std::move(instances), BatcherOptions(8, 60000000));
+  ASSERT_TRUE(batcher.ok());
+  for (int i = 0; i < 3; ++i) {
+    std::promise<Result<InferenceResponse>> answer;
+    auto p = MakePayload(i);
+    p->done = [&answer](Result<InferenceResponse> r) { answer.set_value(std::move(r)); };
+    (*batcher)->Enqueue(std::move(p));
+    auto future = answer.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    EXPECT_TRUE(future.get().ok());
+  }
+}
+
+TEST(DynamicBatcher, AShortBatchRunsOnTheEnqueuingThreadOnceMeasured) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>());
+  auto options = BatcherOptions(8, 500);
+  options.inline_max_compute_us = 1000000;  // any measured run is short enough
+  auto batcher = DynamicBatcher::Create(std::move(instances), options);
+  ASSERT_TRUE(batcher.ok());
+  std::vector<std::thread::id> threads;
+  for (int i = 0; i < 4; ++i) {
+    std::promise<std::thread::id> ran_on;
+    auto p = MakePayload(i);
+    p->done = [&ran_on](Result<InferenceResponse>) { ran_on.set_value(std::this_thread::get_id()); };
+    (*batcher)->Enqueue(std::move(p));
+    threads.push_back(ran_on.get_future().get());
+  }
+  EXPECT_NE(threads[0], std::this_thread::get_id());  // unmeasured: a worker runs it
+  EXPECT_EQ(threads[3], std::this_thread::get_id());
+  EXPECT_GE((*batcher)->inline_runs(), 1u);
+}
+
+TEST(DynamicBatcher, ModelsWithoutInlineRunsNeverRunOnTheEnqueuingThread) {
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::make_unique<EchoInstance>());
+  auto batcher = DynamicBatcher::Create(std::move(instances), BatcherOptions(8, 500));
+  ASSERT_TRUE(batcher.ok());
+  for (int i = 0; i < 4; ++i) {
+    std::promise<std::thread::id> ran_on;
+    auto p = MakePayload(i);
+    p->done = [&ran_on](Result<InferenceResponse>) { ran_on.set_value(std::this_thread::get_id()); };
+    (*batcher)->Enqueue(std::move(p));
+    EXPECT_NE(ran_on.get_future().get(), std::this_thread::get_id());
+  }
+  EXPECT_EQ((*batcher)->inline_runs(), 0u);
+}
+
 }  // namespace
 }  // namespace inferd::scheduling
