@@ -1,4 +1,6 @@
 // inferd command line: `inferd serve` runs the server; `--version` and `--help` as usual.
+#include <sched.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -26,6 +28,8 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   uint16_t http_port = 8000;
   int http_threads = 0;
+  int cpu_threads = 0;                       // the CPU budget; 0 = the cores we may run on
+  std::vector<std::string> backend_config;  // Triton's --backend-config entries
   uint64_t http_max_body_bytes = 64ull << 20;
   uint16_t grpc_port = 8001;                // 0 disables the gRPC frontend
   int grpc_max_message_bytes = 64 << 20;
@@ -91,6 +95,14 @@ inferd::Result<std::unique_ptr<inferd::observability::Tracer>> MakeTracer(
   return inferd::observability::Tracer::Create(trace_options);
 }
 
+// The cores this process may run on (its affinity mask: taskset, a cgroup cpuset), at least 1.
+int AvailableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int Serve(const ServeFlags& flags) {
   inferd::observability::LogSettings log_settings;
   log_settings.level = flags.log_level;
@@ -133,6 +145,18 @@ int Serve(const ServeFlags& flags) {
   server_options.model_memory_budget_bytes = flags.model_memory_budget;
   server_options.repository_poll_seconds = flags.repository_poll_secs;
   server_options.request_limits = flags.request_limits;
+  const int budget = flags.cpu_threads > 0 ? flags.cpu_threads : AvailableCores();
+  server_options.cpu_cores = static_cast<unsigned>(budget);
+  auto backend_config = inferd::backends::ParseBackendConfig(flags.backend_config);
+  if (!backend_config.ok()) {
+    spdlog::critical("{}", backend_config.status().message());
+    return EXIT_FAILURE;
+  }
+  server_options.backend_config = std::move(backend_config).value();
+  // One budget for the whole server: the engines' shared pool and the I/O threads.
+  const int http_threads = flags.http_threads > 0 ? flags.http_threads : std::min(2, budget);
+  spdlog::info("CPU budget: {} thread(s): the engines' shared pool {}, HTTP I/O {}", budget,
+               budget, http_threads);
   auto server = inferd::server::InferenceServer::Create(server_options);
   if (!server.ok()) {
     spdlog::critical("{}", server.status().message());
@@ -182,7 +206,7 @@ int Serve(const ServeFlags& flags) {
   inferd::http::HttpServer::Options http_options;
   http_options.host = flags.host;
   http_options.port = flags.http_port;
-  http_options.io_threads = flags.http_threads;
+  http_options.io_threads = http_threads;
   http_options.max_body_bytes = flags.http_max_body_bytes;
   http_options.max_connections = flags.max_connections;
   http_options.header_timeout_seconds = flags.http_header_timeout_secs;
@@ -315,6 +339,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--http-port", flags.http_port, "HTTP port (0 picks a free port)")
       ->capture_default_str();
+  serve->add_option("--cpu-threads", flags.cpu_threads,
+                    "The CPU budget: engine threads of every model share one pool of this size, "
+                    "and the HTTP I/O threads default to min(2, budget) (0 = the cores this "
+                    "process may run on)")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_option("--backend-config", flags.backend_config,
+                    "Engine setting, as Triton's: <backend>,<setting>=<value>, or "
+                    "<setting>=<value> for every engine (e.g. default-max-batch-size=8, "
+                    "onnxruntime,enable-global-threadpool=0); repeatable");
   serve->add_option("--http-threads", flags.http_threads,
                     "HTTP I/O threads (0 = min(2, cores))")
       ->capture_default_str();

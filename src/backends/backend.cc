@@ -6,9 +6,21 @@
 
 namespace inferd::backends {
 
+int BackendSettings::default_max_batch_size() const {
+  auto it = config.find("default-max-batch-size");
+  if (it == config.end()) return config::kDefaultMaxBatchSize;
+  return std::stoi(it->second);  // checked by ValidateBackendConfig
+}
+
+Status Backend::Configure(const BackendSettings& settings) {
+  settings_ = settings;
+  return Status::Ok();
+}
+
 Status Backend::CompleteConfig(config::ModelConfig& config, const config::ModelSignature& signature,
                                std::string_view model_name) const {
-  RETURN_IF_ERROR(config::CompleteAndValidate(config, signature, model_name, {platform(), name()}));
+  RETURN_IF_ERROR(config::CompleteAndValidate(config, signature, model_name, {platform(), name()},
+                                              settings_.default_max_batch_size()));
   if (supports_gpu()) return Status::Ok();
   for (const auto& group : config.instance_group()) {
     if (group.kind() == config::ModelInstanceGroup::KIND_GPU) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,9 +54,30 @@ struct InstanceOptions {
   int gpu_id = 0;
 };
 
+// Server-wide settings an engine is configured with once, before its first model.
+struct BackendSettings {
+  // The server's CPU budget for engine threads (--cpu-threads; >= 1). An engine that can share
+  // one thread pool among all its sessions (ONNX Runtime's global pools, libtorch's process-wide
+  // pool) sizes that pool to this, so loading more models adds no engine threads.
+  int engine_threads = 1;
+  // Triton's --backend-config entries for this engine, global ones (no backend named) included;
+  // key -> value. Unknown keys are the engine's to ignore.
+  std::map<std::string, std::string, std::less<>> config;
+
+  // The max_batch_size auto-complete gives batchable models ("default-max-batch-size", as in
+  // Triton; 4 when unset).
+  int default_max_batch_size() const;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
+
+  // Called once by the registry right after the engine is created, before any model uses it.
+  // The default keeps `settings` for settings(); engines with process-wide state (thread
+  // pools) set it up here. INVALID_ARGUMENT for a setting the engine cannot take.
+  virtual Status Configure(const BackendSettings& settings);
+  const BackendSettings& settings() const { return settings_; }
 
   // "onnxruntime": the value of `backend` in config.pbtxt.
   virtual std::string_view name() const = 0;
@@ -82,6 +104,9 @@ class Backend {
 
   // Whether this backend, as built, can place instances on GPUs at all.
   virtual bool supports_gpu() const { return false; }
+
+ private:
+  BackendSettings settings_;
 };
 
 }  // namespace inferd::backends

@@ -1,10 +1,13 @@
 #include "backends/backend_registry.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <system_error>
+#include <thread>
 
 #include "config/model_config.h"
 
@@ -29,6 +32,28 @@ bool AnyVersionHolds(const fs::path& model_dir, const std::string& filename) {
 
 }  // namespace
 
+Result<BackendConfig> ParseBackendConfig(const std::vector<std::string>& entries) {
+  BackendConfig out;
+  for (const std::string& entry : entries) {
+    std::string_view rest = entry;
+    std::string backend;
+    const size_t comma = rest.find(',');
+    const size_t eq = rest.find('=');
+    if (comma != std::string_view::npos && (eq == std::string_view::npos || comma < eq)) {
+      backend = std::string(rest.substr(0, comma));
+      rest.remove_prefix(comma + 1);
+    }
+    const size_t sep = rest.find('=');
+    if (sep == std::string_view::npos || sep == 0) {
+      return InvalidArgument(fmt::format(
+          "--backend-config '{}' must be <backend>,<setting>=<value> or <setting>=<value>",
+          entry));
+    }
+    out[backend][std::string(rest.substr(0, sep))] = std::string(rest.substr(sep + 1));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<BackendRegistry>> BackendRegistry::Create(const Options& options) {
   std::set<std::string> names;
   for (const auto& f : options.factories) {
@@ -40,7 +65,41 @@ Result<std::unique_ptr<BackendRegistry>> BackendRegistry::Create(const Options& 
           fmt::format("backend '{}' (platform '{}') is registered twice", f.name, f.platform));
     }
   }
-  return std::unique_ptr<BackendRegistry>(new BackendRegistry(options.factories));
+  for (const auto& [backend, settings] : options.backend_config) {
+    if (!backend.empty() &&
+        std::none_of(options.factories.begin(), options.factories.end(),
+                     [&](const BackendFactory& f) { return f.name == backend; })) {
+      std::vector<std::string> known;
+      for (const auto& f : options.factories) known.push_back(f.name);
+      return InvalidArgument(
+          fmt::format("--backend-config names backend '{}', which this inferd does not have ({})",
+                      backend, fmt::join(known, ", ")));
+    }
+    if (auto it = settings.find("default-max-batch-size"); it != settings.end()) {
+      int n = -1;
+      const std::string& v = it->second;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || ptr != v.data() + v.size() || n < 0) {
+        return InvalidArgument(fmt::format(
+            "--backend-config {}default-max-batch-size={}: expected an integer >= 0",
+            backend.empty() ? "" : backend + ",", v));
+      }
+    }
+  }
+  return std::unique_ptr<BackendRegistry>(new BackendRegistry(options));
+}
+
+BackendSettings BackendRegistry::SettingsFor(std::string_view name) const {
+  BackendSettings settings;
+  settings.engine_threads =
+      engine_threads_ > 0 ? engine_threads_
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (std::string_view scope : {std::string_view(), name}) {
+    if (auto it = backend_config_.find(scope); it != backend_config_.end()) {
+      for (const auto& [k, v] : it->second) settings.config[k] = v;
+    }
+  }
+  return settings;
 }
 
 const BackendFactory* BackendRegistry::Find(std::string_view name) const {
@@ -75,6 +134,9 @@ Result<Backend*> BackendRegistry::Get(std::string_view name) {
   auto backend = factory->create();
   if (!backend.ok()) {
     return backend.status().WithContext(fmt::format("starting backend '{}'", name));
+  }
+  if (Status configured = (*backend)->Configure(SettingsFor(factory->name)); !configured.ok()) {
+    return configured.WithContext(fmt::format("configuring backend '{}'", name));
   }
   Backend* raw = backend->get();
   created_.emplace(factory->name, std::move(backend).value());

@@ -32,10 +32,24 @@ struct BackendFactory {
 std::vector<BackendFactory> BuiltinBackends(const std::filesystem::path& directory);
 std::vector<BackendFactory> BuiltinBackends();
 
+// Triton's --backend-config entries: backend name ("" for entries that name none and apply to
+// every engine) -> key -> value.
+using BackendConfig =
+    std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>;
+
+// Parses --backend-config values, "<backend>,<key>=<value>" or "<key>=<value>" (every engine).
+// INVALID_ARGUMENT quoting the entry when it has no '=' or an empty key; a key given twice for
+// one backend keeps the last value, as Triton does.
+Result<BackendConfig> ParseBackendConfig(const std::vector<std::string>& entries);
+
 class BackendRegistry {
  public:
   struct Options {
     std::vector<BackendFactory> factories;  // names and platforms must be unique
+    // Engine threads for the whole server (BackendSettings::engine_threads); 0 = the cores.
+    int engine_threads = 0;
+    // Must name only registered backends; default-max-batch-size must be an integer >= 0.
+    BackendConfig backend_config = {};
   };
   static Result<std::unique_ptr<BackendRegistry>> Create(const Options& options);
 
@@ -59,12 +73,18 @@ class BackendRegistry {
   std::vector<std::string> Loaded() const EXCLUDES(mu_);
 
  private:
-  explicit BackendRegistry(std::vector<BackendFactory> factories)
-      : factories_(std::move(factories)) {}
+  explicit BackendRegistry(const Options& options)
+      : factories_(options.factories),
+        engine_threads_(options.engine_threads),
+        backend_config_(options.backend_config) {}
+  // The settings engine `name` is configured with: the global entries, then its own.
+  BackendSettings SettingsFor(std::string_view name) const;
   const BackendFactory* Find(std::string_view name) const;
   const BackendFactory* FindPlatform(std::string_view platform) const;
 
   const std::vector<BackendFactory> factories_;
+  const int engine_threads_;
+  const BackendConfig backend_config_;
   mutable Mutex mu_;
   std::map<std::string, std::unique_ptr<Backend>, std::less<>> created_ GUARDED_BY(mu_);
 };

@@ -218,7 +218,8 @@ bool IsBatchable(const ModelSignature& signature) {
 }
 
 Status CompleteAndValidate(ModelConfig& config, const ModelSignature& signature,
-                           std::string_view model_name, const EngineNames& engine) {
+                           std::string_view model_name, const EngineNames& engine,
+                           int default_max_batch_size) {
   RETURN_IF_ERROR(CompleteIdentity(config, model_name, engine));
   if (config.max_batch_size() < 0) {
     return Invalid(model_name,
@@ -226,7 +227,7 @@ Status CompleteAndValidate(ModelConfig& config, const ModelSignature& signature,
   }
   if (config.input_size() == 0 && config.output_size() == 0 && config.max_batch_size() == 0 &&
       IsBatchable(signature)) {
-    config.set_max_batch_size(kDefaultMaxBatchSize);
+    config.set_max_batch_size(default_max_batch_size);
   }
   // Check what the config states on its own before comparing it with the model.
   RETURN_IF_ERROR(ValidateModelTensors(config));

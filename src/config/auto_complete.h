@@ -44,8 +44,11 @@ struct EngineNames {
 // Every error is INVALID_ARGUMENT; where the config and the model file disagree the message
 // names both, e.g. "model 'mlp': config input 'x' has data type TYPE_INT32 but the model file
 // declares TYPE_FP32". On error `config` may be partly completed and should be discarded.
+// `default_max_batch_size` replaces kDefaultMaxBatchSize (Triton's
+// --backend-config=default-max-batch-size); 0 leaves such models unbatched.
 Status CompleteAndValidate(ModelConfig& config, const ModelSignature& signature,
-                           std::string_view model_name, const EngineNames& engine);
+                           std::string_view model_name, const EngineNames& engine,
+                           int default_max_batch_size = kDefaultMaxBatchSize);
 
 // Whether every input and output of the model has a dynamic (-1) leading dimension.
 bool IsBatchable(const ModelSignature& signature);

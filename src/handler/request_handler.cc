@@ -16,17 +16,17 @@ Result<std::unique_ptr<RequestHandler>> RequestHandler::Create(const Options& op
 RequestHandler::RequestHandler(const Options& options)
     : options_(options),
       server_(options.server),
-      admission_(options.authorizer, options.rate_limiter) {
-  control_thread_ = std::thread([this] { ControlLoop(); });
-}
+      admission_(options.authorizer, options.rate_limiter) {}
 
 RequestHandler::~RequestHandler() {
+  std::thread control;
   {
     MutexLock lock(control_mu_);
     control_stop_ = true;
+    control = std::move(control_thread_);
   }
   control_cv_.NotifyAll();
-  control_thread_.join();
+  if (control.joinable()) control.join();
 }
 
 CallRecord RequestHandler::StartCall(uint64_t body_bytes) {
@@ -153,6 +153,9 @@ void RequestHandler::RunOnControlThread(std::function<void()> job) {
   {
     MutexLock lock(control_mu_);
     control_jobs_.push_back(std::move(job));
+    // Started on first use: most servers never load or unload through the API, and a thread
+    // per handler that only waits would count against the server's thread budget.
+    if (!control_thread_.joinable()) control_thread_ = std::thread([this] { ControlLoop(); });
   }
   control_cv_.NotifyAll();
 }

@@ -127,7 +127,7 @@ class RequestHandler {
   std::deque<std::function<void()>> control_jobs_ GUARDED_BY(control_mu_);
   bool control_stop_ GUARDED_BY(control_mu_) = false;
   bool control_busy_ GUARDED_BY(control_mu_) = false;  // a job is running
-  std::thread control_thread_;
+  std::thread control_thread_ GUARDED_BY(control_mu_);  // started by the first control job
 };
 
 }  // namespace inferd::handler

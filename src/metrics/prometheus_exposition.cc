@@ -158,6 +158,13 @@ void ProcessFamilies(PrometheusWriter& w, const Exposition& e) {
   w.Sample("inferd_process_virtual_memory_bytes", {}, p.virtual_memory_bytes);
   w.Family("inferd_process_threads", "Threads of the inferd process", "gauge");
   w.Sample("inferd_process_threads", {}, p.threads);
+  if (e.cpu_budget_threads > 0) {
+    w.Family("inferd_cpu_budget_threads",
+             "The CPU budget (--cpu-threads): the size of the engine thread pool every model "
+             "shares, and the bound of the I/O threads",
+             "gauge");
+    w.Sample("inferd_cpu_budget_threads", {}, uint64_t{e.cpu_budget_threads});
+  }
   w.Family("inferd_process_open_fds", "Open file descriptors of the inferd process", "gauge");
   w.Sample("inferd_process_open_fds", {}, p.open_fds);
   w.Family("inferd_process_cpu_seconds_total", "User and system CPU time of the inferd process",

@@ -47,6 +47,7 @@ struct Exposition {
   std::optional<CacheSnapshot> cache;  // absent when the cache is off
   ProcessSnapshot process;
   std::vector<ConnectionSample> connections;
+  uint32_t cpu_budget_threads = 0;  // --cpu-threads; 0 = not reported
 };
 
 std::string RenderPrometheus(const Exposition& e);

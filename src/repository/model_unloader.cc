@@ -5,15 +5,19 @@
 
 namespace inferd::repository {
 
-ModelUnloader::ModelUnloader() : thread_([this] { Loop(); }) {}
+ModelUnloader::ModelUnloader() = default;
 
 ModelUnloader::~ModelUnloader() {
+  std::thread thread;
   {
     MutexLock lock(mu_);
     stopping_ = true;
+    // Versions still held by requests are destroyed by the thread once released.
+    if (live_ > 0 && !thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    thread = std::move(thread_);
   }
   cv_.NotifyAll();
-  thread_.join();
+  if (thread.joinable()) thread.join();
 }
 
 std::shared_ptr<const ServableModel> ModelUnloader::Adopt(std::unique_ptr<ServableModel> model) {
@@ -34,6 +38,8 @@ void ModelUnloader::Retire(ServableModel* model) {
   {
     MutexLock lock(mu_);
     retired_.emplace_back(model);
+    // Started by the first retirement: a server that never unloads holds no thread for it.
+    if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { Loop(); });
   }
   cv_.NotifyAll();
 }

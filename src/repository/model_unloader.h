@@ -38,7 +38,7 @@ class ModelUnloader {
   std::deque<std::unique_ptr<ServableModel>> retired_ GUARDED_BY(mu_);
   size_t live_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::thread thread_ GUARDED_BY(mu_);  // started by the first retirement
 };
 
 }  // namespace inferd::repository

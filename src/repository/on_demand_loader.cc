@@ -6,16 +6,18 @@
 namespace inferd::repository {
 
 OnDemandLoader::OnDemandLoader(LoadFunction load)
-    : load_(std::move(load)), thread_([this] { Loop(); }) {}
+    : load_(std::move(load)) {}
 
 OnDemandLoader::~OnDemandLoader() {
   std::map<std::string, std::vector<Callback>, std::less<>> abandoned;
+  std::thread thread;
   {
     MutexLock lock(mu_);
     stopping_ = true;
+    thread = std::move(thread_);
   }
   cv_.NotifyAll();
-  thread_.join();
+  if (thread.joinable()) thread.join();
   {
     MutexLock lock(mu_);
     abandoned = std::move(waiters_);
@@ -32,6 +34,8 @@ void OnDemandLoader::Request(std::string_view name, Callback done) {
     waiting.push_back(std::move(done));
     if (waiting.size() > 1) return;  // joins the load already queued or running
     queue_.emplace_back(name);
+    // Started by the first on-demand load: most servers never load on demand.
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   }
   cv_.NotifyAll();
 }

@@ -43,7 +43,7 @@ class OnDemandLoader {
   std::deque<std::string> queue_ GUARDED_BY(mu_);
   std::map<std::string, std::vector<Callback>, std::less<>> waiters_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::thread thread_ GUARDED_BY(mu_);  // started by the first request
 };
 
 }  // namespace inferd::repository

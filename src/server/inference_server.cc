@@ -37,7 +37,10 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
                    backends::BackendRegistry::Create(
                        {.factories = options.backend_directory.empty()
                                          ? backends::BuiltinBackends()
-                                         : backends::BuiltinBackends(options.backend_directory)}));
+                                         : backends::BuiltinBackends(options.backend_directory),
+                        .engine_threads = static_cast<int>(options.cpu_cores),
+                        .backend_config = options.backend_config}));
+  server->cpu_budget_threads_ = options.cpu_cores;
   spdlog::info("backends: {} (plugins loaded on first use from {})",
                server->backends_->Describe(),
                options.backend_directory.empty()
@@ -350,6 +353,7 @@ std::string InferenceServer::MetricsText() const {
   }
   if (cache_) e.cache = cache_->Stats();
   e.process = process_sampler_.Sample();
+  e.cpu_budget_threads = cpu_budget_threads_;
   e.connections.push_back({"http", http_connections_.open(), http_connections_.total()});
   e.connections.push_back({"grpc", grpc_connections_.open(), grpc_connections_.total()});
   return metrics::RenderPrometheus(e);

@@ -80,7 +80,10 @@ class InferenceServer {
     // Where the engine plugins are (libinferd_backend_<name>.so); empty = the default
     // (backends::DefaultBackendDirectory()). Triton's --backend-directory.
     std::filesystem::path backend_directory;
-    unsigned cpu_cores = 0;                  // cores for engine thread sizing; 0 = detect
+    // The CPU budget (--cpu-threads): engines share one pool of this many threads; 0 = the
+    // cores this process may run on.
+    unsigned cpu_cores = 0;
+    backends::BackendConfig backend_config = {};  // --backend-config entries
     uint64_t cache_size_bytes = 0;           // response cache budget in bytes; 0 = no cache
     // Model lifecycle (see repository::ModelRepository::Options).
     repository::ControlMode control_mode = repository::ControlMode::kNone;
@@ -160,6 +163,7 @@ class InferenceServer {
   std::unique_ptr<repository::ModelRepository> repository_;
   metrics::ConnectionStats http_connections_, grpc_connections_;
   mutable metrics::ProcessSampler process_sampler_;
+  unsigned cpu_budget_threads_ = 0;
   std::atomic<bool> draining_{false};
   RequestLimits request_limits_;
 };

@@ -162,5 +162,54 @@ TEST(BackendCompleteConfig, KeepsGpuGroupsOnAnEngineThatPlacesThem) {
   EXPECT_TRUE(backend.CompleteConfig(config, OneBatchedInput(), "m").ok());
 }
 
+TEST(BackendConfig, ParsesTritonsTwoForms) {
+  auto parsed = ParseBackendConfig({"default-max-batch-size=8", "onnxruntime,intra_op_thread_count=2",
+                                    "onnxruntime,intra_op_thread_count=3"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ((*parsed)[""]["default-max-batch-size"], "8");
+  EXPECT_EQ((*parsed)["onnxruntime"]["intra_op_thread_count"], "3");  // the last one wins
+}
+
+TEST(BackendConfig, RejectsAnEntryWithoutASetting) {
+  for (const char* bad : {"nonsense", "onnxruntime,", "=3", "onnxruntime,=3"}) {
+    auto parsed = ParseBackendConfig({bad});
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(std::string("'") + bad + "'"));
+  }
+}
+
+TEST(BackendConfig, TheRegistryRejectsUnknownBackendsAndBadBatchSizes) {
+  auto unknown = BackendRegistry::Create(
+      {.factories = {Fake("onnxruntime", "onnxruntime_onnx", "model.onnx")},
+       .backend_config = {{"tensorflow", {{"x", "1"}}}}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("backend 'tensorflow'"));
+  auto negative = BackendRegistry::Create(
+      {.factories = {Fake("onnxruntime", "onnxruntime_onnx", "model.onnx")},
+       .backend_config = {{"", {{"default-max-batch-size", "-1"}}}}});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(negative.status().message(), HasSubstr("default-max-batch-size=-1"));
+}
+
+TEST(BackendConfig, EachEngineGetsTheGlobalThenItsOwnSettings) {
+  auto registry = BackendRegistry::Create(
+      {.factories = {Fake("onnxruntime", "onnxruntime_onnx", "model.onnx"),
+                     Fake("pytorch", "pytorch_libtorch", "model.pt")},
+       .engine_threads = 3,
+       .backend_config = {{"", {{"default-max-batch-size", "16"}}},
+                          {"pytorch", {{"default-max-batch-size", "2"}}}}});
+  ASSERT_TRUE(registry.ok());
+  auto onnx = (*registry)->Get("onnxruntime");
+  auto torch = (*registry)->Get("pytorch");
+  ASSERT_TRUE(onnx.ok() && torch.ok());
+  EXPECT_EQ((*onnx)->settings().engine_threads, 3);
+  EXPECT_EQ((*onnx)->settings().default_max_batch_size(), 16);
+  EXPECT_EQ((*torch)->settings().default_max_batch_size(), 2);
+  // Auto-complete gives a batchable model without a config that batch size.
+  config::ModelConfig config;
+  ASSERT_TRUE((*onnx)->CompleteConfig(config, OneBatchedInput(), "m").ok());
+  EXPECT_EQ(config.max_batch_size(), 16);
+}
+
 }  // namespace
 }  // namespace inferd::backends

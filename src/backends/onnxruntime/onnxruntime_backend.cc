@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <optional>
 #include <cstring>
 
 #include "backends/onnxruntime/session_options.h"
@@ -208,8 +210,50 @@ class OnnxRuntimeInstance final : public ModelInstance {
 
 class OnnxRuntimeBackend final : public Backend {
  public:
-  OnnxRuntimeBackend()
-      : env_(ORT_LOGGING_LEVEL_WARNING, "inferd"), available_(Ort::GetAvailableProviders()) {}
+  OnnxRuntimeBackend() : available_(Ort::GetAvailableProviders()) {}
+
+  // Creates the ONNX Runtime environment. With the global thread pools (the default; Triton's
+  // --backend-config=onnxruntime,enable-global-threadpool=0 turns them off) every session
+  // shares one intra-op pool of the server's engine budget (or
+  // onnxruntime,intra_op_thread_count=N), so N loaded models do not start N pools.
+  Status Configure(const BackendSettings& settings) override {
+    RETURN_IF_ERROR(Backend::Configure(settings));
+    const auto& config = settings.config;
+    bool global = true;
+    if (auto it = config.find("enable-global-threadpool"); it != config.end()) {
+      if (it->second != "0" && it->second != "1") {
+        return InvalidArgument(fmt::format(
+            "onnxruntime enable-global-threadpool is '{}'; expected 0 or 1", it->second));
+      }
+      global = it->second == "1";
+    }
+    int threads = std::max(1, settings.engine_threads);
+    if (auto it = config.find("intra_op_thread_count"); it != config.end()) {
+      const std::string& v = it->second;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), threads);
+      if (ec != std::errc() || ptr != v.data() + v.size() || threads < 1) {
+        return InvalidArgument(
+            fmt::format("onnxruntime intra_op_thread_count is '{}'; expected an integer >= 1", v));
+      }
+    }
+    try {
+      if (global) {
+        Ort::ThreadingOptions threading;
+        threading.SetGlobalIntraOpNumThreads(threads);
+        threading.SetGlobalInterOpNumThreads(1);
+        threading.SetGlobalSpinControl(0);  // idle engine threads sleep: the I/O threads need the cores
+        env_.emplace(threading, ORT_LOGGING_LEVEL_WARNING, "inferd");
+        global_ = {true, threads};
+        spdlog::info("onnxruntime: one intra-op pool of {} thread(s) shared by every session",
+                     threads);
+      } else {
+        env_.emplace(ORT_LOGGING_LEVEL_WARNING, "inferd");
+      }
+    } catch (const Ort::Exception& e) {
+      return Internal(fmt::format("onnxruntime failed to start: {}", e.what()));
+    }
+    return Status::Ok();
+  }
 
   std::string_view name() const override { return "onnxruntime"; }
   std::string_view platform() const override { return "onnxruntime_onnx"; }
@@ -234,8 +278,10 @@ class OnnxRuntimeBackend final : public Backend {
   Result<std::unique_ptr<ModelInstance>> Create(const std::filesystem::path& model_file,
                                                 const config::ModelConfig& config,
                                                 const InstanceOptions& options) {
+    if (!env_) RETURN_IF_ERROR(Configure(settings()));  // created without a registry
     Ort::SessionOptions so;
-    ASSIGN_OR_RETURN(ort::SessionPlan plan, ort::ConfigureSession(so, config, options, available_));
+    ASSIGN_OR_RETURN(ort::SessionPlan plan,
+                     ort::ConfigureSession(so, config, options, available_, global_));
     if (!plan.providers.skipped.empty()) {
       spdlog::warn("'{}': execution_accelerator_fallback cpu: left out {}", model_file.string(),
                    fmt::join(plan.providers.skipped, ", "));
@@ -247,7 +293,7 @@ class OnnxRuntimeBackend final : public Backend {
                    fmt::join(names, ", "));
     }
 
-    Ort::Session session(env_, model_file.c_str(), so);
+    Ort::Session session(*env_, model_file.c_str(), so);
     Ort::AllocatorWithDefaultOptions allocator;
     config::ModelSignature sig;
     for (size_t i = 0; i < session.GetInputCount(); ++i) {
@@ -264,7 +310,8 @@ class OnnxRuntimeBackend final : public Backend {
         std::move(session), std::move(sig), plan.arena_shrinkage));
   }
 
-  Ort::Env env_;
+  std::optional<Ort::Env> env_;  // made by Configure
+  ort::GlobalPools global_;
   const std::vector<std::string> available_;  // execution providers this ORT build has
 };
 

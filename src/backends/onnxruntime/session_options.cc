@@ -102,18 +102,29 @@ std::string OneLine(std::string_view text) {
 Result<SessionPlan> ConfigureSession(Ort::SessionOptions& options,
                                      const config::ModelConfig& config,
                                      const InstanceOptions& instance,
-                                     std::span<const std::string> available) {
+                                     std::span<const std::string> available,
+                                     const GlobalPools& global) {
   SessionPlan plan;
   ASSIGN_OR_RETURN(plan.intra_op_threads,
                    IntParameter(config, "intra_op_thread_count", instance.intra_op_threads));
   ASSIGN_OR_RETURN(plan.inter_op_threads,
                    IntParameter(config, "inter_op_thread_count", instance.inter_op_threads));
-  if (plan.intra_op_threads <= 0) {
-    plan.intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool own_threads = config::GetParameter(config, "intra_op_thread_count").has_value() ||
+                           config::GetParameter(config, "inter_op_thread_count").has_value();
+  if (global.enabled && !own_threads) {
+    // The server's engine budget: one pool for every session, so a model adds no threads.
+    options.DisablePerSessionThreads();
+    plan.shared_threads = true;
+    plan.intra_op_threads = global.intra_op_threads;
+    plan.inter_op_threads = 1;
+  } else {
+    if (plan.intra_op_threads <= 0) {
+      plan.intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    if (plan.inter_op_threads <= 0) plan.inter_op_threads = 1;
+    options.SetIntraOpNumThreads(plan.intra_op_threads);
+    options.SetInterOpNumThreads(plan.inter_op_threads);
   }
-  if (plan.inter_op_threads <= 0) plan.inter_op_threads = 1;
-  options.SetIntraOpNumThreads(plan.intra_op_threads);
-  options.SetInterOpNumThreads(plan.inter_op_threads);
   // Triton: execution_mode 0 sequential (default), 1 parallel. Without it, inferd runs the
   // graph in parallel only when more than one inter-op thread was asked for.
   ASSIGN_OR_RETURN(int mode,

@@ -18,17 +18,30 @@ namespace inferd::backends::ort {
 
 struct SessionPlan {
   ProviderPlan providers;
+  // Whether the session runs on the environment's global thread pools (the server's engine
+  // budget) rather than pools of its own; then the counts below are the global pools'.
+  bool shared_threads = false;
   int intra_op_threads = 1;
   int inter_op_threads = 1;
   // Run option memory.enable_memory_arena_shrinkage ("cpu:0"), empty when not set.
   std::string arena_shrinkage;
 };
 
+// The environment's global thread pools, when the backend made them (shared by every session
+// that does not ask for threads of its own).
+struct GlobalPools {
+  bool enabled = false;
+  int intra_op_threads = 1;
+};
+
 // Fills `options`; INVALID_ARGUMENT for a bad parameter, UNAVAILABLE for a provider the build
-// lacks or cannot start (e.g. the CUDA provider library is there but CUDA itself is not).
+// lacks or cannot start (e.g. the CUDA provider library is there but CUDA itself is not). A
+// model whose config sets intra_op_thread_count or inter_op_thread_count gets pools of its own
+// sized so; every other model shares `global` when enabled.
 Result<SessionPlan> ConfigureSession(Ort::SessionOptions& options,
                                      const config::ModelConfig& config,
                                      const InstanceOptions& instance,
-                                     std::span<const std::string> available);
+                                     std::span<const std::string> available,
+                                     const GlobalPools& global = {});
 
 }  // namespace inferd::backends::ort
