@@ -21,6 +21,8 @@ PACKAGES=(
   nginx-light wrk
   # tests/integration/test_metrics_prometheus.py: a real Prometheus scrapes inferd
   prometheus
+  # deploy/haproxy and tests/integration/test_haproxy.py: replicas behind a real HAProxy (#14)
+  haproxy
 )
 
 missing=()
