@@ -23,6 +23,8 @@ PACKAGES=(
   prometheus
   # deploy/haproxy and tests/integration/test_haproxy.py: replicas behind a real HAProxy (#14)
   haproxy
+  # s3:// model repositories (src/repository/s3_client.cc): libcurl signs with AWS SigV4 (#14)
+  libcurl4-openssl-dev
 )
 
 missing=()

@@ -30,6 +30,7 @@
 #include "repository/model_state.h"
 #include "repository/model_unloader.h"
 #include "repository/on_demand_loader.h"
+#include "repository/repository_source.h"
 #include "repository/routing_policy.h"
 #include "repository/servable_model.h"
 
@@ -59,7 +60,10 @@ struct ModelStatus {
 class ModelRepository {
  public:
   struct Options {
-    std::filesystem::path root;            // the repository directory
+    std::filesystem::path root;            // the repository directory (may be empty)
+    // More repositories, searched after `root` in order; a model name found in several is
+    // served from the first. Synced before each scan. Not owned, must outlive the repository.
+    std::vector<RepositorySource*> sources;
     // The engines; each model gets the one its config or files select (BackendRegistry::Select).
     // Not owned, must outlive the repository.
     backends::BackendRegistry* backends = nullptr;
@@ -143,6 +147,10 @@ class ModelRepository {
   void UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,
                     std::vector<std::shared_ptr<const ServableModel>>& dropped) REQUIRES(mu_);
   std::vector<std::string> ModelDirectories() const;
+  // The directory of model `name`: in the first root that has it, else in the first root.
+  std::filesystem::path ModelDir(std::string_view name) const;
+  std::vector<std::filesystem::path> Roots() const;
+  void SyncSources() const;
   void MaintenanceLoop() EXCLUDES(stop_mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
   static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
