@@ -98,7 +98,8 @@ S3Credentials S3Credentials::FromEnvironment() {
 Result<std::unique_ptr<S3Client>> S3Client::Create(const Options& options) {
   Options o = options;
   if (o.endpoint.empty()) o.endpoint = Env("AWS_ENDPOINT_URL");
-  if (o.endpoint.empty()) o.endpoint = fmt::format("https://s3.{}.amazonaws.com", o.credentials.region);
+  if (o.endpoint.empty())
+    o.endpoint = fmt::format("https://s3.{}.amazonaws.com", o.credentials.region);
   while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
   if (!o.endpoint.starts_with("http://") && !o.endpoint.starts_with("https://")) {
     return InvalidArgument(
@@ -119,8 +120,8 @@ Result<S3Client::Response> S3Client::Get(const std::string& url, std::FILE* sink
   Response response;
   std::string error_body;
   curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, fmt::format("x-amz-content-sha256: {}",
-                                                   kEmptyPayloadSha256).c_str());
+  headers = curl_slist_append(headers,
+                              fmt::format("x-amz-content-sha256: {}", kEmptyPayloadSha256).c_str());
   const S3Credentials& c = options_.credentials;
   if (!c.session_token.empty()) {
     headers = curl_slist_append(headers,
@@ -177,15 +178,15 @@ Result<S3Client::Response> S3Client::Get(const std::string& url, std::FILE* sink
 Status S3Client::ErrorStatus(const std::string& what, const Response& r) const {
   const std::string code = XmlText(r.body, "Code").value_or(fmt::format("HTTP {}", r.http_status));
   const std::string message = XmlText(r.body, "Message").value_or("");
-  const std::string text =
-      fmt::format("S3 {} at {}: {}{}{}", what, options_.endpoint, code,
-                  message.empty() ? "" : ": ", message);
+  const std::string text = fmt::format("S3 {} at {}: {}{}{}", what, options_.endpoint, code,
+                                       message.empty() ? "" : ": ", message);
   if (code == "NoSuchBucket" || code == "NoSuchKey" || r.http_status == 404) {
     return NotFound(text);
   }
   if (r.http_status == 403 || r.http_status == 401) {
-    return InvalidArgument(text + " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-                                  "AWS_SESSION_TOKEN and AWS_REGION)");
+    return InvalidArgument(text +
+                           " (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                           "AWS_SESSION_TOKEN and AWS_REGION)");
   }
   return Unavailable(text);
 }
@@ -228,15 +229,14 @@ Status S3Client::Download(const std::string& bucket, const std::string& key,
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) {
-    return Internal(fmt::format("cannot create {}: {}", path.parent_path().string(),
-                                ec.message()));
+    return Internal(fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
   }
   const fs::path tmp = path.string() + ".inferd-download";
   std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(tmp.c_str(), "wb"),
                                                           std::fclose);
   if (!file) return Internal(fmt::format("cannot write {}", tmp.string()));
-  const std::string url = fmt::format("{}/{}/{}", options_.endpoint, UriEncode(bucket, false),
-                                      UriEncode(key, true));
+  const std::string url =
+      fmt::format("{}/{}/{}", options_.endpoint, UriEncode(bucket, false), UriEncode(key, true));
   auto r = Get(url, file.get());
   const bool flushed = std::fflush(file.get()) == 0;
   file.reset();

@@ -16,9 +16,9 @@
 namespace inferd::repository {
 
 struct S3Credentials {
-  std::string access_key_id;      // AWS_ACCESS_KEY_ID; empty = unsigned requests
-  std::string secret_access_key;  // AWS_SECRET_ACCESS_KEY
-  std::string session_token;      // AWS_SESSION_TOKEN; optional (temporary credentials)
+  std::string access_key_id;         // AWS_ACCESS_KEY_ID; empty = unsigned requests
+  std::string secret_access_key;     // AWS_SECRET_ACCESS_KEY
+  std::string session_token;         // AWS_SESSION_TOKEN; optional (temporary credentials)
   std::string region = "us-east-1";  // AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1
   // The AWS_* environment variables above.
   static S3Credentials FromEnvironment();

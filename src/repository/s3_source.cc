@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 // A key's path below the prefix is used as a local path: no empty, "." or ".." parts.
 bool SafeRelativePath(std::string_view rel) {
-  if (rel.empty() || rel.front() == '/') return false;
+  if (rel.empty() || rel.front() == '/' || rel.find("//") != std::string_view::npos) return false;
   for (const auto& part : fs::path(rel)) {
     if (part == "." || part == ".." || part.empty()) return false;
   }
