@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build serve test unit-test integration-test check-thread-safety test-asan test-tsan \
-	fuzz models clean image
+	fuzz models clean image image-test
 
 all: build
 
@@ -74,6 +74,10 @@ models: deps
 # localhost/inferd:latest. Slow and needs network access to the mirror: not part of `make test`.
 image: build
 	nice deploy/image/build.sh $(BUILD_DIR) localhost/inferd:latest
+
+# Serves the examples from that image with podman (PODMAN_RUNTIME=runc where crun cannot run).
+image-test:
+	/usr/bin/python3 -m pytest -q -s deploy/image/test_image.py
 
 clean:
 	rm -rf $(BUILD_DIR)
