@@ -4,7 +4,8 @@
 # that hold the shared libraries inferd and its ONNX Runtime plugin link against), the inferd
 # binary, the plugin, ONNX Runtime and the example models under /opt/inferd, imported with podman.
 #
-#   deploy/image/build.sh [BUILD_DIR] [IMAGE]      (make image; defaults: build localhost/inferd:latest)
+#   deploy/image/build.sh [BUILD_DIR] [IMAGE]
+#   (make image; defaults: build, localhost/inferd:latest)
 #
 # Needs mmdebstrap and podman (Debian packages), root or a user namespace, and network access to
 # the apt mirror. Slow (minutes): run it niced. The TorchScript plugin is left out (libtorch would
@@ -21,7 +22,8 @@ PLUGIN=$ROOT/$BUILD_DIR/backends/libinferd_backend_onnxruntime.so
 ORT_LIB=$ROOT/third_party/onnxruntime/lib
 
 for tool in mmdebstrap podman dpkg-query ldd; do
-  command -v "$tool" >/dev/null || { echo "image: $tool not found (apt-get install mmdebstrap podman)" >&2; exit 1; }
+  command -v "$tool" >/dev/null ||
+    { echo "image: $tool not found (apt-get install mmdebstrap podman)" >&2; exit 1; }
 done
 for f in "$INFERD" "$PLUGIN" "$SOURCES"; do
   [ -e "$f" ] || { echo "image: $f not found (build first: make build)" >&2; exit 1; }
@@ -39,7 +41,8 @@ packages=$(
     case "$lib" in "$ROOT"/*) continue ;; esac
     real=$(readlink -f "$lib")
     for p in "$lib" "$real" "/usr$lib" "/usr$real" "${lib#/usr}" "${real#/usr}"; do
-      owner=$(dpkg-query -S "$p" 2>/dev/null | head -n1 | cut -d: -f1) && [ -n "$owner" ] && { echo "$owner"; break; }
+      owner=$(dpkg-query -S "$p" 2>/dev/null | head -n1 | cut -d: -f1)
+      if [ -n "$owner" ]; then echo "$owner"; break; fi
     done
   done | sort -u | tr '\n' ',' | sed 's/,$//')
 echo "image: runtime packages: $packages"

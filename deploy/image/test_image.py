@@ -50,7 +50,8 @@ def container():
             except requests.RequestException:
                 pass
             if time.monotonic() - start > 60:
-                pytest.fail("not ready in 60 s: " + podman("logs", NAME, check=False).stderr[-2000:])
+                logs = podman("logs", NAME, check=False).stderr[-2000:]
+                pytest.fail(f"not ready in 60 s: {logs}")
             time.sleep(0.05)
         print(f"container start to ready: {time.monotonic() - start:.2f} s")
         yield base

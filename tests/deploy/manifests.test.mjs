@@ -40,9 +40,11 @@ function inferd(podSpec) {
 test("deploy/k8s holds every manifest kind of the deployment patterns", () => {
   const kinds = objects.map(({ obj }) => `${obj.apiVersion} ${obj.kind}`).sort();
   assert.deepEqual(kinds, [
-    "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "keda.sh/v1alpha1 ScaledObject",
+    "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler",
+    "keda.sh/v1alpha1 ScaledObject",
     "policy/v1 PodDisruptionBudget", "serving.knative.dev/v1 Service",
-    "serving.kserve.io/v1alpha1 ClusterServingRuntime", "serving.kserve.io/v1beta1 InferenceService",
+    "serving.kserve.io/v1alpha1 ClusterServingRuntime",
+    "serving.kserve.io/v1beta1 InferenceService",
     "v1 Service"]);
 });
 

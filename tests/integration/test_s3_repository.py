@@ -2,14 +2,15 @@
 `npm ci` in tests/deploy), started here: serving from S3 beside a local repository, a wrong key,
 a missing bucket, and a model replaced in S3 while it serves (poll mode, by ETag).
 
-s3rver checks the access key id but not SigV4 signatures themselves (its source says so); the
-signing is libcurl's, which AWS and other S3 servers check."""
+s3rver checks the access key id but not SigV4 signatures themselves (its source says so), so the
+signature tests put sigv4_proxy.SigV4Proxy, which checks them as S3 does, in front of it."""
 
 import pathlib
 import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import numpy as np
 import onnx
@@ -19,6 +20,7 @@ from onnx import TensorProto, helper
 
 from conftest import _free_port, inferd_binary, start_server, stop_server
 from kserve_v2 import json_input
+from sigv4_proxy import SigV4Proxy, expected_signature
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 S3RVER = REPO_ROOT / "tests" / "deploy" / "node_modules" / ".bin" / "s3rver"
@@ -51,6 +53,14 @@ def s3(tmp_path_factory):
 
 
 @pytest.fixture
+def signed_s3(s3):
+    """s3rver behind a proxy that checks SigV4 signatures against the secret KEY."""
+    proxy = SigV4Proxy(int(s3.rsplit(":", 1)[1]), KEY)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
 def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)
@@ -63,7 +73,8 @@ def put(endpoint, key, path):
     """Uploads `path` as s3://models/<key> with the curl CLI's own SigV4 signing."""
     subprocess.run(["curl", "-sS", "-f", "--aws-sigv4", "aws:amz:us-east-1:s3",
                     "--user", f"{KEY}:{KEY}", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-                    "-T", str(path), f"{endpoint}/{BUCKET}/{key}", "-o", "/dev/null"],
+                    "-T", str(path), f"{endpoint}/{BUCKET}/{urllib.parse.quote(key)}",
+                    "-o", "/dev/null"],
                    check=True, timeout=20)
 
 
@@ -169,3 +180,57 @@ def test_a_model_replaced_in_s3_while_serving_is_picked_up_by_poll(s3, aws_env, 
         assert "1 of 2 objects downloaded" in log, log[-2000:]
     finally:
         stop_server(srv)
+
+
+def test_the_signature_check_reproduces_aws_published_examples():
+    # AWS's Signature V4 documentation for S3: GET Object with a Range header, and ListObjects.
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    headers = {"host": "examplebucket.s3.amazonaws.com", "x-amz-date": "20130524T000000Z",
+               "x-amz-content-sha256":
+                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
+    get_object = expected_signature(secret, "GET", "/test.txt", {**headers, "range": "bytes=0-9"},
+                                    "20130524", "us-east-1",
+                                    "host;range;x-amz-content-sha256;x-amz-date")
+    assert get_object == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+    list_objects = expected_signature(secret, "GET", "/?max-keys=2&prefix=J", headers,
+                                      "20130524", "us-east-1",
+                                      "host;x-amz-content-sha256;x-amz-date")
+    assert list_objects == "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
+
+
+def test_listing_and_downloads_carry_sigv4_signatures_that_s3_accepts(s3, signed_s3, aws_env,
+                                                                      monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "a-session-token")
+    upload_model(s3, "signed dir", EXAMPLES / "simple")  # a space: the key needs encoding
+    srv = start_server(f"s3://{BUCKET}/signed dir", tmp_path,
+                       ["--s3-endpoint", signed_s3.endpoint,
+                        "--model-cache-directory", str(tmp_path / "cache")])
+    try:
+        out, a, b = infer_simple(srv.base_url)
+        np.testing.assert_array_equal(out, (a + b).ravel())
+    finally:
+        stop_server(srv)
+    paths = [p for p, _ in signed_s3.requests]
+    assert any("list-type=2" in p and "prefix=signed%20dir%2F" in p for p in paths), paths
+    assert any(p.endswith("/simple/1/model.onnx") for p in paths), paths
+    assert all("x-amz-security-token" in h.split(";") for _, h in signed_s3.requests)
+
+
+def test_a_wrong_secret_key_stops_the_start_with_signature_does_not_match(s3, signed_s3, aws_env,
+                                                                          monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    r = run_inferd(["--model-repository", f"s3://{BUCKET}/any", "--s3-endpoint",
+                    signed_s3.endpoint, "--model-cache-directory", str(tmp_path)])
+    assert r.returncode != 0
+    out = r.stderr + r.stdout
+    assert "SignatureDoesNotMatch" in out and "AWS_SECRET_ACCESS_KEY" in out
+
+
+def test_without_credentials_requests_go_unsigned_and_a_private_bucket_refuses_them(
+        s3, signed_s3, aws_env, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    r = run_inferd(["--model-repository", f"s3://{BUCKET}/any", "--s3-endpoint",
+                    signed_s3.endpoint, "--model-cache-directory", str(tmp_path)])
+    assert r.returncode != 0
+    assert "AccessDenied" in r.stderr + r.stdout
