@@ -78,7 +78,8 @@ fs::path ModelRepository::ModelDir(std::string_view name) const {
   return roots.empty() ? fs::path(name) : roots.front() / name;
 }
 
-void ModelRepository::SyncSources() const {
+void ModelRepository::SyncSources() {
+  MutexLock lock(sync_mu_);
   for (RepositorySource* source : options_.sources) {
     Status s = source->Sync();
     if (!s.ok()) {
@@ -120,6 +121,7 @@ void ModelRepository::Start() {
     Status s = LoadModel(name);
     if (s.code() == StatusCode::kNotFound) spdlog::error("{}", s.message());
   }
+  started_ = true;
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
 
@@ -187,6 +189,9 @@ Status ModelRepository::LoadModel(std::string_view name_view,
                                   const std::optional<config::ModelConfig>& config_override) {
   const std::string name(name_view);
   if (!ValidModelName(name)) return InvalidArgument(fmt::format("invalid model name '{}'", name));
+  if (options_.control_mode == ControlMode::kExplicit && started_ && !options_.sources.empty()) {
+    SyncSources();
+  }
   std::error_code ec;
   if (!fs::is_directory(ModelDir(name), ec)) {
     return NotFound(fmt::format("model '{}' is not in the model repository", name));

@@ -15,6 +15,7 @@
 // Called by server::InferenceServer; all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -87,6 +88,8 @@ class ModelRepository {
   // nothing of it loads (the old versions then keep serving); RESOURCE_EXHAUSTED when it does
   // not fit the memory budget even after evicting idle models.
   // `config_override` replaces the model's config.pbtxt for this load (Triton's load API).
+  // In explicit mode, after Start, the sources are synced first (a model added to an S3
+  // repository since the start can be loaded).
   Status LoadModel(std::string_view name,
                    const std::optional<config::ModelConfig>& config_override = std::nullopt)
       EXCLUDES(mu_, load_mu_);
@@ -150,7 +153,8 @@ class ModelRepository {
   // The directory of model `name`: in the first root that has it, else in the first root.
   std::filesystem::path ModelDir(std::string_view name) const;
   std::vector<std::filesystem::path> Roots() const;
-  void SyncSources() const;
+  // Brings every source's local copy up to date; one sync at a time.
+  void SyncSources() EXCLUDES(sync_mu_);
   void MaintenanceLoop() EXCLUDES(stop_mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
   static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
@@ -166,6 +170,8 @@ class ModelRepository {
   CondVar stop_cv_;
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::thread maintenance_;
+  Mutex sync_mu_;  // RepositorySource::Sync is not reentrant: poll and load API may overlap
+  std::atomic<bool> started_{false};  // Start's startup loads are done
   // Stopped first in the destructor: a load it runs uses everything above.
   std::unique_ptr<OnDemandLoader> on_demand_;
 };

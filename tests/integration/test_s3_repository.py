@@ -182,6 +182,23 @@ def test_a_model_replaced_in_s3_while_serving_is_picked_up_by_poll(s3, aws_env, 
         stop_server(srv)
 
 
+def test_the_load_api_in_explicit_mode_sees_a_model_uploaded_after_the_start(s3, aws_env,
+                                                                              tmp_path):
+    upload_model(s3, "explicit", EXAMPLES / "simple")
+    srv = start_server(f"s3://{BUCKET}/explicit", tmp_path,
+                       ["--s3-endpoint", s3, "--model-cache-directory", str(tmp_path / "cache"),
+                        "--model-control-mode", "explicit"])
+    try:
+        load = srv.base_url + "/v2/repository/models/{}/load"
+        assert requests.post(load.format("mlp"), timeout=10).status_code == 404
+        upload_model(s3, "explicit", EXAMPLES / "mlp")
+        r = requests.post(load.format("mlp"), timeout=30)
+        assert r.status_code == 200, r.text
+        assert requests.get(srv.base_url + "/v2/models/mlp/ready", timeout=5).status_code == 200
+    finally:
+        stop_server(srv)
+
+
 def test_the_signature_check_reproduces_aws_published_examples():
     # AWS's Signature V4 documentation for S3: GET Object with a Range header, and ListObjects.
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

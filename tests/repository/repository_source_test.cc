@@ -95,6 +95,17 @@ TEST_F(RepositorySourceTest, SyncsEverySourceAtStartAndBeforeEachPoll) {
   EXPECT_TRUE(repo->Get("late", 1).ok());
 }
 
+TEST_F(RepositorySourceTest, AnExplicitLoadAfterStartSyncsFirst) {
+  AddVersion(dir_ / "a", "m", 1);
+  CountingSource a(dir_ / "a");
+  auto repo = Load({&a}, ControlMode::kExplicit);
+  EXPECT_EQ(a.syncs, 1);
+  AddVersion(dir_ / "a", "late", 1);
+  EXPECT_TRUE(repo->LoadModel("late").ok());
+  EXPECT_EQ(a.syncs, 2);
+  EXPECT_TRUE(repo->Get("late", 1).ok());
+}
+
 TEST_F(RepositorySourceTest, AFailedSyncKeepsServingWhatTheSourceHad) {
   AddVersion(dir_ / "a", "m", 1);
   CountingSource a(dir_ / "a");
