@@ -214,20 +214,22 @@ def main():
         p.error("--replicas must be at least 1")
     fleet = Fleet(a.model_repository, a.replicas, a.http_port, a.grpc_port, a.bind, a.inferd,
                   a.inferd_args, a.workdir)
-    restart = []
+    restart, stop = [], []
     signal.signal(signal.SIGHUP, lambda *_: restart.append(True))
+    # Explicit handlers: a background job's inherited SIG_IGN for SIGINT would otherwise stay.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.append(True))
     try:
         fleet.start()
         print(f"HAProxy: HTTP {fleet.http_url}, gRPC {fleet.grpc_target}; replicas "
               + ", ".join(f"{r.name} :{r.http_port}/:{r.grpc_port}" for r in fleet.replicas)
-              + f"; logs in {fleet.workdir}; SIGHUP = rolling restart, Ctrl-C = stop", flush=True)
-        while True:
+              + f"; logs in {fleet.workdir}; SIGHUP = rolling restart, Ctrl-C or SIGTERM = stop",
+              flush=True)
+        while not stop:
             if restart:
                 restart.clear()
                 print("rolling restart: exit codes", fleet.rolling_restart(), flush=True)
             time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
     except RuntimeError as e:
         print(f"fleet: {e}", file=sys.stderr)
         return 1
