@@ -33,7 +33,7 @@ Result<std::unique_ptr<S3Source>> S3Source::Create(const std::string& url,
   const std::string bucket = rest.substr(0, slash);
   std::string prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (bucket.empty() || (!prefix.empty() && !SafeRelativePath(prefix))) {
+  if (!SafeRelativePath(bucket) || (!prefix.empty() && !SafeRelativePath(prefix))) {
     return InvalidArgument(
         fmt::format("'{}' is not a valid S3 repository (want s3://bucket[/prefix])", url));
   }

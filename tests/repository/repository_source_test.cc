@@ -128,7 +128,8 @@ TEST(OpenRepositorySource, RefusesUnknownSchemesMissingDirectoriesAndMalformedS3
             StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenRepositorySource("/no/such/inferd/repository", options).status().code(),
             StatusCode::kNotFound);
-  for (const char* url : {"s3://", "s3:///prefix", "s3://bucket/../etc", "s3://bucket/a//b"}) {
+  for (const char* url :
+       {"s3://", "s3:///prefix", "s3://../etc", "s3://bucket/../etc", "s3://bucket/a//b"}) {
     auto source = OpenRepositorySource(url, options);
     EXPECT_EQ(source.status().code(), StatusCode::kInvalidArgument) << url;
     EXPECT_NE(source.status().message().find(url), std::string::npos) << url;
