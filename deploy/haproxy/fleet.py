@@ -26,8 +26,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 TEMPLATE = HERE / "haproxy.cfg.in"
 DEFAULT_INFERD = HERE.parents[1] / "build" / "apps" / "inferd" / "inferd"
 READY_TIMEOUT_S = 60
-# Longer than HAProxy needs to see a replica go not-ready (one failed check, 500 ms apart).
-DRAIN_GRACE_S = 1
+# Longer than HAProxy needs to see a replica go not-ready (one failed check, 500 ms apart), with
+# a margin for a loaded machine (sanitizer builds in CI).
+DRAIN_GRACE_S = 2
 
 
 def free_port(host="127.0.0.1"):
