@@ -120,6 +120,9 @@ test("KServe: an onnx v2 REST+gRPC runtime on /mnt/models, and a canary that use
   const predictor = find("serving.kserve.io/v1beta1", "InferenceService").spec.predictor;
   assert.equal(predictor.model.runtime, runtime.metadata.name);
   assert.ok(predictor.canaryTrafficPercent > 0 && predictor.canaryTrafficPercent < 100);
+  const drain = Number(flags["--drain-grace-secs"]) + Number(flags["--drain-timeout-secs"]);
+  assert.ok(predictor.terminationGracePeriodSeconds > drain,
+    `terminationGracePeriodSeconds ${predictor.terminationGracePeriodSeconds} <= ${drain}`);
 });
 
 test("Knative: scales to zero, with a request timeout above inferd's cold start", () => {
