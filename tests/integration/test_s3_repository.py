@@ -142,8 +142,10 @@ def test_a_wrong_access_key_stops_the_start_with_an_error_naming_it(s3, aws_env,
     assert "AWS_ACCESS_KEY_ID" in r.stderr + r.stdout
 
 
-def test_a_missing_bucket_stops_the_start_with_an_error_naming_it(s3, aws_env, tmp_path):
-    r = run_inferd(["--model-repository", "s3://no-such-bucket/models", "--s3-endpoint", s3,
+def test_a_missing_bucket_stops_the_start_with_an_error_naming_it(s3, aws_env, monkeypatch,
+                                                                   tmp_path):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3)  # the endpoint from the environment this time
+    r = run_inferd(["--model-repository", "s3://no-such-bucket/models",
                     "--model-cache-directory", str(tmp_path)])
     assert r.returncode != 0
     out = r.stderr + r.stdout
