@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build serve test unit-test integration-test check-thread-safety test-asan test-tsan \
-	fuzz models clean
+	fuzz models clean image image-test
 
 all: build
 
@@ -68,6 +68,16 @@ fuzz: deps
 models: deps
 	/usr/bin/python3 scripts/make_models.py --examples examples/models
 	/usr/bin/python3 scripts/make_torch_models.py --examples examples/models
+
+# The OCI image (deploy/image/build.sh): a Debian root filesystem from this machine's apt sources
+# (mmdebstrap) plus inferd, its ONNX Runtime plugin and the examples, imported with podman as
+# localhost/inferd:latest. Slow and needs network access to the mirror: not part of `make test`.
+image: build
+	nice deploy/image/build.sh $(BUILD_DIR) localhost/inferd:latest
+
+# Serves the examples from that image with podman (PODMAN_RUNTIME=runc where crun cannot run).
+image-test:
+	/usr/bin/python3 -m pytest -q -s deploy/image/test_image.py
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -21,6 +21,10 @@ PACKAGES=(
   nginx-light wrk
   # tests/integration/test_metrics_prometheus.py: a real Prometheus scrapes inferd
   prometheus
+  # deploy/haproxy and tests/integration/test_haproxy.py: replicas behind a real HAProxy (#14)
+  haproxy
+  # s3:// model repositories (src/repository/s3_client.cc): libcurl signs with AWS SigV4 (#14)
+  libcurl4-openssl-dev
 )
 
 missing=()

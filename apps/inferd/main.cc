@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "grpc/grpc_server.h"
@@ -23,7 +24,9 @@
 namespace {
 
 struct ServeFlags {
-  std::string model_repository;
+  std::vector<std::string> model_repositories;  // directories or s3:// URLs, searched in order
+  std::string model_cache_directory = "/tmp/inferd-model-cache";
+  std::string s3_endpoint;
   std::string backend_directory;
   std::string host = "127.0.0.1";
   uint16_t http_port = 8000;
@@ -133,9 +136,11 @@ int Serve(const ServeFlags& flags) {
   }
 
   spdlog::info("inferd {} starting; model repository '{}'", inferd::server::kVersion,
-               flags.model_repository);
+               fmt::join(flags.model_repositories, "', '"));
   inferd::server::InferenceServer::Options server_options;
-  server_options.model_repository = flags.model_repository;
+  server_options.model_repositories = flags.model_repositories;
+  server_options.repository_sources = {.cache_directory = flags.model_cache_directory,
+                                       .s3_endpoint = flags.s3_endpoint};
   server_options.backend_directory = flags.backend_directory;
   server_options.cache_size_bytes = flags.cache_size;
   server_options.control_mode =
@@ -311,10 +316,22 @@ int main(int argc, char** argv) {
 
   ServeFlags flags;
   CLI::App* serve = app.add_subcommand("serve", "Serve the models of a model repository");
-  serve->add_option("--model-repository", flags.model_repository,
-                    "Model repository directory (Triton layout)")
+  serve->add_option("--model-repository", flags.model_repositories,
+                    "Model repository (Triton layout): a directory or s3://bucket[/prefix]; "
+                    "repeat for several, a model is served from the first that has it")
       ->required()
-      ->check(CLI::ExistingDirectory);
+      ->take_all()
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.starts_with("s3://") ? std::string() : CLI::ExistingDirectory(v);
+          },
+          "DIR|s3://BUCKET[/PREFIX]"));
+  serve->add_option("--model-cache-directory", flags.model_cache_directory,
+                    "Where s3:// repositories are downloaded to")
+      ->capture_default_str();
+  serve->add_option("--s3-endpoint", flags.s3_endpoint,
+                    "S3 API endpoint for s3:// repositories, e.g. http://127.0.0.1:9000 for an "
+                    "S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)");
   serve->add_option("--backend-directory", flags.backend_directory,
                     "Folder of the engine plugins (libinferd_backend_<name>.so), loaded when a "
                     "model first needs one; default: the build's, or ../lib/inferd/backends "

@@ -40,7 +40,10 @@ Result<ControlMode> ParseControlMode(std::string_view text) {
 Result<std::unique_ptr<ModelRepository>> ModelRepository::Create(const Options& options) {
   if (options.backends == nullptr) return InvalidArgument("model repository needs backends");
   std::error_code ec;
-  if (!fs::is_directory(options.root, ec)) {
+  if (options.root.empty() && options.sources.empty()) {
+    return InvalidArgument("no model repository given");
+  }
+  if (!options.root.empty() && !fs::is_directory(options.root, ec)) {
     return NotFound(fmt::format("model repository '{}' is not a directory", options.root.string()));
   }
   return std::unique_ptr<ModelRepository>(new ModelRepository(options));
@@ -59,18 +62,49 @@ ModelRepository::~ModelRepository() {
   models_.clear();
 }
 
+std::vector<fs::path> ModelRepository::Roots() const {
+  std::vector<fs::path> roots;
+  if (!options_.root.empty()) roots.push_back(options_.root);
+  for (const RepositorySource* source : options_.sources) roots.push_back(source->LocalRoot());
+  return roots;
+}
+
+fs::path ModelRepository::ModelDir(std::string_view name) const {
+  const std::vector<fs::path> roots = Roots();
+  std::error_code ec;
+  for (const auto& root : roots) {
+    if (fs::is_directory(root / name, ec)) return root / name;
+  }
+  return roots.empty() ? fs::path(name) : roots.front() / name;
+}
+
+void ModelRepository::SyncSources() {
+  MutexLock lock(sync_mu_);
+  for (RepositorySource* source : options_.sources) {
+    Status s = source->Sync();
+    if (!s.ok()) {
+      spdlog::warn("model repository {}: {} (serving what it had)", source->Location(),
+                   s.message());
+    }
+  }
+}
+
 std::vector<std::string> ModelRepository::ModelDirectories() const {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.root, ec)) {
-    const std::string n = entry.path().filename().string();
-    if (entry.is_directory(ec) && ValidModelName(n)) names.push_back(n);
+  for (const auto& root : Roots()) {
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      const std::string n = entry.path().filename().string();
+      if (entry.is_directory(ec) && ValidModelName(n)) names.push_back(n);
+    }
   }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 
 void ModelRepository::Start() {
+  SyncSources();
   std::vector<std::string> names;
   if (options_.control_mode != ControlMode::kExplicit) {
     names = ModelDirectories();
@@ -87,6 +121,7 @@ void ModelRepository::Start() {
     Status s = LoadModel(name);
     if (s.code() == StatusCode::kNotFound) spdlog::error("{}", s.message());
   }
+  started_ = true;
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
 
@@ -94,7 +129,7 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
     const std::string& name, const std::optional<config::ModelConfig>& config_override) {
   ModelEntry entry;
   entry.status.name = name;
-  const fs::path dir = options_.root / name;
+  const fs::path dir = ModelDir(name);
   entry.fingerprint = ModelFingerprint(dir);
   auto fail = [&](const Status& s) {
     entry.status.state = ModelState::kUnavailable;
@@ -154,17 +189,20 @@ Status ModelRepository::LoadModel(std::string_view name_view,
                                   const std::optional<config::ModelConfig>& config_override) {
   const std::string name(name_view);
   if (!ValidModelName(name)) return InvalidArgument(fmt::format("invalid model name '{}'", name));
+  if (options_.control_mode == ControlMode::kExplicit && started_ && !options_.sources.empty()) {
+    SyncSources();
+  }
   std::error_code ec;
-  if (!fs::is_directory(options_.root / name, ec)) {
+  if (!fs::is_directory(ModelDir(name), ec)) {
     return NotFound(fmt::format("model '{}' is not in the model repository", name));
   }
   MutexLock load_lock(load_mu_);
   if (options_.memory_budget_bytes > 0) {
-    auto base = config::ReadModelConfigFile(options_.root / name / "config.pbtxt");
+    auto base = config::ReadModelConfigFile(ModelDir(name) / "config.pbtxt");
     const auto versions =
         config::SelectVersions(base.ok() ? base->version_policy() : config::ModelVersionPolicy(),
-                               ListVersions(options_.root / name));
-    RETURN_IF_ERROR(EvictFor(name, ModelFileBytes(options_.root / name, versions)));
+                               ListVersions(ModelDir(name)));
+    RETURN_IF_ERROR(EvictFor(name, ModelFileBytes(ModelDir(name), versions)));
   }
   {
     MutexLock lock(mu_);
@@ -287,6 +325,7 @@ Status ModelRepository::EvictFor(const std::string& name, uint64_t needed_bytes)
 }
 
 void ModelRepository::Poll() {
+  SyncSources();
   const std::vector<std::string> on_disk = ModelDirectories();
   std::vector<std::string> to_load;
   std::vector<std::shared_ptr<const ServableModel>> dropped;
@@ -296,7 +335,7 @@ void ModelRepository::Poll() {
       auto it = models_.find(name);
       if (it == models_.end() ||
           (!it->second.reloadable &&
-           it->second.fingerprint != ModelFingerprint(options_.root / name))) {
+           it->second.fingerprint != ModelFingerprint(ModelDir(name)))) {
         to_load.push_back(name);
       }
     }
@@ -370,7 +409,7 @@ bool ModelRepository::CanLoadOnDemand(std::string_view name) const {
   }
   std::error_code ec;
   return options_.lazy_load && ValidModelName(name) &&
-         fs::is_directory(options_.root / std::string(name), ec);
+         fs::is_directory(ModelDir(name), ec);
 }
 
 void ModelRepository::LoadOnDemand(std::string_view name, std::function<void(Status)> done) {

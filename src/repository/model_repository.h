@@ -15,6 +15,7 @@
 // Called by server::InferenceServer; all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -30,6 +31,7 @@
 #include "repository/model_state.h"
 #include "repository/model_unloader.h"
 #include "repository/on_demand_loader.h"
+#include "repository/repository_source.h"
 #include "repository/routing_policy.h"
 #include "repository/servable_model.h"
 
@@ -59,7 +61,10 @@ struct ModelStatus {
 class ModelRepository {
  public:
   struct Options {
-    std::filesystem::path root;            // the repository directory
+    std::filesystem::path root;            // the repository directory (may be empty)
+    // More repositories, searched after `root` in order; a model name found in several is
+    // served from the first. Synced before each scan. Not owned, must outlive the repository.
+    std::vector<RepositorySource*> sources;
     // The engines; each model gets the one its config or files select (BackendRegistry::Select).
     // Not owned, must outlive the repository.
     backends::BackendRegistry* backends = nullptr;
@@ -83,6 +88,8 @@ class ModelRepository {
   // nothing of it loads (the old versions then keep serving); RESOURCE_EXHAUSTED when it does
   // not fit the memory budget even after evicting idle models.
   // `config_override` replaces the model's config.pbtxt for this load (Triton's load API).
+  // In explicit mode, after Start, the sources are synced first (a model added to an S3
+  // repository since the start can be loaded).
   Status LoadModel(std::string_view name,
                    const std::optional<config::ModelConfig>& config_override = std::nullopt)
       EXCLUDES(mu_, load_mu_);
@@ -143,6 +150,11 @@ class ModelRepository {
   void UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,
                     std::vector<std::shared_ptr<const ServableModel>>& dropped) REQUIRES(mu_);
   std::vector<std::string> ModelDirectories() const;
+  // The directory of model `name`: in the first root that has it, else in the first root.
+  std::filesystem::path ModelDir(std::string_view name) const;
+  std::vector<std::filesystem::path> Roots() const;
+  // Brings every source's local copy up to date; one sync at a time.
+  void SyncSources() EXCLUDES(sync_mu_);
   void MaintenanceLoop() EXCLUDES(stop_mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
   static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
@@ -158,6 +170,8 @@ class ModelRepository {
   CondVar stop_cv_;
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::thread maintenance_;
+  Mutex sync_mu_;  // RepositorySource::Sync is not reentrant: poll and load API may overlap
+  std::atomic<bool> started_{false};  // Start's startup loads are done
   // Stopped first in the destructor: a load it runs uses everything above.
   std::unique_ptr<OnDemandLoader> on_demand_;
 };

@@ -53,6 +53,15 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   }
   repository::ModelRepository::Options repo_options;
   repo_options.root = options.model_repository;
+  for (const std::string& location : options.model_repositories) {
+    ASSIGN_OR_RETURN(auto source,
+                     repository::OpenRepositorySource(location, options.repository_sources));
+    // A first sync that fails stops the start: nothing was ever downloaded to serve.
+    Status synced = source->Sync();
+    if (!synced.ok()) return synced.WithContext(fmt::format("model repository '{}'", location));
+    repo_options.sources.push_back(source.get());
+    server->sources_.push_back(std::move(source));
+  }
   repo_options.backends = server->backends_.get();
   repo_options.control_mode = options.control_mode;
   repo_options.startup_models = options.startup_models;

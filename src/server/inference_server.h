@@ -76,7 +76,11 @@ struct InferObservation {
 class InferenceServer {
  public:
   struct Options {
-    std::filesystem::path model_repository;  // Triton-layout repository directory
+    std::filesystem::path model_repository;  // Triton-layout repository directory (or none)
+    // More repositories: local directories or s3://bucket/prefix (repository::OpenRepositorySource),
+    // searched after model_repository in order; each is synced once before Create returns.
+    std::vector<std::string> model_repositories;
+    repository::RepositorySourceOptions repository_sources;  // the S3 cache and endpoint
     // Where the engine plugins are (libinferd_backend_<name>.so); empty = the default
     // (backends::DefaultBackendDirectory()). Triton's --backend-directory.
     std::filesystem::path backend_directory;
@@ -160,6 +164,8 @@ class InferenceServer {
 
   std::unique_ptr<backends::BackendRegistry> backends_;
   std::unique_ptr<cache::ResponseCache> cache_;
+  // Declared before repository_, which reads from them, so that they outlive it.
+  std::vector<std::unique_ptr<repository::RepositorySource>> sources_;
   std::unique_ptr<repository::ModelRepository> repository_;
   metrics::ConnectionStats http_connections_, grpc_connections_;
   mutable metrics::ProcessSampler process_sampler_;
