@@ -354,6 +354,7 @@ def raw_best(onnx_file, batches="1,8,16,32,64"):
     return raw, max(raw["levels"], key=lambda l: l["inferences_per_s"])
 
 
+TWO_INSTANCES = "instance_group { count: 2 kind: KIND_CPU }\n"
 TRITON_DELAY_500 = "dynamic_batching { max_queue_delay_microseconds: 500 }\n"
 TRITON_DELAY_2000 = "dynamic_batching { max_queue_delay_microseconds: 2000 }\n"
 ADAPTIVE_2000 = (TRITON_DELAY_2000 +
@@ -382,7 +383,8 @@ def scenario_batching():
         result["mlp_wide_raw"] = raw
         lua = mlp_binary_lua(d / "wide.lua", 1024)
         for label, batching in (("delay 2000 µs", TRITON_DELAY_2000),
-                                ("adaptive, cap 2000 µs", ADAPTIVE_2000)):
+                                ("adaptive, cap 2000 µs", ADAPTIVE_2000),
+                                ("delay 2000 µs, 2 instances", TRITON_DELAY_2000 + TWO_INSTANCES)):
             with serve_one(d, "mlp_wide", wide, mlp_config("mlp_wide", 1024, batching)) as srv:
                 url = srv.url + "/v2/models/mlp_wide/infer"
                 run_wrk(url, lua, 64)  # warm-up
@@ -403,7 +405,9 @@ def scenario_batching():
             for mode, batching in (("off", ""), ("on", TRITON_DELAY_500)):
                 with serve_one(d, model, onnx_file, mlp_config(model, width, batching, outs)) as srv:
                     url = srv.url + f"/v2/models/{model}/infer"
-                    run_wrk(url, lua, 8)  # warm-up
+                    # Warm-up at the first level: the batcher's view of how many clients
+                    # there are follows the load within two 100 ms windows, levels rise.
+                    run_wrk(url, lua, 1)
                     for c in (1, 8, 64):
                         log(f"batching: {model}, batching {mode}, {c} connections")
                         runs[(mode, c)] = run_wrk(url, lua, c, latency=True)
