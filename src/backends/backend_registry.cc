@@ -65,7 +65,9 @@ Result<std::unique_ptr<BackendRegistry>> BackendRegistry::Create(const Options& 
           fmt::format("backend '{}' (platform '{}') is registered twice", f.name, f.platform));
     }
   }
-  for (const auto& [backend, settings] : options.backend_config) {
+  for (const auto& entry : options.backend_config) {
+    const std::string& backend = entry.first;  // a plain name: lambdas cannot capture bindings
+    const auto& settings = entry.second;
     if (!backend.empty() &&
         std::none_of(options.factories.begin(), options.factories.end(),
                      [&](const BackendFactory& f) { return f.name == backend; })) {
