@@ -5,113 +5,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "config/proto_data_type.h"
 #include "core/duration.h"
 #include "scheduling/batch_executor.h"
 
 namespace inferd::scheduling {
 
-using SequenceConfig = config::ModelSequenceBatching;
-using ControlKind = SequenceConfig::Control::Kind;
-
-struct SequenceBatcher::Control {
-  std::string input;
-  ControlKind kind = SequenceConfig::Control::CONTROL_SEQUENCE_START;
-  DataType dtype = DataType::kInvalid;
-  std::vector<std::byte> false_value, true_value;  // one element each (not for CORRID)
-};
-
-struct SequenceBatcher::State {
-  std::string input, output;
-  DataType dtype = DataType::kInvalid;
-  Shape dims;
-};
-
 namespace {
 
 constexpr std::chrono::microseconds kDefaultMaxIdle{1'000'000};  // Triton's default
-
-template <typename T>
-std::vector<std::byte> Bytes(T value) {
-  std::vector<std::byte> out(sizeof(T));
-  std::memcpy(out.data(), &value, sizeof(T));
-  return out;
-}
-
-Result<SequenceBatcher::Control> ParseControl(const std::string& input,
-                                              const SequenceConfig::Control& c) {
-  SequenceBatcher::Control out;
-  out.input = input;
-  out.kind = c.kind();
-  if (c.kind() == SequenceConfig::Control::CONTROL_SEQUENCE_CORRID) {
-    out.dtype = config::FromProtoDataType(c.data_type());
-    if (out.dtype != DataType::kInt32 && out.dtype != DataType::kUint32 &&
-        out.dtype != DataType::kInt64 && out.dtype != DataType::kUint64 &&
-        out.dtype != DataType::kBytes) {
-      return InvalidArgument(fmt::format(
-          "sequence_batching control_input '{}': CORRID data_type must be TYPE_INT32, "
-          "TYPE_UINT32, TYPE_INT64, TYPE_UINT64 or TYPE_STRING",
-          input));
-    }
-    return out;
-  }
-  if (c.int32_false_true_size() == 2) {
-    out.dtype = DataType::kInt32;
-    out.false_value = Bytes(c.int32_false_true(0));
-    out.true_value = Bytes(c.int32_false_true(1));
-  } else if (c.fp32_false_true_size() == 2) {
-    out.dtype = DataType::kFp32;
-    out.false_value = Bytes(c.fp32_false_true(0));
-    out.true_value = Bytes(c.fp32_false_true(1));
-  } else if (c.bool_false_true_size() == 2) {
-    out.dtype = DataType::kBool;
-    out.false_value = Bytes(static_cast<uint8_t>(c.bool_false_true(0)));
-    out.true_value = Bytes(static_cast<uint8_t>(c.bool_false_true(1)));
-  } else {
-    return InvalidArgument(fmt::format(
-        "sequence_batching control_input '{}' needs two values (false, true) in "
-        "int32_false_true, fp32_false_true or bool_false_true",
-        input));
-  }
-  return out;
-}
-
-Result<SequenceBatcher::State> ParseState(const SequenceConfig::State& s) {
-  SequenceBatcher::State out;
-  out.input = s.input_name();
-  out.output = s.output_name();
-  out.dtype = config::FromProtoDataType(s.data_type());
-  out.dims.assign(s.dims().begin(), s.dims().end());
-  if (out.input.empty() || out.output.empty() || out.dtype == DataType::kInvalid ||
-      out.dtype == DataType::kBytes) {
-    return InvalidArgument(
-        "sequence_batching state needs input_name, output_name and a fixed-size data_type");
-  }
-  if (ElementCount(out.dims) < 0) {
-    return InvalidArgument(fmt::format(
-        "sequence_batching state '{}' has dims {}; inferd keeps states of fixed dims only",
-        out.input, ShapeToString(out.dims)));
-  }
-  for (const auto& initial : s.initial_state()) {
-    if (initial.has_data_file()) {
-      return InvalidArgument(fmt::format(
-          "sequence_batching state '{}': initial_state data_file is not supported (zero_data is)",
-          out.input));
-    }
-  }
-  return out;
-}
-
-Tensor Filled(const std::string& name, DataType dtype, Shape shape,
-              std::span<const std::byte> element) {
-  Tensor t(name, dtype, std::move(shape));
-  const int64_t count = t.element_count();
-  std::span<std::byte> data = t.AllocateData(static_cast<size_t>(count) * element.size());
-  for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(data.data() + i * element.size(), element.data(), element.size());
-  }
-  return t;
-}
 
 // Requests batch together only with equal input names, datatypes and shapes.
 bool SameInputs(const InferencePayload& a, const InferencePayload& b) {
@@ -138,16 +39,8 @@ Result<std::unique_ptr<SequenceBatcher>> SequenceBatcher::Create(
   if (instances.empty()) return InvalidArgument("a sequence batcher needs an instance");
   std::unique_ptr<SequenceBatcher> batcher(
       new SequenceBatcher(config, std::move(instances), std::move(name)));
-  for (const auto& input : config.sequence_batching().control_input()) {
-    for (const auto& control : input.control()) {
-      ASSIGN_OR_RETURN(auto parsed, ParseControl(input.name(), control));
-      batcher->controls_.push_back(std::move(parsed));
-    }
-  }
-  for (const auto& state : config.sequence_batching().state()) {
-    ASSIGN_OR_RETURN(auto parsed, ParseState(state));
-    batcher->states_.push_back(std::move(parsed));
-  }
+  ASSIGN_OR_RETURN(batcher->controls_, ParseSequenceControls(config.sequence_batching()));
+  ASSIGN_OR_RETURN(batcher->states_, ParseSequenceStates(config.sequence_batching()));
   {
     MutexLock lock(batcher->mu_);
     for (size_t i = batcher->slots_; i > 0; --i) {
@@ -374,65 +267,17 @@ void SequenceBatcher::WorkerLoop(size_t instance) {
 Status SequenceBatcher::AddInputs(Sequence& sequence, const Pending& request) const {
   std::vector<Tensor>& inputs = request.payload->request.inputs;
   const bool batched = max_batch_size_ > 0;
-  const Shape control_shape = batched ? Shape{1, 1} : Shape{1};
-  for (const Control& c : controls_) {
-    switch (c.kind) {
-      case SequenceConfig::Control::CONTROL_SEQUENCE_START:
-        inputs.push_back(Filled(c.input, c.dtype, control_shape,
-                                request.start ? c.true_value : c.false_value));
-        break;
-      case SequenceConfig::Control::CONTROL_SEQUENCE_END:
-        inputs.push_back(Filled(c.input, c.dtype, control_shape,
-                                request.end ? c.true_value : c.false_value));
-        break;
-      case SequenceConfig::Control::CONTROL_SEQUENCE_READY:
-        inputs.push_back(Filled(c.input, c.dtype, control_shape, c.true_value));
-        break;
-      case SequenceConfig::Control::CONTROL_SEQUENCE_CORRID: {
-        const bool numeric = sequence.id.starts_with("n:");
-        const std::string text = sequence.id.substr(2);
-        if (c.dtype == DataType::kBytes) {
-          Tensor t(c.input, c.dtype, control_shape);
-          std::vector<std::byte> bytes;
-          AppendBytesElement(bytes, text);
-          t.SetData(std::move(bytes));
-          inputs.push_back(std::move(t));
-          break;
-        }
-        if (!numeric) {
-          return InvalidArgument(fmt::format(
-              "sequence_id '{}' is a string but control_input '{}' takes a number", text,
-              c.input));
-        }
-        const uint64_t value = std::stoull(text);
-        std::vector<std::byte> element;
-        switch (c.dtype) {
-          case DataType::kInt32: element = Bytes(static_cast<int32_t>(value)); break;
-          case DataType::kUint32: element = Bytes(static_cast<uint32_t>(value)); break;
-          case DataType::kInt64: element = Bytes(static_cast<int64_t>(value)); break;
-          default: element = Bytes(value); break;
-        }
-        inputs.push_back(Filled(c.input, c.dtype, control_shape, element));
-        break;
-      }
-      default:
-        break;
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<Tensor> controls,
+                   SequenceControlTensors(controls_, sequence.id, request.start, request.end,
+                                          batched));
+  for (Tensor& t : controls) inputs.push_back(std::move(t));
   if (request.start || sequence.state.size() != states_.size()) sequence.state.clear();
   for (size_t i = 0; i < states_.size(); ++i) {
-    const State& s = states_[i];
-    if (sequence.state.size() == states_.size()) {
-      inputs.push_back(sequence.state[i]);
-      continue;
-    }
-    Shape shape = s.dims;
-    if (batched) shape.insert(shape.begin(), 1);
-    const std::vector<std::byte> zero(DataTypeByteSize(s.dtype));
-    inputs.push_back(Filled(s.input, s.dtype, std::move(shape), zero));
+    inputs.push_back(sequence.state.size() == states_.size() ? sequence.state[i]
+                                                             : InitialState(states_[i], batched));
   }
   std::vector<std::string>& outputs = request.payload->output_names;
-  for (const State& s : states_) {
+  for (const SequenceState& s : states_) {
     if (std::find(outputs.begin(), outputs.end(), s.output) == outputs.end()) {
       outputs.push_back(s.output);
     }

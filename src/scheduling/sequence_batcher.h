@@ -24,6 +24,7 @@
 #include "config/model_config.pb.h"
 #include "core/mutex.h"
 #include "scheduling/scheduler.h"
+#include "scheduling/sequence_inputs.h"
 
 namespace inferd::scheduling {
 
@@ -41,9 +42,6 @@ class SequenceBatcher final : public Scheduler {
   size_t queued() const override EXCLUDES(mu_);
   // Sequences holding a slot or waiting for one (for tests and statistics).
   size_t active_sequences() const EXCLUDES(mu_);
-
-  struct Control;  // one control input: its kind, datatype and false/true values
-  struct State;    // one implicit state: input, output, datatype, dims
 
  private:
   struct Pending {
@@ -84,8 +82,8 @@ class SequenceBatcher final : public Scheduler {
   const std::chrono::microseconds max_queue_delay_;
   const std::chrono::microseconds max_idle_;
   std::vector<std::unique_ptr<backends::ModelInstance>> instances_;
-  std::vector<Control> controls_;
-  std::vector<State> states_;
+  std::vector<SequenceControl> controls_;
+  std::vector<SequenceState> states_;
   size_t slots_ = 0;
 
   mutable Mutex mu_;
