@@ -185,20 +185,28 @@ int Serve(const ServeFlags& flags) {
     spdlog::critical("{}", tracer.status().message());
     return EXIT_FAILURE;
   }
+  // Triton's trace settings, one set for both frontends.
+  inferd::handler::TraceSettings trace_settings(tracer->get());
+  // Registered system shared memory regions, one registry for both frontends.
+  inferd::handler::SharedMemoryRegistry shared_memory;
   // One request handler per frontend: each with its protocol's restrictions, both sharing the
-  // rate limit buckets and the tracer. The metrics listener's handler checks nothing.
+  // rate limit buckets, the tracer and its settings. The metrics listener's handler checks nothing.
   using inferd::handler::RequestHandler;
   using inferd::handler::Transport;
   auto http_handler = RequestHandler::Create({.server = server->get(),
                                               .transport = Transport::kHttp,
                                               .authorizer = &http_auth.value(),
                                               .rate_limiter = &rate_limiter,
-                                              .tracer = tracer->get()});
+                                              .tracer = tracer->get(),
+                                              .trace_settings = &trace_settings,
+                                              .shared_memory = &shared_memory});
   auto grpc_handler = RequestHandler::Create({.server = server->get(),
                                               .transport = Transport::kGrpc,
                                               .authorizer = &grpc_auth.value(),
                                               .rate_limiter = &rate_limiter,
-                                              .tracer = tracer->get()});
+                                              .tracer = tracer->get(),
+                                              .trace_settings = &trace_settings,
+                                              .shared_memory = &shared_memory});
   auto metrics_handler =
       RequestHandler::Create({.server = server->get(), .transport = Transport::kHttp});
   for (const auto* h : {&http_handler, &grpc_handler, &metrics_handler}) {

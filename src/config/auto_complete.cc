@@ -131,9 +131,24 @@ Status MatchTensor(const ModelConfig& config, std::string_view kind, const Tenso
                              full.size() == model.dims.size() ? "" : ", a different rank"));
 }
 
+// Inputs the sequence batcher supplies (control inputs, implicit state) and the state outputs it
+// keeps: the model file declares them; the config's input and output lists do not (Triton).
+bool SuppliedBySequenceBatcher(const ModelConfig& config, std::string_view name) {
+  if (!config.has_sequence_batching()) return false;
+  const auto& batching = config.sequence_batching();
+  for (const auto& control : batching.control_input()) {
+    if (control.name() == name) return true;
+  }
+  for (const auto& state : batching.state()) {
+    if (state.input_name() == name || state.output_name() == name) return true;
+  }
+  return false;
+}
+
 Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
   if (config.input_size() == 0) {
     for (const auto& model_input : signature.inputs) {
+      if (SuppliedBySequenceBatcher(config, model_input.name)) continue;
       RETURN_IF_ERROR(FillTensor(config, "input", model_input, *config.add_input()));
     }
     return Status::Ok();
@@ -149,6 +164,7 @@ Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
     RETURN_IF_ERROR(MatchTensor(config, "input", input, *model_input));
   }
   for (const auto& model_input : signature.inputs) {
+    if (SuppliedBySequenceBatcher(config, model_input.name)) continue;
     if (FindInput(config, model_input.name) == nullptr) {
       return Invalid(config.name(), fmt::format("the model file declares input '{}' but the "
                                                 "config does not list it; list every input or "
@@ -162,6 +178,7 @@ Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
 Status CompleteOutputs(ModelConfig& config, const ModelSignature& signature) {
   if (config.output_size() == 0) {
     for (const auto& model_output : signature.outputs) {
+      if (SuppliedBySequenceBatcher(config, model_output.name)) continue;
       RETURN_IF_ERROR(FillTensor(config, "output", model_output, *config.add_output()));
     }
     return Status::Ok();

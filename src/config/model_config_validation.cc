@@ -33,8 +33,9 @@ int64_t FixedElementCount(const google::protobuf::RepeatedField<int64_t>& dims) 
 Status ValidateDims(const ModelConfig& config, std::string_view what, std::string_view field,
                     const google::protobuf::RepeatedField<int64_t>& dims) {
   for (int64_t dim : dims) {
-    if (dim <= 0 && dim != -1) {
-      return Invalid(config, fmt::format("{} has {} {}; each dimension must be > 0, or -1 for a "
+    // 0 is a real size: ONNX models declare zero-sized tensors (an empty `axes` input).
+    if (dim < 0 && dim != -1) {
+      return Invalid(config, fmt::format("{} has {} {}; each dimension must be >= 0, or -1 for a "
                                          "variable size",
                                          what, field, DimsToString(dims)));
     }

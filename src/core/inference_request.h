@@ -36,6 +36,9 @@ struct InferenceRequest {
   std::string id;             // echoed in the response
   Parameters parameters;      // request-level, e.g. binary_data_output
   std::vector<Tensor> inputs;
+  // Parameters of inputs whose bytes are not in the message (shared_memory_region, …), by input
+  // name; those inputs have no data until the handler layer reads it from the region.
+  std::map<std::string, Parameters, std::less<>> input_parameters;
   std::vector<RequestedOutput> outputs;  // empty: every output of the model
   // Set by the frontend when the client goes away; schedulers drop queued work that is
   // cancelled instead of running it. May be null (not cancellable).
@@ -48,6 +51,9 @@ struct InferenceResponse {
   std::string id;
   Parameters parameters;
   std::vector<Tensor> outputs;
+  // Parameters of outputs whose bytes went elsewhere (shared_memory_region, …), by output name;
+  // such an output is answered with these parameters and without data.
+  std::map<std::string, Parameters, std::less<>> output_parameters;
 };
 
 }  // namespace inferd

@@ -273,14 +273,21 @@ Result<InferenceRequest> DecodeModelInferRequest(
   request.id = m.id();
   ASSIGN_OR_RETURN(request.parameters, DecodeParameters(m.parameters(), "request"));
 
+  // Inputs in a shared memory region carry no bytes: raw_input_contents has one entry per
+  // other input, in input order (as Triton's clients send them).
+  int in_message = 0;
+  for (const InputTensor& in : m.inputs()) {
+    in_message += in.parameters().count("shared_memory_region") ? 0 : 1;
+  }
   const bool raw = m.raw_input_contents_size() > 0;
-  if (raw && m.raw_input_contents_size() != m.inputs_size()) {
+  if (raw && m.raw_input_contents_size() != in_message) {
     return InvalidArgument(fmt::format(
-        "raw_input_contents has {} entries but the request has {} inputs; send one per input, "
-        "in input order, or none",
-        m.raw_input_contents_size(), m.inputs_size()));
+        "raw_input_contents has {} entries but the request has {} inputs outside shared memory; "
+        "send one per such input, in input order, or none",
+        m.raw_input_contents_size(), in_message));
   }
   request.inputs.reserve(static_cast<size_t>(m.inputs_size()));
+  int next_raw = 0;
   for (int i = 0; i < m.inputs_size(); ++i) {
     const InputTensor& in = m.inputs(i);
     if (in.name().empty()) return InvalidArgument(fmt::format("inputs[{}] has no name", i));
@@ -294,20 +301,26 @@ Result<InferenceRequest> DecodeModelInferRequest(
       return InvalidArgument(
           fmt::format("input '{}': invalid shape {}", in.name(), ShapeToString(tensor.shape())));
     }
-    if (raw) {
+    // Parameters other than shared memory ones ("binary_data_size" and the like) have no
+    // meaning over gRPC; they are validated so a malformed one is still reported.
+    ASSIGN_OR_RETURN(Parameters params, DecodeParameters(in.parameters(), "input", in.name()));
+    if (params.contains("shared_memory_region")) {
+      if (in.has_contents() && !NonEmptyFields(in.contents()).empty()) {
+        return InvalidArgument(fmt::format(
+            "input '{}': contents must be empty when shared_memory_region is used", in.name()));
+      }
+      request.input_parameters[in.name()] = std::move(params);
+    } else if (raw) {
       if (in.has_contents() && !NonEmptyFields(in.contents()).empty()) {
         return InvalidArgument(fmt::format(
             "input '{}': contents must be empty when raw_input_contents is used", in.name()));
       }
-      RETURN_IF_ERROR(
-          DecodeRawContents(m.raw_input_contents(i), static_cast<size_t>(i), message, tensor));
+      RETURN_IF_ERROR(DecodeRawContents(m.raw_input_contents(next_raw),
+                                        static_cast<size_t>(next_raw), message, tensor));
+      ++next_raw;
     } else {
       RETURN_IF_ERROR(DecodeTypedContents(in, tensor));
     }
-    // Input parameters ("binary_data_size" and the like) have no meaning over gRPC; validate them
-    // so a malformed one is still reported, then drop them.
-    RETURN_IF_ERROR(
-        DecodeParameters(in.parameters(), "input", in.name()).status());
     request.inputs.push_back(std::move(tensor));
   }
 
@@ -334,6 +347,11 @@ void EncodeModelInferResponse(const InferenceResponse& response,
     o->set_name(t.name());
     o->set_datatype(std::string(DataTypeName(t.dtype())));
     for (int64_t d : t.shape()) o->add_shape(d);
+    if (auto it = response.output_parameters.find(t.name());
+        it != response.output_parameters.end()) {
+      // Written into shared memory: an empty entry keeps raw_output_contents aligned.
+      EncodeParameters(it->second, o->mutable_parameters());
+    }
     const auto bytes = t.data();
     out->add_raw_output_contents(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }

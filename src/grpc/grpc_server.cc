@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "grpc/channelz_connections.h"
 #include "grpc/inference_service.h"
 #include "security/pem_file.h"
 
@@ -91,6 +92,8 @@ class GrpcServer::Impl {
                        : fmt::format(", client certificates verified against '{}'",
                                      options_.tls.client_ca_file));
     }
+    // gRPC keeps its connections to itself: the gauge reads them from channelz at each scrape.
+    handler_->connections().SetProbe([this] { return channelz_.Read(); });
     if (auto* health = grpc_server_->GetHealthCheckService()) {
       // Readiness is settled once the facade exists (see InferenceServer::IsReady).
       const bool ready = handler_->IsReady();
@@ -115,6 +118,7 @@ class GrpcServer::Impl {
     if (auto* health = grpc_server_->GetHealthCheckService()) health->Shutdown();
     grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
     grpc_server_->Wait();
+    handler_->connections().SetProbe(nullptr);  // no connections left; the probe's `this` goes
   }
 
  private:
@@ -124,6 +128,7 @@ class GrpcServer::Impl {
   std::unique_ptr<::grpc::Server> grpc_server_;
   int port_ = 0;
   std::atomic<bool> stopped_{false};
+  ChannelzConnections channelz_;
 };
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Create(const Options& options,

@@ -50,6 +50,18 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                inference::RepositoryModelLoadResponse* response) override;
   Reactor* RepositoryModelUnload(Ctx* ctx, const inference::RepositoryModelUnloadRequest* request,
                                  inference::RepositoryModelUnloadResponse* response) override;
+  // System shared memory and trace settings (inference_service_extensions.cc).
+  Reactor* SystemSharedMemoryStatus(Ctx* ctx,
+                                    const inference::SystemSharedMemoryStatusRequest* request,
+                                    inference::SystemSharedMemoryStatusResponse* response) override;
+  Reactor* SystemSharedMemoryRegister(
+      Ctx* ctx, const inference::SystemSharedMemoryRegisterRequest* request,
+      inference::SystemSharedMemoryRegisterResponse* response) override;
+  Reactor* SystemSharedMemoryUnregister(
+      Ctx* ctx, const inference::SystemSharedMemoryUnregisterRequest* request,
+      inference::SystemSharedMemoryUnregisterResponse* response) override;
+  Reactor* TraceSetting(Ctx* ctx, const inference::TraceSettingRequest* request,
+                        inference::TraceSettingResponse* response) override;
 
  private:
   const Options options_;

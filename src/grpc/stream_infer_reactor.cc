@@ -85,8 +85,10 @@ void StreamInferReactor::OnReadDone(bool ok) {
       MaybeRead(actions);
     }
   }
-  Run(actions);
+  // Submitted before the next read starts, so a stream's requests reach the handler in the
+  // order they were sent: the requests of one sequence (sequence batching) must run in order.
   if (request) Submit(std::move(request));
+  Run(actions);
 }
 
 void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request) {

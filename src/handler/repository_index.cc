@@ -8,9 +8,14 @@ std::vector<IndexEntry> BuildRepositoryIndex(const std::vector<repository::Model
   for (const auto& m : models) {
     if (m.versions.empty()) {
       if (ready_only) continue;
+      // A model on disk that was never loaded has no state, as in Triton's index.
+      const repository::ModelState state = m.state;
+      std::string state_name = state == repository::ModelState::kUnknown
+                                   ? std::string()
+                                   : std::string(repository::ModelStateName(state));
       IndexEntry e;
       e.name = m.name;
-      e.state = std::string(repository::ModelStateName(m.state));
+      e.state = std::move(state_name);
       e.reason = m.reason;
       e.routing = m.routing;
       out.push_back(std::move(e));

@@ -41,11 +41,37 @@ void RequestHandler::StartTrace(CallRecord& record, std::string_view traceparent
   if (options_.tracer == nullptr) return;
   std::optional<observability::TraceParent> parent;
   if (!traceparent.empty()) parent = observability::ParseTraceParent(traceparent);
-  if (!options_.tracer->ShouldSample(parent)) return;
+  const bool sampled = options_.trace_settings
+                           ? options_.trace_settings->ShouldTrace(record.model, parent)
+                           : options_.tracer->ShouldSample(parent);
+  if (!sampled) return;
   record.traced = true;
   record.trace_id = parent ? parent->trace_id : observability::NewTraceId();
   if (parent) record.remote_parent = parent->parent_id;
   record.root_span = observability::NewSpanId();
+}
+
+namespace {
+
+Status CheckTraceTarget(const server::InferenceServer& server, const TraceSettings* settings,
+                        std::string_view model) {
+  if (settings == nullptr) return Unavailable("this frontend has no trace settings");
+  if (model.empty()) return Status::Ok();
+  Status s = server.ModelReady(model, 0);
+  return s.code() == StatusCode::kNotFound ? s : Status::Ok();
+}
+
+}  // namespace
+
+Result<TraceSettings::Values> RequestHandler::GetTraceSettings(std::string_view model) const {
+  RETURN_IF_ERROR(CheckTraceTarget(*server_, options_.trace_settings, model));
+  return options_.trace_settings->Get(model);
+}
+
+Result<TraceSettings::Values> RequestHandler::UpdateTraceSettings(
+    std::string_view model, const TraceSettings::Update& update) const {
+  RETURN_IF_ERROR(CheckTraceTarget(*server_, options_.trace_settings, model));
+  return options_.trace_settings->Set(model, update);
 }
 
 std::string RequestHandler::TraceParentOf(const CallRecord& record) {
@@ -109,8 +135,51 @@ void RequestHandler::FinishCall(const CallRecord& record, const CallOutcome& out
   observability::LogAccess(r);
 }
 
+namespace {
+
+Status NoSharedMemory() {
+  return Unavailable("system shared memory is not enabled on this frontend");
+}
+
+}  // namespace
+
+Status RequestHandler::RegisterSharedMemory(std::string_view name, std::string_view key,
+                                            uint64_t offset, uint64_t byte_size) const {
+  if (options_.shared_memory == nullptr) return NoSharedMemory();
+  return options_.shared_memory->Register(name, key, offset, byte_size);
+}
+
+Status RequestHandler::UnregisterSharedMemory(std::string_view name) const {
+  if (options_.shared_memory == nullptr) return NoSharedMemory();
+  return options_.shared_memory->Unregister(name);
+}
+
+Result<std::vector<SharedMemoryRegionStatus>> RequestHandler::SharedMemoryStatus(
+    std::string_view name) const {
+  if (options_.shared_memory == nullptr) return NoSharedMemory();
+  return options_.shared_memory->Regions(name);
+}
+
 void RequestHandler::Infer(CallRecord& record, InferenceRequest request,
                            server::InferCallback done) const {
+  if (!request.input_parameters.empty() || UsesSharedMemoryOutputs(request)) {
+    // Inputs read from their regions now; outputs written into theirs on the way back.
+    if (options_.shared_memory == nullptr) return done(NoSharedMemory());
+    if (Status s = ReadSharedMemoryInputs(*options_.shared_memory, request); !s.ok()) {
+      return done(s);
+    }
+    auto targets = SharedMemoryOutputTargets(*options_.shared_memory, request);
+    if (!targets.ok()) return done(targets.status());
+    if (!targets->empty()) {
+      done = [targets = std::move(targets).value(),
+              done = std::move(done)](Result<InferenceResponse> r) mutable {
+        if (r.ok()) {
+          if (Status s = WriteSharedMemoryOutputs(targets, *r); !s.ok()) return done(s);
+        }
+        done(std::move(r));
+      };
+    }
+  }
   if (!record.infer) record.infer = std::make_shared<InferCall>();
   // Both pointers alias the one InferCall: no allocation of their own.
   request.cancelled = std::shared_ptr<std::atomic<bool>>(record.infer, &record.infer->cancelled);

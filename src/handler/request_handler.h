@@ -23,6 +23,8 @@
 #include "handler/admission.h"
 #include "handler/call_record.h"
 #include "handler/repository_index.h"
+#include "handler/shared_memory.h"
+#include "handler/trace_settings.h"
 #include "metrics/connection_stats.h"
 #include "observability/tracer.h"
 #include "server/inference_server.h"
@@ -42,6 +44,12 @@ class RequestHandler {
     security::RateLimiter* rate_limiter = nullptr;
     // Traces sampled inference calls; not owned, must outlive the handler; null = no traces.
     observability::Tracer* tracer = nullptr;
+    // Triton's trace settings over `tracer`; not owned, must outlive the handler; null = the
+    // tracer's sample rate alone decides, and the trace settings API answers UNAVAILABLE.
+    TraceSettings* trace_settings = nullptr;
+    // Registered system shared memory regions, shared by both frontends; not owned, must
+    // outlive the handler; null = requests naming a region are refused.
+    SharedMemoryRegistry* shared_memory = nullptr;
   };
 
   // INVALID_ARGUMENT without a server.
@@ -63,6 +71,10 @@ class RequestHandler {
   // tracer's sample rate. A traced call answers with `TraceParentOf(record)`.
   void StartTrace(CallRecord& record, std::string_view traceparent) const;
   static std::string TraceParentOf(const CallRecord& record);
+  // Triton's trace settings for `model` ("" = global); NOT_FOUND for an unknown model.
+  Result<TraceSettings::Values> GetTraceSettings(std::string_view model) const;
+  Result<TraceSettings::Values> UpdateTraceSettings(std::string_view model,
+                                                    const TraceSettings::Update& update) const;
   // The access log line (when enabled) and the trace (when traced) of a finished call.
   void FinishCall(const CallRecord& record, const CallOutcome& outcome) const;
   // The transport's connection gauge and counter.
@@ -74,6 +86,12 @@ class RequestHandler {
   // thread for errors found before queueing, otherwise on a model worker. Cancel with
   // record.Cancel() (or through a copy of record.infer) while it waits.
   void Infer(CallRecord& record, InferenceRequest request, server::InferCallback done) const;
+
+  // --- system shared memory (Triton's extension) -----------------------------------------
+  Status RegisterSharedMemory(std::string_view name, std::string_view key, uint64_t offset,
+                              uint64_t byte_size) const;
+  Status UnregisterSharedMemory(std::string_view name) const;  // "" = every region
+  Result<std::vector<SharedMemoryRegionStatus>> SharedMemoryStatus(std::string_view name) const;
 
   // --- health, metadata, statistics --------------------------------------------------------
   bool IsLive() const { return server_->IsLive(); }

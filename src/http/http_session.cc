@@ -21,6 +21,8 @@
 #include "core/duration.h"
 #include "http/connection_stream.h"
 #include "http/logging_json.h"
+#include "http/shared_memory_json.h"
+#include "http/trace_json.h"
 #include "http/metadata_json.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
@@ -238,7 +240,32 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       case Endpoint::kLogging:
         return HandleLogging(method);
+      case Endpoint::kTraceSetting:
+        return HandleTraceSetting(method, route->model);
+      case Endpoint::kShmStatus:
+      case Endpoint::kShmRegister:
+      case Endpoint::kShmUnregister:
+        return HandleSharedMemory(*route);
     }
+  }
+
+  void HandleTraceSetting(Method method, const std::string& model) {
+    auto settings = handler_->GetTraceSettings(model);
+    if (method == Method::kPost && settings.ok()) {
+      auto update = ParseTraceSettingsJson(request_.body());
+      if (!update.ok()) return SendStatus(update.status());
+      settings = handler_->UpdateTraceSettings(model, *update);
+    }
+    if (!settings.ok()) return SendStatus(settings.status());
+    SendJson(TraceSettingsJson(*settings));
+  }
+
+  void HandleSharedMemory(const Route& route) {
+    Result<std::string> answer = SharedMemoryJson(*handler_, route.endpoint, route.region,
+                                                  request_.body());
+    if (!answer.ok()) return SendStatus(answer.status());
+    if (answer->empty()) return SendEmpty(bhttp::status::ok);  // register, unregister
+    SendJson(std::move(answer).value());
   }
 
   void HandleLogging(Method method) {

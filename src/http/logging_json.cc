@@ -29,7 +29,7 @@ std::string LogSettingsJson(const observability::LogSettings& s) {
               {"log_warning", rank >= 0 && rank <= 3},
               {"log_error", rank >= 0 && rank <= 4},
               {"log_verbose_level", rank == 0 ? 2 : rank == 1 ? 1 : 0},
-              {"log_file", ""}}
+              {"log_file", s.file}}
       .dump();
 }
 
@@ -80,9 +80,8 @@ Result<observability::LogSettings> ApplyLogSettingsJson(std::string_view body,
         s.level = kAt[threshold];
       }
     } else if (key == "log_file") {
-      if (!value.is_string() || !value.get<std::string>().empty()) {
-        return Unimplemented("logging to a file is not supported; inferd logs to stdout");
-      }
+      if (!value.is_string()) return type_error(key, "a string (empty for stdout)");
+      s.file = value.get<std::string>();  // opened (or refused) when the settings apply
     } else {
       return InvalidArgument(fmt::format("unknown logging setting '{}'", key));
     }

@@ -44,6 +44,33 @@ int HexValue(char c) {
   return -1;
 }
 
+// /v2/systemsharedmemory/status, .../unregister, .../region/{r}/{status|register|unregister}.
+template <typename NotFound>
+Result<Route> MatchSharedMemoryRoute(const PathParts& parts, Route route, NotFound not_found) {
+  std::string_view action;
+  if (parts.size() == 3) {
+    action = parts[2];
+  } else if (parts.size() == 5 && parts[2] == "region") {
+    ASSIGN_OR_RETURN(route.region, PercentDecode(parts[3]));
+    if (route.region.empty()) return InvalidArgument("empty shared-memory region name");
+    action = parts[4];
+  } else {
+    return not_found();
+  }
+  if (action == "status") {
+    route.endpoint = Endpoint::kShmStatus;
+  } else if (action == "unregister") {
+    route.endpoint = Endpoint::kShmUnregister;
+    route.method = Method::kPost;
+  } else if (action == "register" && parts.size() == 5) {
+    route.endpoint = Endpoint::kShmRegister;
+    route.method = Method::kPost;
+  } else {
+    return not_found();
+  }
+  return route;
+}
+
 }  // namespace
 
 security::ApiCategory ApiCategoryOf(Endpoint endpoint) {
@@ -64,6 +91,10 @@ security::ApiCategory ApiCategoryOf(Endpoint endpoint) {
     case Endpoint::kModelRollback: return ApiCategory::kModelRepository;
     case Endpoint::kMetrics: return ApiCategory::kMetrics;
     case Endpoint::kLogging: return ApiCategory::kLogging;
+    case Endpoint::kTraceSetting: return ApiCategory::kTrace;
+    case Endpoint::kShmStatus:
+    case Endpoint::kShmRegister:
+    case Endpoint::kShmUnregister: return ApiCategory::kSharedMemory;
   }
   return ApiCategory::kModelRepository;  // unreachable; the most restricted group
 }
@@ -107,6 +138,12 @@ Result<Route> MatchRoute(std::string_view target) {
     route.endpoint = Endpoint::kServerMetadata;
     return route;
   }
+  if (parts.size() == 3 && parts[1] == "trace" && parts[2] == "setting") {
+    route.endpoint = Endpoint::kTraceSetting;
+    route.also_post = true;
+    return route;
+  }
+  if (parts[1] == "systemsharedmemory") return MatchSharedMemoryRoute(parts, route, not_found);
   if (parts[1] == "health" && parts.size() == 3) {
     if (parts[2] == "live") route.endpoint = Endpoint::kHealthLive;
     else if (parts[2] == "ready") route.endpoint = Endpoint::kHealthReady;
@@ -163,6 +200,11 @@ Result<Route> MatchRoute(std::string_view target) {
   }
   if (i == parts.size()) {
     route.endpoint = Endpoint::kModelMetadata;
+    return route;
+  }
+  if (i == 3 && parts.size() == 5 && parts[3] == "trace" && parts[4] == "setting") {
+    route.endpoint = Endpoint::kTraceSetting;
+    route.also_post = true;
     return route;
   }
   if (i + 1 != parts.size()) return not_found();

@@ -27,6 +27,10 @@ enum class Endpoint {
   kModelRollback,    // POST /v2/repository/models/{m}/rollback
   kMetrics,          // GET  /metrics (Prometheus text exposition)
   kLogging,          // GET, POST /v2/logging (log settings)
+  kTraceSetting,     // GET, POST /v2/trace/setting, /v2/models/{m}/trace/setting
+  kShmStatus,        // GET  /v2/systemsharedmemory[/region/{r}]/status
+  kShmRegister,      // POST /v2/systemsharedmemory/region/{r}/register
+  kShmUnregister,    // POST /v2/systemsharedmemory[/region/{r}]/unregister
 };
 
 enum class Method { kGet, kHead, kPost, kOther };
@@ -34,6 +38,7 @@ enum class Method { kGet, kHead, kPost, kOther };
 struct Route {
   Endpoint endpoint = Endpoint::kHealthLive;
   std::string model;         // percent-decoded model name, for model endpoints
+  std::string region;        // percent-decoded shared-memory region name; empty = all
   int64_t version = 0;       // 0 when the URL names no version
   Method method = Method::kGet;  // the method this endpoint takes (HEAD is accepted for GET)
   bool also_post = false;        // a GET endpoint that POST updates too (/v2/logging)

@@ -3,10 +3,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -67,8 +70,10 @@ class JsonFormatter : public spdlog::formatter {
 struct LoggingState {
   Mutex mu;
   LogSettings settings GUARDED_BY(mu);
-  spdlog::sink_ptr sink GUARDED_BY(mu);
   std::shared_ptr<spdlog::logger> access GUARDED_BY(mu);
+  // Loggers replaced by a change of log file. spdlog's free functions use the default logger
+  // through a raw pointer, so a replaced one must outlive any call that may still hold it.
+  std::vector<std::shared_ptr<spdlog::logger>> retired GUARDED_BY(mu);
 };
 
 LoggingState& State() {
@@ -84,6 +89,29 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
   return std::make_unique<spdlog::pattern_formatter>(kTextPattern);
 }
 
+// Main and access loggers writing to `file` (stdout when empty). spdlog formatters belong to
+// sinks, so each logger gets a sink of its own; both write whole lines with one fwrite each.
+Result<std::pair<std::shared_ptr<spdlog::logger>, std::shared_ptr<spdlog::logger>>> MakeLoggers(
+    const std::string& file) {
+  spdlog::sink_ptr main_sink, access_sink;
+  if (file.empty()) {
+    main_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    access_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  } else {
+    try {
+      main_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false);
+      access_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false);
+    } catch (const spdlog::spdlog_ex& e) {
+      return InvalidArgument(fmt::format("log_file '{}' cannot be opened: {}", file, e.what()));
+    }
+  }
+  auto main = std::make_shared<spdlog::logger>("inferd", main_sink);
+  auto access = std::make_shared<spdlog::logger>("access", access_sink);
+  access->set_level(spdlog::level::info);
+  access->flush_on(spdlog::level::info);
+  return std::make_pair(std::move(main), std::move(access));
+}
+
 Status Apply(const LogSettings& s) NO_THREAD_SAFETY_ANALYSIS {
   const auto level = spdlog::level::from_str(s.level);
   if (level == spdlog::level::off && s.level != "off") {
@@ -92,16 +120,14 @@ Status Apply(const LogSettings& s) NO_THREAD_SAFETY_ANALYSIS {
         s.level));
   }
   LoggingState& st = State();
-  if (!st.sink) {
-    st.sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto main = std::make_shared<spdlog::logger>("inferd", st.sink);
-    spdlog::set_default_logger(main);
-    // A sink of its own: spdlog formatters belong to sinks. Both write whole lines to stdout
-    // with one fwrite each, which stdio keeps from interleaving.
-    st.access = std::make_shared<spdlog::logger>(
-        "access", std::make_shared<spdlog::sinks::stdout_sink_mt>());
-    st.access->set_level(spdlog::level::info);
-    st.access->flush_on(spdlog::level::info);
+  if (!st.access || s.file != st.settings.file) {
+    ASSIGN_OR_RETURN(auto loggers, MakeLoggers(s.file));
+    if (st.access) {
+      st.retired.push_back(spdlog::default_logger());
+      st.retired.push_back(st.access);
+    }
+    spdlog::set_default_logger(loggers.first);
+    st.access = std::move(loggers.second);
   }
   spdlog::default_logger()->set_formatter(MakeFormatter(s.format));
   // Access lines are composed whole by LogAccess, in either format.

@@ -19,6 +19,9 @@ struct LogSettings {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
   LogFormat format = LogFormat::kText;
   bool access_log = false;  // one line per HTTP request
+  // Where log and access lines go: empty = stdout; else this file, appended to (Triton's
+  // log_file). Changing it at runtime moves both to the new file.
+  std::string file;
 };
 
 // Installs stdout logging with `settings`. INVALID_ARGUMENT for an unknown level.

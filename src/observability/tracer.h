@@ -65,6 +65,10 @@ class Tracer {
   void Flush() EXCLUDES(mu_);
 
   double sample_rate() const { return sample_rate_.load(std::memory_order_relaxed); }
+  // Where traces go: the file, else the collector's URL.
+  const std::string& destination() const {
+    return options_.file.empty() ? options_.otlp_endpoint : options_.file;
+  }
   Status SetSampleRate(double rate);
   uint64_t exported() const { return exported_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }

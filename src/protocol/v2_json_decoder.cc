@@ -122,12 +122,13 @@ class RequestDecoder {
     if (inputs_field->get_array().get(inputs) != SUCCESS) {
       return InvalidArgument("request 'inputs' must be an array");
     }
-    if (inputs.size() == 0) return InvalidArgument("request 'inputs' must not be empty");
     request.inputs.reserve(inputs.size());
     std::set<std::string_view> names;
     size_t index = 0;
     for (dom::element input : inputs) {
-      ASSIGN_OR_RETURN(Tensor tensor, DecodeInput(input, index));
+      Parameters shared_memory;
+      ASSIGN_OR_RETURN(Tensor tensor, DecodeInput(input, index, &shared_memory));
+      if (!shared_memory.empty()) request.input_parameters[tensor.name()] = shared_memory;
       if (!names.insert(input.at_key("name").get_string().value_unsafe()).second) {
         return InvalidArgument(fmt::format("input '{}' appears more than once", tensor.name()));
       }
@@ -137,7 +138,9 @@ class RequestDecoder {
     return Status::Ok();
   }
 
-  Result<Tensor> DecodeInput(const dom::element& input, size_t index) {
+  // An input whose bytes are in a shared memory region gets no data; its parameters go to
+  // `shared_memory` for the handler layer, which reads the region.
+  Result<Tensor> DecodeInput(const dom::element& input, size_t index, Parameters* shared_memory) {
     dom::object object;
     if (input.get_object().get(object) != SUCCESS) {
       return InvalidArgument(fmt::format("inputs[{}] must be an object", index));
@@ -168,6 +171,13 @@ class RequestDecoder {
       Parameters parameters;
       RETURN_IF_ERROR(
           DecodeParameters(*parameters_field, {"input", name}, parameters));
+      if (parameters.contains("shared_memory_region")) {
+        if (Field(object, "data") || parameters.contains("binary_data_size")) {
+          return error("has shared_memory_region and also 'data' or binary_data_size");
+        }
+        *shared_memory = std::move(parameters);
+        return tensor;
+      }
       if (parameters.contains("binary_data_size")) {
         binary_size = GetIntParameter(parameters, "binary_data_size");
         if (!binary_size || *binary_size < 0) {

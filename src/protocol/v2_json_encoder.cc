@@ -169,6 +169,19 @@ bool AppendOutput(std::string& out, const Tensor& tensor, bool binary) {
   return true;
 }
 
+// An output whose bytes went elsewhere (a shared memory region): its parameters, no data.
+void AppendElsewhereOutput(std::string& out, const Tensor& tensor, const Parameters& params) {
+  out += R"({"name":)";
+  AppendJsonString(out, tensor.name());
+  out += R"(,"datatype":")";
+  out += DataTypeName(tensor.dtype());
+  out += R"(","shape":[)";
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), fmt::join(tensor.shape(), ","));
+  out += R"(],"parameters":)";
+  AppendParameters(out, params);
+  out += '}';
+}
+
 }  // namespace
 
 void EncodeInferResponseInto(const InferenceResponse& response, const InferenceRequest& request,
@@ -199,6 +212,13 @@ void EncodeInferResponseInto(const InferenceResponse& response, const InferenceR
   for (size_t i = 0; i < response.outputs.size(); ++i) {
     const Tensor& output = response.outputs[i];
     if (i > 0) body += ',';
+    if (!response.output_parameters.empty()) {
+      if (auto it = response.output_parameters.find(output.name());
+          it != response.output_parameters.end()) {
+        AppendElsewhereOutput(body, output, it->second);  // written to shared memory
+        continue;
+      }
+    }
     if (AppendOutput(body, output, WantsBinary(output.name(), request))) {
       any_binary = true;
       binary_size += output.byte_size();

@@ -511,11 +511,25 @@ Result<RoutingPolicy> ModelRepository::Rollback(std::string_view name) {
   return *policy;
 }
 
-std::vector<ModelStatus> ModelRepository::Index() const {
+std::vector<ModelStatus> ModelRepository::Index(bool with_unloaded) const {
+  // Scanned before taking the lock: the directory read must not hold up requests.
+  const std::vector<std::string> on_disk =
+      with_unloaded ? ModelDirectories() : std::vector<std::string>{};
   MutexLock lock(mu_);
   std::vector<ModelStatus> out;
-  out.reserve(models_.size());
-  for (const auto& [name, entry] : models_) out.push_back(Summarize(entry));
+  out.reserve(models_.size() + on_disk.size());
+  auto never_loaded = [](const std::string& name) {
+    ModelStatus status;
+    status.name = name;  // state kUnknown, no versions
+    return status;
+  };
+  auto disk = on_disk.begin();
+  for (const auto& [name, entry] : models_) {
+    for (; disk != on_disk.end() && *disk < name; ++disk) out.push_back(never_loaded(*disk));
+    if (disk != on_disk.end() && *disk == name) ++disk;
+    out.push_back(Summarize(entry));
+  }
+  for (; disk != on_disk.end(); ++disk) out.push_back(never_loaded(*disk));
   return out;
 }
 

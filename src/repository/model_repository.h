@@ -119,8 +119,9 @@ class ModelRepository {
   // Pins the version before the newest one the current policy serves; returns the new policy.
   Result<RoutingPolicy> Rollback(std::string_view name) EXCLUDES(mu_);
 
-  // Every model's status, sorted by name.
-  std::vector<ModelStatus> Index() const EXCLUDES(mu_);
+  // Every model's status, sorted by name. `with_unloaded`: also every model folder on disk that
+  // was never loaded (state kUnknown, no versions), as Triton's index lists in explicit mode.
+  std::vector<ModelStatus> Index(bool with_unloaded = false) const EXCLUDES(mu_);
   Result<ModelStatus> GetModelStatus(std::string_view name) const EXCLUDES(mu_);
   // Estimated bytes of every READY version.
   uint64_t LoadedMemoryBytes() const EXCLUDES(mu_);

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <thread>
 
+#include "backends/reshaping_instance.h"
 #include "config/model_config.h"
 #include "scheduling/scheduler_factory.h"
 
@@ -215,6 +216,8 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
     ASSIGN_OR_RETURN(auto inst, backend.CreateInstance(model_file, cfg, placements[i]));
     pool.push_back(std::move(inst));
   }
+  // From here on every caller sees the config's dims; the engine gets its reshape.
+  for (auto& inst : pool) inst = backends::WithReshape(cfg, std::move(inst));
   const backends::InstanceOptions& instance_options = placements[0];
   OutputLabels labels;
   for (const auto& out : cfg.output()) {

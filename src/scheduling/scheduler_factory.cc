@@ -8,6 +8,7 @@
 #include "config/model_config_queries.h"
 #include "scheduling/direct_scheduler.h"
 #include "scheduling/dynamic_batcher.h"
+#include "scheduling/sequence_batcher.h"
 
 namespace inferd::scheduling {
 namespace {
@@ -81,6 +82,10 @@ Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig&
 Result<std::unique_ptr<Scheduler>> CreateScheduler(
     const config::ModelConfig& config,
     std::vector<std::unique_ptr<backends::ModelInstance>> instances, const std::string& name) {
+  if (config.has_sequence_batching()) {
+    ASSIGN_OR_RETURN(auto batcher, SequenceBatcher::Create(config, std::move(instances), name));
+    return std::unique_ptr<Scheduler>(std::move(batcher));
+  }
   if (config.has_dynamic_batching() && config.max_batch_size() > 0) {
     DynamicBatcher::Options options;
     ASSIGN_OR_RETURN(options.queue, BatchQueueOptionsFromConfig(config));

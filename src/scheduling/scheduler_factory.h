@@ -1,5 +1,6 @@
-// Chooses and builds a model version's scheduler from its config: a DynamicBatcher when the
-// config has `dynamic_batching` (and max_batch_size > 0), otherwise a DirectScheduler. Called
+// Chooses and builds a model version's scheduler from its config: a SequenceBatcher when the
+// config has `sequence_batching`, a DynamicBatcher when it has `dynamic_batching` (and
+// max_batch_size > 0), otherwise a DirectScheduler. Called
 // by the repository when a version loads.
 #pragma once
 

@@ -26,7 +26,7 @@ enum class ApiCategory {
   kStatistics,       // model statistics
   kTrace,            // trace settings
   kLogging,          // log settings
-  kSharedMemory,     // (no endpoints in inferd; accepted for Triton compatibility)
+  kSharedMemory,     // system shared memory register, status, unregister
   kMetrics,          // GET /metrics on the HTTP port
 };
 

@@ -87,7 +87,13 @@ bool InferenceServer::IsLive() const { return true; }
 bool InferenceServer::IsReady() const { return repository_ != nullptr && !draining_.load(); }
 
 ServerMetadata InferenceServer::Metadata() const {
-  return ServerMetadata{"inferd", std::string(kVersion), {"binary_tensor_data"}};
+  // Triton's extension names, for every protocol extension inferd implements.
+  return ServerMetadata{"inferd",
+                        std::string(kVersion),
+                        {"classification", "sequence", "model_repository",
+                         "model_repository(unload_dependents)", "schedule_policy",
+                         "model_configuration", "system_shared_memory", "binary_tensor_data",
+                         "parameters", "statistics", "trace", "logging"}};
 }
 
 Result<ModelMetadata> InferenceServer::GetModelMetadata(std::string_view name,
@@ -224,7 +230,7 @@ Status InferenceServer::ModelReady(std::string_view name, int64_t version) const
 }
 
 std::vector<repository::ModelStatus> InferenceServer::RepositoryIndex() const {
-  return repository_->Index();
+  return repository_->Index(/*with_unloaded=*/true);
 }
 
 void InferenceServer::Infer(InferenceRequest request, InferCallback done,

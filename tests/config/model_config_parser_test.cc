@@ -98,7 +98,7 @@ TEST(ModelConfigParser, UnknownFieldErrorNamesFileLineAndField) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(config.status().message(), StartsWith(path.string() + ":6:"));
-  EXPECT_THAT(config.status().message(), HasSubstr("sequence_batching"));
+  EXPECT_THAT(config.status().message(), HasSubstr("model_transaction_policy"));
 }
 
 TEST(ModelConfigParser, SyntaxErrorNamesSourceLineAndColumn) {

@@ -80,7 +80,7 @@ TEST(GrpcCodecErrors, RawContentsMustCoverEveryInput) {
   second->add_shape(1);
   r->add_raw_input_contents(std::string(4, '\0'));
   EXPECT_THAT(DecodeError(r).message(),
-              AllOf(HasSubstr("raw_input_contents has 1 entries"), HasSubstr("2 inputs")));
+              AllOf(HasSubstr("raw_input_contents has 1 entries"), HasSubstr("2 inputs outside shared memory")));
 }
 
 TEST(GrpcCodecErrors, RawAndTypedContentsDoNotMix) {

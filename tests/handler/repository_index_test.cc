@@ -34,6 +34,19 @@ TEST(RepositoryIndex, OneEntryPerVersionAndOnePerModelWithoutVersions) {
   EXPECT_EQ(entries[2].reason, "no versions");
 }
 
+// A model folder that was never loaded (explicit mode) is listed as Triton lists it: its name,
+// no version, no state; a ready-only index leaves it out.
+TEST(RepositoryIndex, ModelsNeverLoadedHaveNoStateAndNoVersion) {
+  repository::ModelStatus never;
+  never.name = "c";
+  auto entries = BuildRepositoryIndex({never}, /*ready_only=*/false);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].name, "c");
+  EXPECT_FALSE(entries[0].version);
+  EXPECT_EQ(entries[0].state, "");
+  EXPECT_TRUE(BuildRepositoryIndex({never}, /*ready_only=*/true).empty());
+}
+
 TEST(RepositoryIndex, ColdStartFiguresOnlyForReadyVersions) {
   auto entries = BuildRepositoryIndex(Models(), false);
   ASSERT_TRUE(entries[0].cold_start);

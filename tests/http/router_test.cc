@@ -55,6 +55,39 @@ TEST(Router, MatchesRepositoryControlAndStatistics) {
   EXPECT_EQ(r->version, 2);
 }
 
+TEST(Router, MatchesTraceSettingsGlobalAndPerModel) {
+  auto r = MatchRoute("/v2/trace/setting");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kTraceSetting);
+  EXPECT_TRUE(r->model.empty());
+  EXPECT_TRUE(r->also_post);
+  r = MatchRoute("/v2/models/m%2Dx/trace/setting");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kTraceSetting);
+  EXPECT_EQ(r->model, "m-x");
+  EXPECT_EQ(ApiCategoryOf(Endpoint::kTraceSetting), security::ApiCategory::kTrace);
+  EXPECT_FALSE(MatchRoute("/v2/models/m/versions/1/trace/setting").ok());
+}
+
+TEST(Router, MatchesSystemSharedMemory) {
+  auto r = MatchRoute("/v2/systemsharedmemory/status");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kShmStatus);
+  EXPECT_TRUE(r->region.empty());
+  r = MatchRoute("/v2/systemsharedmemory/region/in%20put/register");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kShmRegister);
+  EXPECT_EQ(r->region, "in put");
+  EXPECT_EQ(r->method, Method::kPost);
+  EXPECT_EQ(MatchRoute("/v2/systemsharedmemory/region/r/unregister")->endpoint,
+            Endpoint::kShmUnregister);
+  EXPECT_EQ(MatchRoute("/v2/systemsharedmemory/unregister")->endpoint, Endpoint::kShmUnregister);
+  EXPECT_EQ(MatchRoute("/v2/systemsharedmemory/region/r/status")->endpoint,
+            Endpoint::kShmStatus);
+  EXPECT_FALSE(MatchRoute("/v2/systemsharedmemory/register").ok());  // needs a region name
+  EXPECT_EQ(ApiCategoryOf(Endpoint::kShmRegister), security::ApiCategory::kSharedMemory);
+}
+
 TEST(Router, IgnoresTheQueryString) {
   auto r = MatchRoute("/v2/models/mlp/infer?trace=1");
   ASSERT_TRUE(r.ok());

@@ -202,11 +202,14 @@ def test_lazy_loading_loads_models_on_their_first_request(repo, tmp_path):
     srv = start_server(repo, tmp_path, ["--model-control-mode", "explicit", "--lazy-load"])
     url = srv.base_url
     try:
-        assert index(url) == []
+        # Listed as Triton lists models on disk that were never loaded: no state, no version.
+        assert [(e["name"], e["state"]) for e in index(url)] == [("a", ""), ("b", "")]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             responses = list(pool.map(lambda _: infer(url, "a"), range(8)))
         assert all(r.status_code == 200 for r in responses)
-        assert [e["name"] for e in index(url)] == ["a"]  # one load served all eight
+        # One load served all eight: a single READY version of a; b still never loaded.
+        assert [(e["name"], e.get("version"), e["state"]) for e in index(url)] == [
+            ("a", "1", "READY"), ("b", None, "")]
         assert infer(url, "missing").status_code == 404
     finally:
         stop_server(srv)

@@ -38,7 +38,6 @@ std::vector<ErrorCase> ErrorCases() {
       {"StringBody", R"("inputs")", "", "request body must be a JSON object"},
       {"MissingInputs", R"({"id":"a"})", "", "request has no 'inputs'"},
       {"InputsNotAnArray", R"({"inputs":{}})", "", "request 'inputs' must be an array"},
-      {"EmptyInputs", R"({"inputs":[]})", "", "request 'inputs' must not be empty"},
       {"IdNotAString", R"({"id":7,"inputs":[]})", "", "request 'id' must be a string"},
       {"ParametersNotAnObject", std::string(R"({"parameters":[],)") + kOneGoodInput, "",
        "request: 'parameters' must be an object"},

@@ -136,6 +136,7 @@ TEST(V2JsonOnDemandDecoder, AgreesWithDomOnSpellingsItMayDecline) {
       R"({"inputs":[{"name":"x","name":"y","datatype":"FP32","shape":[1],"data":[1]}]})",
       R"({"parameters":{"p":-0},"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}]})",
       R"({"parameters":{"p":18446744073709551615},"inputs":[]})",
+      R"({"inputs":[]})",
   };
   for (const std::string& json : cases) DecodersAgree(json);
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <cstring>
+#include <string_view>
 
 #include "backends/onnxruntime/session_options.h"
 #include "config/model_config.h"
@@ -81,6 +82,19 @@ Result<config::TensorSignature> ReadTensorSignature(const std::string& name,
   return sig;
 }
 
+// ORT's INVALID_ARGUMENT (e.g. "Invalid rank for input", "Got invalid dimensions for input"),
+// or a node that failed on the shapes it was given ("Attempting to broadcast an axis by a
+// dimension other than 1", "The input tensor cannot be reshaped"): with the model unchanged,
+// only the request's shapes differ from a run that works.
+bool CausedByInputShapes(OrtErrorCode code, std::string_view message) {
+  if (code == ORT_INVALID_ARGUMENT) return true;
+  if (message.find("while running") == std::string_view::npos) return false;
+  for (std::string_view word : {"broadcast", "shape", "dimension", "Invalid rank"}) {
+    if (message.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 class OnnxRuntimeInstance final : public ModelInstance {
  public:
   OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature,
@@ -100,6 +114,11 @@ class OnnxRuntimeInstance final : public ModelInstance {
     try {
       return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
+      // The engine refusing the request's inputs (a rank or dim it cannot take, shapes a node
+      // cannot combine) is the client's error; anything else is the engine's.
+      if (CausedByInputShapes(e.GetOrtErrorCode(), e.what())) {
+        return InvalidArgument(fmt::format("onnxruntime: {}", e.what()));
+      }
       return Internal(fmt::format("onnxruntime: {}", e.what()));
     } catch (const std::exception& e) {
       return Internal(fmt::format("onnxruntime backend: {}", e.what()));

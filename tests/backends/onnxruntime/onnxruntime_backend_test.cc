@@ -63,14 +63,17 @@ TEST_F(OnnxRuntimeBackendTest, ExecutesAndReturnsTheRequestedOutputsInOrder) {
   EXPECT_FLOAT_EQ(sum[31], 10.0f + 31 + 31);
 }
 
-TEST_F(OnnxRuntimeBackendTest, EngineErrorsBecomeInternalStatus) {
+// The engine failing on shapes the request brought (here two inputs it cannot add) is the
+// client's error (HTTP 400), not the server's.
+TEST_F(OnnxRuntimeBackendTest, EngineShapeErrorsBecomeInvalidArgument) {
   auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, {1, 1});
   ASSERT_TRUE(inst.ok());
   std::vector<Tensor> inputs = {Fp32("INPUT0", {1, 16}, 0), Fp32("INPUT1", {1, 8}, 0)};
   std::vector<std::string> outputs = {"OUTPUT0"};
   auto r = (*inst)->Execute(inputs, outputs, nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("onnxruntime"), std::string::npos);
 }
 
 TEST_F(OnnxRuntimeBackendTest, ACorruptModelFileIsALoadError) {
