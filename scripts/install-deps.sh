@@ -21,6 +21,8 @@ PACKAGES=(
   nginx-light wrk
   # tests/integration/test_metrics_prometheus.py: a real Prometheus scrapes inferd
   prometheus
+  # pipelines (#13): image processors (src/backends/image), the digits example, Pillow baseline
+  libjpeg62-turbo-dev libpng-dev python3-sklearn python3-pil
 )
 
 missing=()

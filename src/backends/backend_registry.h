@@ -58,10 +58,12 @@ class BackendRegistry {
   // Engines created so far, with their versions ("onnxruntime 1.30.0"), for logs.
   std::vector<std::string> Loaded() const EXCLUDES(mu_);
 
+  // The registered engine called `name` (without loading it); null when there is none.
+  const BackendFactory* Find(std::string_view name) const;
+
  private:
   explicit BackendRegistry(std::vector<BackendFactory> factories)
       : factories_(std::move(factories)) {}
-  const BackendFactory* Find(std::string_view name) const;
   const BackendFactory* FindPlatform(std::string_view platform) const;
 
   const std::vector<BackendFactory> factories_;

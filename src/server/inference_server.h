@@ -161,6 +161,8 @@ class InferenceServer {
   metrics::ConnectionStats http_connections_, grpc_connections_;
   mutable metrics::ProcessSampler process_sampler_;
   std::atomic<bool> draining_{false};
+  // Set before the repository goes: ensemble steps finishing then start no further steps.
+  std::atomic<bool> models_stopping_{false};
   RequestLimits request_limits_;
 };
 
