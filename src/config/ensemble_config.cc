@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/model_config_validation.h"
+#include "config/step_condition.h"
 
 namespace inferd::config {
 namespace {
@@ -14,8 +15,9 @@ Status Invalid(const ModelConfig& config, std::string_view message) {
   return InvalidArgument(fmt::format("ensemble '{}': {}", config.name(), message));
 }
 
-// Ensemble tensor name -> the step (0-based) that writes it.
-using Producers = std::map<std::string, size_t, std::less<>>;
+// Ensemble tensor name -> the steps (0-based) that write it: one, or several conditional ones
+// (the branches of a choice).
+using Producers = std::map<std::string, std::vector<size_t>, std::less<>>;
 
 Status CheckSteps(const ModelConfig& config, Producers& producers) {
   const auto& steps = config.ensemble_scheduling().step();
@@ -47,12 +49,19 @@ Status CheckSteps(const ModelConfig& config, Producers& producers) {
         return Invalid(config, fmt::format("{} writes '{}', which is an ensemble input", what,
                                            ensemble_tensor));
       }
-      auto [it, inserted] = producers.emplace(ensemble_tensor, static_cast<size_t>(i));
-      if (!inserted) {
-        return Invalid(config,
-                       fmt::format("tensor '{}' is written by both {} and {}", ensemble_tensor,
-                                   DescribeEnsembleStep(config, it->second), what));
+      auto& writers = producers[ensemble_tensor];
+      if (!writers.empty()) {
+        const size_t other = writers.front();
+        const bool branch =
+            !step.run_if().empty() && !steps[static_cast<int>(other)].run_if().empty();
+        if (!branch) {
+          return Invalid(config,
+                         fmt::format("tensor '{}' is written by both {} and {} (only steps with "
+                                     "run_if may share an output: the branches of a choice)",
+                                     ensemble_tensor, DescribeEnsembleStep(config, other), what));
+        }
       }
+      writers.push_back(static_cast<size_t>(i));
     }
   }
   return Status::Ok();
@@ -75,6 +84,10 @@ Status CheckReads(const ModelConfig& config, const Producers& producers) {
                                    DescribeEnsembleStep(config, i), ensemble_tensor));
       }
       read.insert(ensemble_tensor);
+    }
+    if (!steps[i].run_if().empty()) {  // an input tested by a condition is read too
+      auto condition = ParseStepCondition(steps[i].run_if());
+      if (condition.ok()) read.insert(condition->name);
     }
   }
   for (const auto& in : config.input()) {
@@ -158,6 +171,13 @@ Status ValidateEnsembleConfig(const ModelConfig& config) {
     return Invalid(config, fmt::format("max_batch_size {} is negative", config.max_batch_size()));
   }
   RETURN_IF_ERROR(ValidateModelTensors(config));
+  int failed_step = -1;
+  if (Status s = ValidateStepConditions(config, &failed_step); !s.ok()) {
+    return Invalid(
+        config,
+        fmt::format("{}: {}", DescribeEnsembleStep(config, static_cast<size_t>(failed_step)),
+                    s.message()));
+  }
   Producers producers;
   RETURN_IF_ERROR(CheckSteps(config, producers));
   RETURN_IF_ERROR(CheckReads(config, producers));
@@ -169,19 +189,59 @@ std::vector<std::vector<size_t>> EnsembleStepDependencies(const ModelConfig& con
   Producers producers;
   for (int i = 0; i < steps.size(); ++i) {
     for (const auto& [model_tensor, ensemble_tensor] : steps[i].output_map()) {
-      producers.emplace(ensemble_tensor, static_cast<size_t>(i));
+      producers[ensemble_tensor].push_back(static_cast<size_t>(i));
     }
   }
   std::vector<std::vector<size_t>> deps(static_cast<size_t>(steps.size()));
   for (int i = 0; i < steps.size(); ++i) {
     std::set<size_t> from;
+    auto depend_on = [&](const std::string& tensor) {
+      auto it = producers.find(tensor);
+      if (it != producers.end()) from.insert(it->second.begin(), it->second.end());
+    };
     for (const auto& [model_tensor, ensemble_tensor] : steps[i].input_map()) {
-      auto it = producers.find(ensemble_tensor);
-      if (it != producers.end()) from.insert(it->second);
+      depend_on(ensemble_tensor);
+    }
+    if (!steps[i].run_if().empty()) {
+      auto condition = ParseStepCondition(steps[i].run_if());
+      if (condition.ok() && condition->source == StepCondition::Source::kTensor) {
+        depend_on(condition->name);
+      }
     }
     deps[static_cast<size_t>(i)].assign(from.begin(), from.end());
   }
   return deps;
+}
+
+Status ValidateStepConditions(const ModelConfig& config, int* failed_step) {
+  const auto& steps = config.ensemble_scheduling().step();
+  std::set<std::string, std::less<>> tensors;
+  for (const auto& in : config.input()) tensors.insert(in.name());
+  for (const auto& step : steps) {
+    for (const auto& [model_tensor, ensemble_tensor] : step.output_map()) {
+      tensors.insert(ensemble_tensor);
+    }
+  }
+  for (int i = 0; i < steps.size(); ++i) {
+    if (steps[i].run_if().empty()) continue;
+    *failed_step = i;
+    ASSIGN_OR_RETURN(StepCondition c, ParseStepCondition(steps[i].run_if()));
+    if (c.source != StepCondition::Source::kTensor) continue;
+    if (!tensors.contains(c.name)) {
+      return InvalidArgument(fmt::format(
+          "run_if '{}' tests '{}', which is neither an ensemble input nor the output of any "
+          "step (request parameters are written parameters.<name>)",
+          steps[i].run_if(), c.name));
+    }
+    for (const auto& [model_tensor, ensemble_tensor] : steps[i].output_map()) {
+      if (ensemble_tensor == c.name) {
+        return InvalidArgument(
+            fmt::format("run_if '{}' tests the step's own output", steps[i].run_if()));
+      }
+    }
+  }
+  *failed_step = -1;
+  return Status::Ok();
 }
 
 }  // namespace inferd::config

@@ -29,6 +29,11 @@ Status ValidateEnsembleConfig(const ModelConfig& config);
 // Only meaningful for a config that ValidateEnsembleConfig accepted.
 std::vector<std::vector<size_t>> EnsembleStepDependencies(const ModelConfig& config);
 
+// Every step's run_if (step_condition.h) parses, and a tensor it tests is an ensemble input or
+// another step's output. On an error, `failed_step` is the step (0-based). The config parser
+// runs this too, to put the file and line of the run_if in front of the message.
+Status ValidateStepConditions(const ModelConfig& config, int* failed_step);
+
 // "step 2 (model 'classifier')": how messages name a step (index 0-based).
 std::string DescribeEnsembleStep(const ModelConfig& config, size_t index);
 

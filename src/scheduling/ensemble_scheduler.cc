@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 #include "config/ensemble_config.h"
+#include "config/step_condition.h"
 #include "core/duration.h"
 #include "core/mutex.h"
 
@@ -15,6 +17,7 @@ struct EnsembleScheduler::Plan {
   StepRunner run_step;
   std::vector<std::vector<size_t>> depends_on;  // per step: the steps it reads from
   std::vector<std::vector<size_t>> readers;     // per step: the steps that read from it
+  std::vector<std::optional<config::StepCondition>> conditions;  // per step: its run_if
   std::atomic<size_t> in_flight{0};
 };
 
@@ -38,6 +41,14 @@ Result<std::unique_ptr<EnsembleScheduler>> EnsembleScheduler::Create(Options opt
   plan->readers.resize(plan->depends_on.size());
   for (size_t i = 0; i < plan->depends_on.size(); ++i) {
     for (size_t d : plan->depends_on[i]) plan->readers[d].push_back(i);
+  }
+  for (const auto& step : options.config.ensemble_scheduling().step()) {
+    if (step.run_if().empty()) {
+      plan->conditions.emplace_back();
+    } else {
+      ASSIGN_OR_RETURN(auto condition, config::ParseStepCondition(step.run_if()));
+      plan->conditions.emplace_back(std::move(condition));
+    }
   }
   plan->config = std::move(options.config);
   plan->run_step = std::move(options.run_step);
@@ -83,14 +94,30 @@ void EnsembleScheduler::StartStep(const std::shared_ptr<Run>& run, size_t step) 
   request.id = outer.id;
   request.parameters = outer.parameters;  // priority, timeout, ...
   request.cancelled = outer.cancelled;
-  std::string missing;
+  bool skip = false;
+  Status condition_error;
   {
     MutexLock lock(run->mu);
     if (run->finished) return;  // an earlier step failed: start nothing more
+    if (const auto& condition = plan.conditions[step]) {
+      const Tensor* tested = nullptr;
+      if (condition->source == config::StepCondition::Source::kTensor) {
+        auto it = run->tensors.find(condition->name);
+        if (it != run->tensors.end()) tested = &it->second;
+      }
+      auto holds = config::EvaluateCondition(*condition, outer.parameters, tested);
+      if (!holds.ok()) {
+        condition_error = holds.status();
+      } else {
+        skip = !*holds;
+      }
+    }
     for (const auto& [model_tensor, ensemble_tensor] : spec.input_map()) {
+      if (skip || !condition_error.ok()) break;
       auto it = run->tensors.find(ensemble_tensor);
       if (it == run->tensors.end()) {
-        missing = ensemble_tensor;
+        // Its writer was skipped (a branch not taken): so is this step.
+        skip = true;
         break;
       }
       Tensor t = it->second;  // shares the bytes
@@ -98,10 +125,8 @@ void EnsembleScheduler::StartStep(const std::shared_ptr<Run>& run, size_t step) 
       request.inputs.push_back(std::move(t));
     }
   }
-  if (!missing.empty()) {
-    // Only an ensemble input the client left out gets here; validation normally catches it.
-    return FinishStep(run, step, InvalidArgument(fmt::format("tensor '{}' is missing", missing)));
-  }
+  if (!condition_error.ok()) return FinishStep(run, step, condition_error);
+  if (skip) return FinishStep(run, step, InferenceResponse(), /*skipped=*/true);
   for (const auto& [model_tensor, ensemble_tensor] : spec.output_map()) {
     request.outputs.push_back(RequestedOutput{model_tensor, {}});
   }
@@ -110,7 +135,7 @@ void EnsembleScheduler::StartStep(const std::shared_ptr<Run>& run, size_t step) 
 }
 
 void EnsembleScheduler::FinishStep(const std::shared_ptr<Run>& run, size_t step,
-                                   Result<InferenceResponse> r) {
+                                   Result<InferenceResponse> r, bool skipped) {
   const Plan& plan = *run->plan;
   const auto& spec = plan.config.ensemble_scheduling().step(static_cast<int>(step));
   const std::string what = fmt::format("ensemble '{}' {}", plan.config.name(),
@@ -118,7 +143,7 @@ void EnsembleScheduler::FinishStep(const std::shared_ptr<Run>& run, size_t step,
   if (!r.ok()) return Complete(run, r.status().WithContext(what));
   std::vector<size_t> ready;
   bool all_done = false;
-  std::string missing;
+  std::string missing, twice;
   {
     MutexLock lock(run->mu);
     if (run->finished) return;
@@ -126,17 +151,25 @@ void EnsembleScheduler::FinishStep(const std::shared_ptr<Run>& run, size_t step,
       auto it = spec.output_map().find(out.name());
       if (it == spec.output_map().end()) continue;  // not mapped: not needed downstream
       out.set_name(it->second);
-      run->tensors.insert_or_assign(it->second, std::move(out));
+      // Two branches of a choice both ran: their conditions overlap.
+      if (!run->tensors.try_emplace(it->second, std::move(out)).second) twice = it->second;
     }
     for (const auto& [model_tensor, ensemble_tensor] : spec.output_map()) {
-      if (!run->tensors.contains(ensemble_tensor)) missing = model_tensor;
+      if (!skipped && !run->tensors.contains(ensemble_tensor)) missing = model_tensor;
     }
+    if (!twice.empty()) missing.clear();
     if (missing.empty()) {
       for (size_t reader : plan.readers[step]) {
         if (--run->waiting_for[reader] == 0) ready.push_back(reader);
       }
       all_done = --run->steps_left == 0;
     }
+  }
+  if (!twice.empty()) {
+    return Complete(run, InvalidArgument(fmt::format(
+                             "{}: tensor '{}' was already written by another step; the run_if "
+                             "conditions of the steps that write it must exclude each other",
+                             what, twice)));
   }
   if (!missing.empty()) {
     return Complete(
@@ -156,8 +189,11 @@ Result<InferenceResponse> EnsembleScheduler::Collect(const std::shared_ptr<Run>&
   for (const std::string& name : payload.output_names) {
     auto it = run->tensors.find(name);
     if (it == run->tensors.end()) {
-      return Internal(
-          fmt::format("ensemble '{}': no step wrote output '{}'", run->plan->config.name(), name));
+      // Every step that writes it was skipped (run_if false, or a branch not taken upstream).
+      return InvalidArgument(fmt::format(
+          "ensemble '{}': no step wrote output '{}': the steps that write it were skipped by "
+          "their run_if conditions",
+          run->plan->config.name(), name));
     }
     response.outputs.push_back(it->second);
   }

@@ -4,6 +4,8 @@
 // step is a request to its composing model through `run_step` (the server's own Infer), so
 // every composing model keeps its own scheduler, batching and statistics. Tensors pass from
 // step to step by reference to their bytes (Tensor copies share the buffer), never copied.
+// Steps with a run_if condition (config/step_condition.h) run only when it holds; a step whose
+// inputs were not written (a branch not taken) is skipped too.
 // The first failing step ends the request with that step's status code and a message naming
 // the step; steps still running are ignored when they finish.
 // Thread-safe; Enqueue never blocks on a step (steps complete through callbacks).
@@ -48,7 +50,10 @@ class EnsembleScheduler final : public Scheduler {
   struct Run;
   explicit EnsembleScheduler(std::shared_ptr<Plan> plan) : plan_(std::move(plan)) {}
   static void StartStep(const std::shared_ptr<Run>& run, size_t step);
-  static void FinishStep(const std::shared_ptr<Run>& run, size_t step, Result<InferenceResponse> r);
+  // `skipped`: the step did not run (its run_if was false, or a tensor it reads was not
+  // written because its writers were skipped); its readers may still go on.
+  static void FinishStep(const std::shared_ptr<Run>& run, size_t step, Result<InferenceResponse> r,
+                         bool skipped = false);
   // The requested outputs, once every step has finished.
   static Result<InferenceResponse> Collect(const std::shared_ptr<Run>& run);
   static void Complete(const std::shared_ptr<Run>& run, Result<InferenceResponse> r);

@@ -112,6 +112,34 @@ TEST(EnsembleConfig, RejectsATensorWrittenTwice) {
                         "'b')"));
 }
 
+constexpr char kBranches[] = R"(
+    ensemble_scheduling { step [
+      { model_name: "score" input_map { key: "x" value: "IMAGE" }
+        output_map { key: "y" value: "SCORE" } },
+      { model_name: "small" input_map { key: "x" value: "IMAGE" }
+        output_map { key: "y" value: "LABEL" } run_if: "SCORE < 0.5" },
+      { model_name: "large" input_map { key: "x" value: "IMAGE" }
+        output_map { key: "y" value: "LABEL" } run_if: "SCORE >= 0.5" } ] })";
+
+TEST(EnsembleConfig, AcceptsConditionalBranchesThatShareAnOutput) {
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + kBranches), "");
+}
+
+TEST(EnsembleConfig, AConditionOnATensorWaitsForItsWriter) {
+  auto deps = EnsembleStepDependencies(Parse(std::string(kHeader) + kBranches));
+  ASSERT_EQ(deps.size(), 3u);
+  EXPECT_THAT(deps[1], ElementsAre(0u));
+  EXPECT_THAT(deps[2], ElementsAre(0u));
+}
+
+TEST(EnsembleConfig, RejectsAConditionOnAnUnknownTensor) {
+  // As a config given to the load API (JSON, no file) would be: the parser did not see it.
+  ModelConfig config = Parse(std::string(kHeader) + kBranches);
+  config.mutable_ensemble_scheduling()->mutable_step(1)->set_run_if("SCORES < 0.5");
+  EXPECT_THAT(ValidateEnsembleConfig(config).message(), HasSubstr("step 2 (model 'small'): run_if 'SCORES < 0.5' tests "
+                                       "'SCORES', which is neither an ensemble input"));
+}
+
 TEST(EnsembleConfig, RejectsStepsThatWaitForEachOther) {
   EXPECT_THAT(ErrorOf(std::string(kHeader) + R"(
       ensemble_scheduling { step [

@@ -5,6 +5,7 @@ run-time errors that name the failing step, and an ensemble bringing its composi
 along when it is loaded in explicit mode."""
 
 import pathlib
+import re
 import sys
 
 import grpc
@@ -90,6 +91,19 @@ NESTED = ensemble_config("nested", ["X"], ["Z"], [
 MISMATCH = ensemble_config("mismatch", ["X"], ["Y"], [
     step("add1", {"x": "X"}, {"y": "T"}),
     step("narrow", {"x": "T"}, {"y": "Y"})])
+# A choice by request parameter: add1 when parameters.plus == 'one', else add10.
+ROUTE = ensemble_config("route", ["X"], ["Y"], [
+    step("add1", {"x": "X"}, {"y": "Y"}).replace("model_version: -1",
+                                                 "model_version: -1 run_if: \"parameters.plus == 'one'\""),
+    step("add10", {"x": "X"}, {"y": "Y"}).replace("model_version: -1",
+                                                  "model_version: -1 run_if: \"parameters.plus != 'one'\"")])
+# A choice by an earlier output: A = X + 1, then add10 when A's first element >= 10, else add1.
+GATE = ensemble_config("gate", ["X"], ["Y"], [
+    step("add1", {"x": "X"}, {"y": "A"}),
+    step("add10", {"x": "A"}, {"y": "Y"}).replace("model_version: -1",
+                                                  "model_version: -1 run_if: \"A >= 10\""),
+    step("add1", {"x": "A"}, {"y": "Y"}).replace("model_version: -1",
+                                                 "model_version: -1 run_if: \"A < 10\"")])
 BROKEN = {
     "unknown_step": (ensemble_config("unknown_step", ["X"], ["Y"], [
         step("no_such_model", {"x": "X"}, {"y": "Y"})]),
@@ -104,6 +118,11 @@ BROKEN = {
     "wrong_name": (ensemble_config("wrong_name", ["X"], ["Y"], [
         step("add1", {"input": "X"}, {"y": "Y"})]),
         "step 1 (model 'add1') maps input 'input', which the model does not have"),
+    "bad_condition": (ensemble_config("bad_condition", ["X"], ["Y"], [
+        step("add1", {"x": "X"}, {"y": "Y"}).replace("model_version: -1",
+                                                     "model_version: -1 run_if: \"SCORE > 1\"")]),
+        "step 1 (model 'add1'): run_if 'SCORE > 1' tests 'SCORE', which is neither an "
+        "ensemble input nor the output of any step"),
     "cycle": (ensemble_config("cycle", ["X"], ["Y"], [
         step("add_sub", {"a": "X", "b": "B"}, {"SUM": "Y", "DIFF": "A"}),
         step("add1", {"x": "A"}, {"y": "B"})]),
@@ -123,7 +142,8 @@ def repo(tmp_path_factory):
         (root / name / "1").mkdir(parents=True)
         (root / name / "1" / "model.onnx").write_bytes(model.SerializeToString())
         (root / name / "config.pbtxt").write_text(config)
-    configs = {"chain": CHAIN, "diamond": DIAMOND, "nested": NESTED, "mismatch": MISMATCH}
+    configs = {"chain": CHAIN, "diamond": DIAMOND, "nested": NESTED, "mismatch": MISMATCH,
+               "route": ROUTE, "gate": GATE}
     configs.update({name: text for name, (text, _) in BROKEN.items()})
     for name, text in configs.items():
         (root / name).mkdir()
@@ -279,3 +299,38 @@ def test_loading_an_ensemble_brings_its_composing_models(repo, tmp_path):
         c.session.close()
     finally:
         stop_server(srv)
+
+
+def test_a_request_parameter_picks_the_branch_over_http_and_grpc(http, stub):
+    before = stats_of(http, "add10")
+    np.testing.assert_array_equal(http_infer(http, "route", parameters={"plus": "one"})["Y"], X + 1)
+    assert stats_of(http, "add10") == before  # the branch not taken did not run
+    np.testing.assert_array_equal(http_infer(http, "route", parameters={"plus": "ten"})["Y"],
+                                  X + 10)
+    # Without the parameter neither comparison holds (documented): no branch writes Y.
+    r = http.infer("route", {"inputs": [json_input("X", "FP32", X)]})
+    assert r.status_code == 400
+    assert "no step wrote output 'Y'" in error_message(r)
+    resp = stub.ModelInfer(make_infer_request("route", [("X", "FP32", X)],
+                                              parameters={"plus": "one"}), timeout=TIMEOUT_S)
+    np.testing.assert_array_equal(parse_infer_response(resp)["Y"], X + 1)
+
+
+def test_an_earlier_output_picks_the_branch(http):
+    small = np.full((1, 4), 2, dtype=np.float32)   # A = 3: add1 again
+    large = np.full((1, 4), 20, dtype=np.float32)  # A = 21: add10
+    np.testing.assert_array_equal(http_infer(http, "gate", x=small)["Y"], small + 2)
+    np.testing.assert_array_equal(http_infer(http, "gate", x=large)["Y"], large + 11)
+
+
+def test_a_condition_comparing_the_wrong_kind_names_the_step(http):
+    r = http.infer("route", {"inputs": [json_input("X", "FP32", X)], "parameters": {"plus": 1}})
+    assert r.status_code == 400, r.text
+    assert "ensemble 'route' step 1 (model 'add1'): run_if compares parameter 'plus'" in \
+        error_message(r)
+
+
+def test_a_bad_condition_is_reported_with_its_file_and_line(http):
+    index = {m["name"]: m for m in http.post("/v2/repository/index", json={}).json()}
+    assert re.search(r"bad_condition/config\.pbtxt:8:\d+: step 1 \(model 'add1'\): run_if",
+                     index["bad_condition"]["reason"]), index["bad_condition"]

@@ -176,6 +176,91 @@ TEST(EnsembleScheduler, RecordsTheEnsemblesOwnSuccess) {
   EXPECT_EQ(snap.inference_count, 1u);
 }
 
+// IN -> add_one -> A; then "twice" when A's first element is over 10, else "add_one": a choice.
+constexpr char kChoice[] = R"(
+    name: "choice" platform: "ensemble"
+    input { name: "IN" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+    output { name: "OUT" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+    ensemble_scheduling { step [
+      { model_name: "add_one" input_map { key: "x" value: "IN" } output_map { key: "y" value: "A" } },
+      { model_name: "twice" input_map { key: "x" value: "A" } output_map { key: "y" value: "OUT" }
+        run_if: "A > 10" },
+      { model_name: "add_one" input_map { key: "x" value: "A" } output_map { key: "y" value: "OUT" }
+        run_if: "A <= 10" } ] })";
+
+Result<InferenceResponse> RunValue(EnsembleScheduler& s, int32_t value, Parameters params = {}) {
+  auto payload = testing::MakePayload(value, 1, 2);
+  payload->output_names = {"OUT"};
+  payload->request.parameters = std::move(params);
+  payload->enqueue_time = SteadyClock::now();
+  std::promise<Result<InferenceResponse>> promise;
+  payload->done = [&promise](Result<InferenceResponse> r) { promise.set_value(std::move(r)); };
+  s.Enqueue(std::move(payload));
+  return promise.get_future().get();
+}
+
+TEST(EnsembleScheduler, AConditionOnAnEarlierOutputPicksTheBranch) {
+  FakeModels models;
+  auto s = Make(kChoice, models);
+  auto r = RunValue(*s, 5);  // A = 6: add_one again
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Values(r->outputs[0]), ElementsAre(7, 7));
+  EXPECT_THAT(models.calls(), ElementsAre("add_one", "add_one"));
+  r = RunValue(*s, 20);  // A = 21: twice
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Values(r->outputs[0]), ElementsAre(42, 42));
+}
+
+TEST(EnsembleScheduler, AStepWhoseConditionFailsIsSkippedWithItsReaders) {
+  FakeModels models;
+  auto s = Make(R"(
+      name: "optional" platform: "ensemble"
+      input { name: "IN" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+      output { name: "OUT" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+      output { name: "EXTRA" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+      ensemble_scheduling { step [
+        { model_name: "add_one" input_map { key: "x" value: "IN" }
+          output_map { key: "y" value: "OUT" } },
+        { model_name: "twice" input_map { key: "x" value: "IN" }
+          output_map { key: "y" value: "T" } run_if: "parameters.extra == true" },
+        { model_name: "add_one" input_map { key: "x" value: "T" }
+          output_map { key: "y" value: "EXTRA" } } ] })",
+                models);
+  auto payload_outputs = [&](Parameters params) {
+    auto payload = testing::MakePayload(1, 1, 2);
+    payload->output_names = {"OUT"};
+    payload->request.parameters = std::move(params);
+    std::promise<Result<InferenceResponse>> promise;
+    payload->done = [&promise](Result<InferenceResponse> r) { promise.set_value(std::move(r)); };
+    s->Enqueue(std::move(payload));
+    return promise.get_future().get();
+  };
+  auto r = payload_outputs({});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(models.calls(), ElementsAre("add_one"));  // "twice" and its reader skipped
+  r = payload_outputs({{"extra", true}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(models.calls().size(), 4u);
+}
+
+TEST(EnsembleScheduler, AnOutputOnlySkippedStepsWriteIsAClearError) {
+  FakeModels models;
+  auto s = Make(R"(
+      name: "gated" platform: "ensemble"
+      input { name: "IN" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+      output { name: "OUT" data_type: TYPE_INT32 dims: [ -1, 2 ] }
+      ensemble_scheduling { step [
+        { model_name: "twice" input_map { key: "x" value: "IN" }
+          output_map { key: "y" value: "OUT" } run_if: "parameters.go == 1" } ] })",
+                models);
+  auto r = RunValue(*s, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("no step wrote output 'OUT'"));
+  r = RunValue(*s, 1, {{"go", int64_t{1}}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
 TEST(EnsembleScheduler, RefusesAnInvalidConfig) {
   auto s = EnsembleScheduler::Create({.config = Parse(R"(name: "e" platform: "ensemble")"),
                                       .run_step = [](InferenceRequest, auto) {}});
