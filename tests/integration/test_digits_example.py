@@ -130,3 +130,45 @@ def test_an_oversize_image_is_refused(http):
     r = http.infer("digits", body, headers=headers)
     assert r.status_code == 400, r.text
     assert "over the limit of 16777216 pixels" in error_message(r)
+
+
+@pytest.fixture(scope="module")
+def two_services(example, digits_server, tmp_path_factory):
+    """The same pipeline as two services: this front server decodes and normalizes, and its
+    digits_cnn is a `remote` model forwarding to the model server (digits_server, which serves
+    the ONNX CNN)."""
+    import shutil
+    front = tmp_path_factory.mktemp("digits_front")
+    for name in ("digits_preprocess", "digits"):
+        shutil.copytree(example / "models" / name, front / name)
+    cnn = (example / "models" / "digits_cnn" / "config.pbtxt").read_text()
+    (front / "digits_cnn").mkdir()
+    (front / "digits_cnn" / "config.pbtxt").write_text(
+        cnn.replace('platform: "onnxruntime_onnx"', 'backend: "remote"') +
+        f'parameters {{ key: "url" value {{ string_value: "{digits_server.base_url}" }} }}\n'
+        'parameters { key: "timeout_ms" value { string_value: "5000" } }\n')
+    srv = start_server(front, tmp_path_factory.mktemp("digits_front_log"))
+    yield srv
+    stop_server(srv)
+
+
+def test_the_pipeline_as_two_services_gives_the_same_accuracy(example, two_services,
+                                                               digits_server):
+    measured = json.loads((example / "accuracy.json").read_text())
+    c = Client(two_services.base_url)
+    before = requests_stats(digits_server.base_url, "digits_cnn")
+    correct = 0
+    files = images(example)
+    for path, label in files:
+        correct += int(int(top1_http(c, path.read_bytes()).split(":")[1]) == label)
+    c.session.close()
+    assert correct == measured["correct"]
+    # Every image's CNN step ran on the model server.
+    assert requests_stats(digits_server.base_url, "digits_cnn") == before + len(files)
+
+
+def requests_stats(base_url, model):
+    c = Client(base_url)
+    r = c.get(f"/v2/models/{model}/stats")
+    c.session.close()
+    return r.json()["model_stats"][0]["inference_stats"]["success"]["count"]
