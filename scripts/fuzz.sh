@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${1:-30}"
 BUILD_DIR=build-fuzz
-TARGETS=(v2_json_request_fuzzer grpc_request_fuzzer model_config_fuzzer http_router_fuzzer)
+TARGETS=(v2_json_request_fuzzer grpc_request_fuzzer model_config_fuzzer http_router_fuzzer
+  image_decoder_fuzzer)
 # fuzzer-no-link: coverage instrumentation in the libraries too (without it libFuzzer sees only
 # the fuzz/*.cc files and mutates blind); the fuzz targets add -fsanitize=fuzzer themselves.
 SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"

@@ -176,6 +176,7 @@ Result<Backend*> BackendRegistry::Select(const config::ModelConfig& config,
         "default_model_filename '{}' must name a file inside the version folder", named));
   }
   for (const auto& f : factories_) {
+    if (f.default_model_filename.empty()) continue;  // processors are only chosen by name
     const bool match = named.empty() ? AnyVersionHolds(model_dir, f.default_model_filename)
                                      : fs::path(named).extension() ==
                                            fs::path(f.default_model_filename).extension();

@@ -72,6 +72,9 @@ class BackendRegistry {
   // Engines created so far, with their versions ("onnxruntime 1.30.0"), for logs.
   std::vector<std::string> Loaded() const EXCLUDES(mu_);
 
+  // The registered engine called `name` (without loading it); null when there is none.
+  const BackendFactory* Find(std::string_view name) const;
+
  private:
   explicit BackendRegistry(const Options& options)
       : factories_(options.factories),
@@ -79,7 +82,6 @@ class BackendRegistry {
         backend_config_(options.backend_config) {}
   // The settings engine `name` is configured with: the global entries, then its own.
   BackendSettings SettingsFor(std::string_view name) const;
-  const BackendFactory* Find(std::string_view name) const;
   const BackendFactory* FindPlatform(std::string_view platform) const;
 
   const std::vector<BackendFactory> factories_;

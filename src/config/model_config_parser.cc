@@ -12,6 +12,8 @@
 #include <string>
 #include <system_error>
 
+#include "config/ensemble_config.h"
+
 namespace inferd::config {
 namespace {
 
@@ -34,6 +36,31 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
   std::optional<Error> error_;
 };
 
+// An ensemble step's run_if (inferd's own syntax) is checked as the file is read, so a mistake
+// in it is reported with its line and column like a syntax error.
+Status CheckConditionsWhereWritten(const ModelConfig& config,
+                                   const google::protobuf::TextFormat::ParseInfoTree& locations,
+                                   std::string_view source) {
+  if (!config.has_ensemble_scheduling()) return Status::Ok();
+  int step = -1;
+  Status s = ValidateStepConditions(config, &step);
+  if (s.ok()) return s;
+  const auto* config_fields = ModelConfig::descriptor();
+  const auto* step_fields = ModelEnsembling::Step::descriptor();
+  const auto* scheduling =
+      locations.GetTreeForNested(config_fields->FindFieldByName("ensemble_scheduling"), -1);
+  const auto* step_tree = scheduling
+                              ? scheduling->GetTreeForNested(
+                                    ModelEnsembling::descriptor()->FindFieldByName("step"), step)
+                              : nullptr;
+  const auto where = step_tree ? step_tree->GetLocation(step_fields->FindFieldByName("run_if"), -1)
+                               : google::protobuf::TextFormat::ParseLocation();
+  const std::string what = DescribeEnsembleStep(config, static_cast<size_t>(step));
+  if (where.line < 0) return InvalidArgument(fmt::format("{}: {}: {}", source, what, s.message()));
+  return InvalidArgument(
+      fmt::format("{}:{}:{}: {}: {}", source, where.line + 1, where.column + 1, what, s.message()));
+}
+
 }  // namespace
 
 Result<ModelConfig> ParseModelConfig(std::string_view text, std::string_view source) {
@@ -48,6 +75,8 @@ Result<ModelConfig> ParseModelConfig(std::string_view text, std::string_view sou
     return InvalidArgument(fmt::format("{}: the model configuration is too large", source));
   }
   ModelConfig config;
+  google::protobuf::TextFormat::ParseInfoTree locations;
+  parser.WriteLocationsTo(&locations);
   google::protobuf::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
   if (!parser.Parse(&input, &config)) {
     if (const auto& error = errors.error()) {
@@ -56,6 +85,7 @@ Result<ModelConfig> ParseModelConfig(std::string_view text, std::string_view sou
     }
     return InvalidArgument(fmt::format("{}: could not parse the model configuration", source));
   }
+  RETURN_IF_ERROR(CheckConditionsWhereWritten(config, locations, source));
   return config;
 }
 

@@ -256,7 +256,8 @@ InferenceService::ModelStreamInfer(Ctx* ctx) {
   }
   for (const auto& [key, value] : request->parameters()) {
     if (!refused.ok()) break;
-    // inferd has no ensembles, so there are no dependents to unload: the flag changes nothing.
+    // Unloading an ensemble leaves its composing models loaded (docs/pipelines.md): accepted,
+    // and changes nothing.
     if (key == "unload_dependents" && value.has_bool_param()) continue;
     refused = Unimplemented(
         fmt::format("RepositoryModelUnload parameter '{}' is not supported", key));

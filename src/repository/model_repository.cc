@@ -9,7 +9,10 @@
 #include <random>
 #include <system_error>
 
+#include "config/ensemble_config.h"
 #include "config/model_config.h"
+#include "config/model_config_parser.h"
+#include "repository/ensemble_loader.h"
 #include "repository/version_loader.h"
 
 namespace inferd::repository {
@@ -118,12 +121,25 @@ void ModelRepository::Start() {
     }
   }
   for (const auto& name : names) {
+    if (Get(name, 0).ok()) continue;  // loaded already, as an ensemble's composing model
     Status s = LoadModel(name);
     if (s.code() == StatusCode::kNotFound) spdlog::error("{}", s.message());
   }
   started_ = true;
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
 }
+
+namespace {
+
+// Ensembles and processors (backends without a default model file) have no files to load.
+bool NeedsNoFiles(const backends::BackendRegistry& registry, const config::ModelConfig& config) {
+  if (config::IsEnsemble(config)) return true;
+  const auto* factory = config.backend().empty() ? nullptr : registry.Find(config.backend());
+  return factory != nullptr && factory->default_model_filename.empty() &&
+         config.default_model_filename().empty();
+}
+
+}  // namespace
 
 ModelRepository::ModelEntry ModelRepository::LoadEntry(
     const std::string& name, const std::optional<config::ModelConfig>& config_override) {
@@ -154,7 +170,11 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
     entry.routing_from_config = true;
   }
 
-  const std::vector<int64_t> available = ListVersions(dir);
+  std::vector<int64_t> available = ListVersions(dir);
+  const bool ensemble = config::IsEnsemble(base);
+  if (available.empty() && NeedsNoFiles(*options_.backends, base)) {
+    available.push_back(1);  // an ensemble or a processor: version 1 without a folder
+  }
   if (available.empty()) {
     return fail(
         NotFound(fmt::format("no version folders (e.g. {}/1/<model file>) found", dir.string())));
@@ -164,13 +184,28 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
     return fail(NotFound(fmt::format("the version policy selects none of the versions [{}]",
                                      fmt::join(available, ", "))));
   }
-  auto backend = options_.backends->Select(base, dir);
-  if (!backend.ok()) return fail(backend.status());
-  const VersionLoadOptions load_options{*backend, options_.cpu_cores};
+  backends::Backend* backend = nullptr;
+  if (ensemble) {
+    config::ModelConfig named = base;
+    if (named.name().empty()) named.set_name(name);
+    auto composing = EnsembleComposingModels(options_.root, named);
+    if (!composing.ok()) return fail(composing.status());
+  } else {
+    auto selected_backend = options_.backends->Select(base, dir);
+    if (!selected_backend.ok()) return fail(selected_backend.status());
+    backend = *selected_backend;
+  }
+  const VersionLoadOptions load_options{backend, options_.cpu_cores};
+  const EnsembleLoadOptions ensemble_options{
+      .run_step = options_.run_ensemble_step,
+      .composing_model = [this](const std::string& model, int64_t version) {
+        return Get(model, version);
+      }};
   for (int64_t version : selected) {
     VersionEntry v;
     v.status.version = version;
-    auto servable = LoadModelVersion(dir, name, version, base, load_options);
+    auto servable = ensemble ? LoadEnsembleVersion(dir, name, version, base, ensemble_options)
+                             : LoadModelVersion(dir, name, version, base, load_options);
     if (servable.ok()) {
       v.status.state = ModelState::kReady;
       v.status.load_seconds = (*servable)->cost().load_seconds;
@@ -196,6 +231,7 @@ Status ModelRepository::LoadModel(std::string_view name_view,
   if (!fs::is_directory(ModelDir(name), ec)) {
     return NotFound(fmt::format("model '{}' is not in the model repository", name));
   }
+  LoadComposingModels(name, config_override);
   MutexLock load_lock(load_mu_);
   if (options_.memory_budget_bytes > 0) {
     auto base = config::ReadModelConfigFile(ModelDir(name) / "config.pbtxt");
@@ -255,6 +291,30 @@ Status ModelRepository::LoadModel(std::string_view name_view,
   }
   current = std::move(entry);
   return Status::Ok();
+}
+
+void ModelRepository::LoadComposingModels(
+    const std::string& name, const std::optional<config::ModelConfig>& config_override) {
+  config::ModelConfig config;
+  if (config_override) {
+    config = *config_override;
+  } else {
+    auto parsed = config::ReadModelConfigFile(options_.root / name / "config.pbtxt");
+    if (!parsed.ok()) return;  // LoadEntry reports it
+    config = std::move(parsed).value();
+  }
+  if (!config::IsEnsemble(config)) return;
+  if (config.name().empty()) config.set_name(name);
+  // As Triton does, an ensemble brings its composing models with it (in every control mode);
+  // the walk has refused cycles, so this recursion ends. A composing model that fails to
+  // load makes the ensemble's own load fail, naming the step; so does a cycle (LoadEntry).
+  auto models = EnsembleComposingModels(options_.root, config);
+  if (!models.ok()) return;
+  for (const auto& model : *models) {
+    if (Get(model, 0).ok()) continue;
+    Status s = LoadModel(model);
+    if (!s.ok()) spdlog::warn("ensemble '{}': composing model '{}': {}", name, model, s.message());
+  }
 }
 
 void ModelRepository::UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,

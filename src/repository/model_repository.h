@@ -34,6 +34,7 @@
 #include "repository/repository_source.h"
 #include "repository/routing_policy.h"
 #include "repository/servable_model.h"
+#include "scheduling/ensemble_scheduler.h"
 
 namespace inferd::repository {
 
@@ -74,6 +75,8 @@ class ModelRepository {
     bool lazy_load = false;                   // models on disk load on their first request
     uint64_t memory_budget_bytes = 0;         // loaded models' estimated bytes; 0 = unlimited
     int poll_interval_seconds = 15;           // kPoll: seconds between rescans
+    // How ensembles run their steps (the server's Infer); ensembles fail to load without it.
+    scheduling::StepRunner run_ensemble_step;
   };
 
   static Result<std::unique_ptr<ModelRepository>> Create(const Options& options);
@@ -147,6 +150,10 @@ class ModelRepository {
             [this](const std::string& name) { return LoadModel(name); })) {}
   ModelEntry LoadEntry(const std::string& name,
                        const std::optional<config::ModelConfig>& config_override);
+  // An ensemble's composing models load before it (when not READY already).
+  void LoadComposingModels(const std::string& name,
+                           const std::optional<config::ModelConfig>& config_override)
+      EXCLUDES(mu_, load_mu_);
   Status EvictFor(const std::string& name, uint64_t needed_bytes) EXCLUDES(mu_);
   void UnloadLocked(ModelEntry& entry, std::string reason, bool reloadable,
                     std::vector<std::shared_ptr<const ServableModel>>& dropped) REQUIRES(mu_);

@@ -174,6 +174,28 @@ Status RunWarmup(const config::ModelConfig& config, const fs::path& model_dir,
   return Status::Ok();
 }
 
+Result<OutputLabels> ReadOutputLabels(const config::ModelConfig& config,
+                                      const fs::path& model_dir) {
+  OutputLabels labels;
+  for (const auto& out : config.output()) {
+    if (out.label_filename().empty()) continue;
+    const fs::path label(out.label_filename());
+    if (label.is_absolute() || std::any_of(label.begin(), label.end(),
+                                           [](const fs::path& p) { return p == ".."; })) {
+      return InvalidArgument(fmt::format(
+          "label_filename '{}' must name a file inside the model folder", out.label_filename()));
+    }
+    std::ifstream in(model_dir / out.label_filename());
+    if (!in) {
+      return NotFound(fmt::format("label file '{}' of output '{}' not found",
+                                  (model_dir / out.label_filename()).string(), out.name()));
+    }
+    auto& lines = labels[out.name()];
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return labels;
+}
+
 Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_dir,
                                                         const std::string& name, int64_t version,
                                                         const config::ModelConfig& base,
@@ -185,14 +207,18 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
                                    ? std::string(options.backend->default_model_filename())
                                    : cfg.default_model_filename();
   const fs::path relative(filename);
-  if (filename.empty() || relative.is_absolute() || relative.has_root_path() ||
+  if ((filename.empty() && !options.backend->default_model_filename().empty()) ||
+      relative.is_absolute() || relative.has_root_path() ||
       std::any_of(relative.begin(), relative.end(), [](const fs::path& p) { return p == ".."; })) {
     return InvalidArgument(fmt::format(
         "default_model_filename '{}' must name a file inside the version folder", filename));
   }
+  // A backend without a default file (a processor, docs/pipelines.md) needs none: it gets the
+  // version folder, which may not even exist.
+  const bool file_less = filename.empty() && options.backend->default_model_filename().empty();
   const fs::path model_file = model_dir / std::to_string(version) / filename;
   std::error_code ec;
-  if (!fs::is_regular_file(model_file, ec)) {
+  if (!file_less && !fs::is_regular_file(model_file, ec)) {
     return NotFound(fmt::format("model file '{}' not found", model_file.string()));
   }
 
@@ -219,23 +245,7 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const fs::path& model_di
   // From here on every caller sees the config's dims; the engine gets its reshape.
   for (auto& inst : pool) inst = backends::WithReshape(cfg, std::move(inst));
   const backends::InstanceOptions& instance_options = placements[0];
-  OutputLabels labels;
-  for (const auto& out : cfg.output()) {
-    if (out.label_filename().empty()) continue;
-    const fs::path label(out.label_filename());
-    if (label.is_absolute() || std::any_of(label.begin(), label.end(),
-                                           [](const fs::path& p) { return p == ".."; })) {
-      return InvalidArgument(fmt::format(
-          "label_filename '{}' must name a file inside the model folder", out.label_filename()));
-    }
-    std::ifstream in(model_dir / out.label_filename());
-    if (!in) {
-      return NotFound(fmt::format("label file '{}' of output '{}' not found",
-                                  (model_dir / out.label_filename()).string(), out.name()));
-    }
-    auto& lines = labels[out.name()];
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
+  ASSIGN_OR_RETURN(OutputLabels labels, ReadOutputLabels(cfg, model_dir));
   RETURN_IF_ERROR(RunWarmup(cfg, model_dir, pool));
   spdlog::info("model '{}' version {}: {} {} instance(s), {} intra-op thread(s) each{}{}", name,
                version, count, backend.name(), instance_options.intra_op_threads,

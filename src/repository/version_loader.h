@@ -29,6 +29,10 @@ Result<std::unique_ptr<ServableModel>> LoadModelVersion(const std::filesystem::p
 Status RunWarmup(const config::ModelConfig& config, const std::filesystem::path& model_dir,
                  std::span<const std::unique_ptr<backends::ModelInstance>> instances);
 
+// The class labels of the outputs that name a label_filename (relative to the model folder).
+Result<OutputLabels> ReadOutputLabels(const config::ModelConfig& config,
+                                      const std::filesystem::path& model_dir);
+
 // Numeric version folders of a model, ascending (Triton ignores others, and "0").
 std::vector<int64_t> ListVersions(const std::filesystem::path& model_dir);
 

@@ -69,14 +69,25 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::Create(const Options& 
   repo_options.memory_budget_bytes = options.model_memory_budget_bytes;
   repo_options.poll_interval_seconds = options.repository_poll_seconds;
   repo_options.cpu_cores = options.cpu_cores;
+  // An ensemble's steps are requests to its composing models, through this same facade (so
+  // on-demand loads, response caches and each model's statistics apply to steps too).
+  repo_options.run_ensemble_step = [s = server.get()](InferenceRequest request,
+                                                      InferCallback done) {
+    if (s->models_stopping_.load()) return done(Unavailable("the server is shutting down"));
+    s->Infer(std::move(request), std::move(done));
+  };
   ASSIGN_OR_RETURN(server->repository_, repository::ModelRepository::Create(repo_options));
   server->repository_->Start();
   return server;
 }
 
-void InferenceServer::StopModels() { repository_.reset(); }
+void InferenceServer::StopModels() {
+  models_stopping_.store(true);
+  repository_.reset();
+}
 
 InferenceServer::~InferenceServer() {
+  models_stopping_.store(true);
   // Models (and their worker threads) go before the engine they run on.
   repository_.reset();
   backends_.reset();

@@ -171,6 +171,8 @@ class InferenceServer {
   mutable metrics::ProcessSampler process_sampler_;
   unsigned cpu_budget_threads_ = 0;
   std::atomic<bool> draining_{false};
+  // Set before the repository goes: ensemble steps finishing then start no further steps.
+  std::atomic<bool> models_stopping_{false};
   RequestLimits request_limits_;
 };
 
