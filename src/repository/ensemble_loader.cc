@@ -22,7 +22,7 @@ Status Invalid(const config::ModelConfig& config, std::string_view message) {
 }
 
 // Depth-first walk over composing ensembles read from disk; `chain` is the path so far.
-Status WalkComposition(const fs::path& root, const config::ModelConfig& config,
+Status WalkComposition(const ModelDirLookup& model_dir, const config::ModelConfig& config,
                        std::vector<std::string>& chain) {
   const auto& steps = config.ensemble_scheduling().step();
   for (int i = 0; i < steps.size(); ++i) {
@@ -34,15 +34,15 @@ Status WalkComposition(const fs::path& root, const config::ModelConfig& config,
     }
     std::error_code ec;
     if (model.find('/') != std::string::npos || model == ".." ||
-        !fs::is_directory(root / model, ec)) {
+        !fs::is_directory(model_dir(model), ec)) {
       return Invalid(config, fmt::format("{}: model '{}' is not in the model repository",
                                          config::DescribeEnsembleStep(config, i), model));
     }
-    auto composing = config::ReadModelConfigFile(root / model / "config.pbtxt");
+    auto composing = config::ReadModelConfigFile(model_dir(model) / "config.pbtxt");
     if (!composing.ok() || !config::IsEnsemble(*composing)) continue;
     if (composing->name().empty()) composing->set_name(model);
     chain.push_back(model);
-    RETURN_IF_ERROR(WalkComposition(root, *composing, chain));
+    RETURN_IF_ERROR(WalkComposition(model_dir, *composing, chain));
     chain.pop_back();
   }
   return Status::Ok();
@@ -104,10 +104,10 @@ Status CheckStep(const config::ModelConfig& ensemble, int index, const config::M
 
 }  // namespace
 
-Result<std::vector<std::string>> EnsembleComposingModels(const fs::path& root,
+Result<std::vector<std::string>> EnsembleComposingModels(const ModelDirLookup& model_dir,
                                                          const config::ModelConfig& config) {
   std::vector<std::string> chain{config.name()};
-  RETURN_IF_ERROR(WalkComposition(root, config, chain));
+  RETURN_IF_ERROR(WalkComposition(model_dir, config, chain));
   std::vector<std::string> models;
   for (const auto& step : config.ensemble_scheduling().step()) {
     if (std::find(models.begin(), models.end(), step.model_name()) == models.end()) {

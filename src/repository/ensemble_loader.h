@@ -16,10 +16,14 @@
 
 namespace inferd::repository {
 
+// Where a model's folder is: the first repository that holds it (ModelRepository::ModelDir).
+using ModelDirLookup = std::function<std::filesystem::path(std::string_view name)>;
+
 // The models the ensemble's steps run, in step order without repeats. Composing models that
-// are ensembles themselves are read from `root` and followed; INVALID_ARGUMENT names the chain
-// when an ensemble ends up containing itself, or a step whose model is not in the repository.
-Result<std::vector<std::string>> EnsembleComposingModels(const std::filesystem::path& root,
+// are ensembles themselves are read from their folders (`model_dir`) and followed;
+// INVALID_ARGUMENT names the chain when an ensemble ends up containing itself, or a step whose
+// model is not in the repository.
+Result<std::vector<std::string>> EnsembleComposingModels(const ModelDirLookup& model_dir,
                                                          const config::ModelConfig& config);
 
 struct EnsembleLoadOptions {

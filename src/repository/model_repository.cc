@@ -188,7 +188,7 @@ ModelRepository::ModelEntry ModelRepository::LoadEntry(
   if (ensemble) {
     config::ModelConfig named = base;
     if (named.name().empty()) named.set_name(name);
-    auto composing = EnsembleComposingModels(options_.root, named);
+    auto composing = EnsembleComposingModels([this](std::string_view n) { return ModelDir(n); }, named);
     if (!composing.ok()) return fail(composing.status());
   } else {
     auto selected_backend = options_.backends->Select(base, dir);
@@ -299,7 +299,7 @@ void ModelRepository::LoadComposingModels(
   if (config_override) {
     config = *config_override;
   } else {
-    auto parsed = config::ReadModelConfigFile(options_.root / name / "config.pbtxt");
+    auto parsed = config::ReadModelConfigFile(ModelDir(name) / "config.pbtxt");
     if (!parsed.ok()) return;  // LoadEntry reports it
     config = std::move(parsed).value();
   }
@@ -308,7 +308,7 @@ void ModelRepository::LoadComposingModels(
   // As Triton does, an ensemble brings its composing models with it (in every control mode);
   // the walk has refused cycles, so this recursion ends. A composing model that fails to
   // load makes the ensemble's own load fail, naming the step; so does a cycle (LoadEntry).
-  auto models = EnsembleComposingModels(options_.root, config);
+  auto models = EnsembleComposingModels([this](std::string_view n) { return ModelDir(n); }, config);
   if (!models.ok()) return;
   for (const auto& model : *models) {
     if (Get(model, 0).ok()) continue;
