@@ -208,3 +208,25 @@ def client(server):
     c = Client(server.base_url)
     yield c
     c.session.close()
+
+
+# Module-scoped clients of the module's own `srv` fixture (a module that starts its own server
+# under that name gets these; modules may define their own instead).
+@pytest.fixture(scope="module")
+def http(srv):
+    """A keep-alive HTTP client of `srv`."""
+    c = Client(srv.base_url)
+    yield c
+    c.session.close()
+
+
+@pytest.fixture(scope="module")
+def stub(srv):
+    """A GRPCInferenceService stub on `srv`'s gRPC port, its channel ready."""
+    import grpc
+    from grpc_client import stubs
+    ch = grpc.insecure_channel(srv.grpc_target)
+    grpc.channel_ready_future(ch).result(timeout=STARTUP_TIMEOUT_S)
+    yield stubs().rpc.GRPCInferenceServiceStub(ch)
+    ch.close()
+

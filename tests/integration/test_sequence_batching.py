@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, Client, start_server, stop_server
-from grpc_client import make_infer_request, parse_infer_response, stubs
+from grpc_client import make_infer_request, parse_infer_response
 
 TIMEOUT_S = 20
 IDLE_US = 400000
@@ -71,21 +71,6 @@ def srv(tmp_path_factory):
     s = start_server(repo, tmp_path_factory.mktemp("sequence_log"), args)
     yield s
     stop_server(s)
-
-
-@pytest.fixture(scope="module")
-def http(srv):
-    c = Client(srv.base_url)
-    yield c
-    c.session.close()
-
-
-@pytest.fixture(scope="module")
-def stub(srv):
-    ch = grpc.insecure_channel(srv.grpc_target)
-    grpc.channel_ready_future(ch).result(timeout=TIMEOUT_S)
-    yield stubs().rpc.GRPCInferenceServiceStub(ch)
-    ch.close()
 
 
 def step(http, sequence_id, value, start=False, end=False, model="accumulator"):

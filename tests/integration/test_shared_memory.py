@@ -30,21 +30,6 @@ def srv(tmp_path_factory):
     stop_server(s)
 
 
-@pytest.fixture(scope="module")
-def http(srv):
-    c = Client(srv.base_url)
-    yield c
-    c.session.close()
-
-
-@pytest.fixture(scope="module")
-def stub(srv):
-    ch = grpc.insecure_channel(srv.grpc_target)
-    grpc.channel_ready_future(ch).result(timeout=TIMEOUT_S)
-    yield stubs().rpc.GRPCInferenceServiceStub(ch)
-    ch.close()
-
-
 @pytest.fixture
 def segment():
     shm = shared_memory.SharedMemory(create=True, size=1 << 16)

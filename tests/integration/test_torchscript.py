@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from conftest import MAKE_MODELS, REPO_ROOT, start_server, stop_server
-from grpc_client import make_infer_request, stubs
+from grpc_client import make_infer_request
 from grpc_client import parse_infer_response as parse_grpc_response
 from kserve_v2 import (assert_same_tensor, binary_request, dtype_sample, error_message,
                        json_input, parse_infer_response)
@@ -48,14 +48,6 @@ def srv(torch_repo, tmp_path_factory):
                      ["--model-control-mode", "explicit", "--load-model", "*"])
     yield s
     stop_server(s)
-
-
-@pytest.fixture(scope="module")
-def stub(srv):
-    ch = grpc.insecure_channel(srv.grpc_target)
-    grpc.channel_ready_future(ch).result(timeout=TIMEOUT_S)
-    yield stubs().rpc.GRPCInferenceServiceStub(ch)
-    ch.close()
 
 
 def infer(srv, model, body, **kwargs):

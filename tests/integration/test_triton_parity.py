@@ -13,9 +13,8 @@ import time
 import grpc
 import numpy as np
 import pytest
-import requests
 
-from conftest import REPO_ROOT, Client, start_server, stop_server
+from conftest import REPO_ROOT, start_server, stop_server
 from grpc_client import make_infer_request, parse_infer_response, stubs
 
 TIMEOUT_S = 20
@@ -43,21 +42,6 @@ def srv(tmp_path_factory):
     s.logs = logs
     yield s
     stop_server(s)
-
-
-@pytest.fixture(scope="module")
-def http(srv):
-    c = Client(srv.base_url)
-    yield c
-    c.session.close()
-
-
-@pytest.fixture(scope="module")
-def stub(srv):
-    ch = grpc.insecure_channel(srv.grpc_target)
-    grpc.channel_ready_future(ch).result(timeout=TIMEOUT_S)
-    yield stubs().rpc.GRPCInferenceServiceStub(ch)
-    ch.close()
 
 
 def grpc_error(fn, request):
