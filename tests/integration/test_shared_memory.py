@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, Client, start_server, stop_server
-from grpc_client import make_infer_request, parse_infer_response, set_parameter, stubs
+from grpc_client import set_parameter, stubs
 
 TIMEOUT_S = 20
 MAKE_PARITY_MODELS = REPO_ROOT / "scripts" / "make_parity_models.py"
