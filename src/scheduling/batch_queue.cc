@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace inferd::scheduling {
 namespace {
@@ -67,6 +68,10 @@ int64_t BatchQueue::population() const { return std::max(previous_peak_, window_
 
 bool BatchQueue::NothingMoreComing(size_t free_instances) const {
   if (!options_.early_dispatch) return false;
+  if (exec_ns_ > 0 &&
+      exec_ns_ <= std::chrono::duration<double, std::nano>(options_.eager_below).count()) {
+    return true;
+  }
   const int64_t outside = population() - executing_rows_;
   const int64_t share = free_instances <= 1
                             ? outside
@@ -251,7 +256,9 @@ Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payloa
     key += t->name();
     key += '\x1f';
     key += DataTypeName(t->dtype());
-    for (size_t i = 1; i < t->shape().size(); ++i) key += fmt::format(",{}", t->shape()[i]);
+    for (size_t i = 1; i < t->shape().size(); ++i) {
+      fmt::format_to(std::back_inserter(key), ",{}", t->shape()[i]);
+    }
     key += '\x1e';
   }
   key += '\x1d';

@@ -20,7 +20,9 @@
 //    is there at once. With several free instances the rows still outside are shared between
 //    them, so a closed loop of N clients splits into staggered batches that overlap one
 //    another's network time. After a cold start or an idle spell the population is what has
-//    arrived since, so a lone request runs at once and a burst batches while it runs.
+//    arrived since, so a lone request runs at once and a burst batches while it runs. A model
+//    whose executions are short (`eager_below`) never waits for stragglers at all: a free
+//    instance runs what is queued, and batches form from what arrives while it is busy.
 #pragma once
 
 #include <chrono>
@@ -49,6 +51,10 @@ struct BatchQueueOptions {
   bool early_dispatch = true;
   // How long a peak of rows in the server counts as the client population.
   std::chrono::milliseconds population_window{100};
+  // With early dispatch: when executions average at most this long, a free instance runs what
+  // is queued without waiting for the rest of the population (a batch saves such a model less
+  // than the wait costs). 0 = always wait for the population.
+  std::chrono::microseconds eager_below{0};
   uint32_t priority_levels = 1;             // >= 1
   uint32_t default_priority_level = 0;      // 0-based
   std::vector<QueuePolicy> queue_policies;  // one per level (or empty: defaults)

@@ -92,6 +92,8 @@ Result<std::unique_ptr<Scheduler>> CreateScheduler(
     options.preserve_ordering = config.dynamic_batching().preserve_ordering();
     options.name = name;
     ASSIGN_OR_RETURN(options.inline_max_compute_us, InlineMaxComputeUs(config));
+    // A model fast enough to run inline is fast enough not to wait for stragglers.
+    options.queue.eager_below = std::chrono::microseconds(options.inline_max_compute_us);
     ASSIGN_OR_RETURN(auto batcher, DynamicBatcher::Create(std::move(instances), options));
     return std::unique_ptr<Scheduler>(std::move(batcher));
   }

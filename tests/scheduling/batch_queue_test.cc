@@ -307,6 +307,33 @@ TEST_F(BatchQueueTest, ThePopulationShrinksWhenClientsLeave) {
   EXPECT_EQ(queue_->Next(At(t)).batch.size(), 1u);
 }
 
+TEST_F(BatchQueueTest, AFastModelDoesNotWaitForStragglers) {
+  auto o = EarlyOptions(64, 500);
+  o.eager_below = microseconds(50);
+  Make(o);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Add(MakePayload(i), 0).ok());
+  ASSERT_EQ(queue_->Next(At(1)).batch.size(), 8u);
+  queue_->RecordExecution(microseconds(10), 8);  // 10 us a batch: under 50
+  // Eight known clients; the first one back runs at once, and so does the next pair.
+  ASSERT_TRUE(Add(MakePayload(10), 200).ok());
+  EXPECT_EQ(queue_->Next(At(200)).batch.size(), 1u);
+  queue_->RecordExecution(microseconds(10), 1);
+  ASSERT_TRUE(Add(MakePayload(11), 210).ok());
+  ASSERT_TRUE(Add(MakePayload(12), 211).ok());
+  EXPECT_EQ(queue_->Next(At(212)).batch.size(), 2u);
+}
+
+TEST_F(BatchQueueTest, ASlowModelWaitsForItsPopulation) {
+  auto o = EarlyOptions(64, 500);
+  o.eager_below = microseconds(50);
+  Make(o);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Add(MakePayload(i), 0).ok());
+  ASSERT_EQ(queue_->Next(At(1)).batch.size(), 8u);
+  queue_->RecordExecution(microseconds(400), 8);  // a compute-bound model
+  ASSERT_TRUE(Add(MakePayload(10), 600).ok());
+  EXPECT_TRUE(queue_->Next(At(600)).batch.empty());
+}
+
 TEST_F(BatchQueueTest, WithoutEarlyDispatchALoneRequestWaitsTheDelay) {
   Make(Options(64, 500));
   ASSERT_TRUE(Add(MakePayload(1), 0).ok());
