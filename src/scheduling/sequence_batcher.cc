@@ -290,7 +290,10 @@ void SequenceBatcher::Run(size_t instance, std::vector<std::shared_ptr<Sequence>
   std::vector<std::unique_ptr<InferencePayload>> batch;
   std::vector<std::shared_ptr<Sequence>> ran;
   std::vector<bool> ended;
+  // Whether a request's sequence was already finished (an END, before its answer went out).
+  std::vector<std::shared_ptr<bool>> finished;
   for (size_t i = 0; i < requests.size(); ++i) {
+    finished.push_back(std::make_shared<bool>(false));
     std::shared_ptr<Sequence> sequence = sequences[i];
     std::unique_ptr<InferencePayload>& payload = requests[i].payload;
     const std::vector<std::string> requested = payload->output_names;
@@ -298,7 +301,7 @@ void SequenceBatcher::Run(size_t instance, std::vector<std::shared_ptr<Sequence>
       Reject(std::move(payload), s);
     } else {
       // The state outputs stay with the sequence; the client gets what it asked for.
-      payload->done = [this, sequence, requested,
+      payload->done = [this, sequence, requested, end = requests[i].end, finished = finished[i],
                        done = std::move(payload->done)](Result<InferenceResponse> r) {
         if (r.ok()) {
           std::vector<Tensor> kept;
@@ -315,6 +318,16 @@ void SequenceBatcher::Run(size_t instance, std::vector<std::shared_ptr<Sequence>
           }
           r->outputs = std::move(kept);
         }
+        if (end) {
+          // The sequence ends before its client hears back: a request the client sends next
+          // with the same id must find it gone (and need a new START).
+          {
+            MutexLock lock(mu_);
+            Finish(*sequence, true);
+          }
+          *finished = true;
+          cv_.NotifyAll();
+        }
         done(std::move(r));
       };
       batch.push_back(std::move(payload));
@@ -325,7 +338,9 @@ void SequenceBatcher::Run(size_t instance, std::vector<std::shared_ptr<Sequence>
   if (!batch.empty()) ExecuteBatch(*instances_[instance], batch);
   {
     MutexLock lock(mu_);
-    for (size_t i = 0; i < ran.size(); ++i) Finish(*ran[i], ended[i]);
+    for (size_t i = 0; i < ran.size(); ++i) {
+      if (!*finished[i]) Finish(*ran[i], ended[i]);
+    }
   }
   cv_.NotifyAll();
 }
