@@ -23,6 +23,9 @@ struct Sample {
   uint64_t end_ns;      // completion, since the level started
   uint32_t latency_us;  // from due time (open loop) or send time (closed loop) to completion
   bool ok;
+  // For a success: its place in the level's success count (the value `ok` had before it), so
+  // a window's latencies are exactly the successes the window counted.
+  uint64_t ok_index;
 };
 
 // State shared by the virtual users of one level; counters are relaxed atomics read by the
@@ -77,9 +80,10 @@ class VirtualUser {
   void OnDone(bool ok) {
     const auto now = Clock::now();
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - due_);
+    const uint64_t index =
+        (ok ? state_.ok : state_.errors).fetch_add(1, std::memory_order_relaxed);
     samples_.push_back({static_cast<uint64_t>((now - state_.start).count()),
-                        static_cast<uint32_t>(latency.count()), ok});
-    (ok ? state_.ok : state_.errors).fetch_add(1, std::memory_order_relaxed);
+                        static_cast<uint32_t>(latency.count()), ok, index});
     if (ok) {
       state_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       Next();
@@ -213,7 +217,11 @@ Result<LevelResult> RunLevel(const LevelOptions& options, const ClientFactory& m
   latencies.reserve(result.ok);
   for (auto& u : users) {
     for (const Sample& s : u->samples()) {
-      if (s.ok && s.end_ns > first.t_ns && s.end_ns <= last.t_ns) latencies.push_back(s.latency_us);
+      // By count, not by time: a completion stamped just before an edge may be counted just
+      // after it.
+      if (s.ok && s.ok_index >= first.ok && s.ok_index < last.ok) {
+        latencies.push_back(s.latency_us);
+      }
     }
   }
   result.latency = SummarizeLatencies(latencies);
