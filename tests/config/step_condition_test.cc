@@ -32,7 +32,7 @@ bool Holds(std::string_view text, const Parameters& parameters, const Tensor* te
 Tensor Fp32(std::vector<float> values) {
   Tensor t("T", inferd::DataType::kFp32, {static_cast<int64_t>(values.size())});
   auto bytes = t.AllocateData(values.size() * 4);
-  std::memcpy(bytes.data(), values.data(), bytes.size());
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());  // null when empty
   return t;
 }
 
