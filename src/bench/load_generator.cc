@@ -20,7 +20,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kErrorBackoff = std::chrono::milliseconds(10);
 
 struct Sample {
-  uint64_t end_ns;      // completion, since the level started
   uint32_t latency_us;  // from due time (open loop) or send time (closed loop) to completion
   bool ok;
   // For a success: its place in the level's success count (the value `ok` had before it), so
@@ -82,8 +81,7 @@ class VirtualUser {
     const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(now - due_);
     const uint64_t index =
         (ok ? state_.ok : state_.errors).fetch_add(1, std::memory_order_relaxed);
-    samples_.push_back({static_cast<uint64_t>((now - state_.start).count()),
-                        static_cast<uint32_t>(latency.count()), ok, index});
+    samples_.push_back({static_cast<uint32_t>(latency.count()), ok, index});
     if (ok) {
       state_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       Next();

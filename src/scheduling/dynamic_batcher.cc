@@ -102,14 +102,11 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
         if (more) StartWorkerIfNeeded();
       }
     }
+    // Not run here: a worker decides (it runs the batch when due, or waits for the delay).
+    if (added.ok() && inline_instance == nullptr && queue_.size() > 0) StartWorkerIfNeeded();
   }
   if (!added.ok()) return Reject(std::move(payload), added, metrics::FailureReason::kRejected);
   if (inline_instance == nullptr) {
-    // A worker decides: it runs the batch when due, or waits for the delay.
-    {
-      MutexLock lock(mu_);
-      if (queue_.size() > 0) StartWorkerIfNeeded();
-    }
     cv_.NotifyOne();
     Carry(decision, nullptr);
     return;
