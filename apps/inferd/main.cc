@@ -13,7 +13,9 @@
 #include "grpc/grpc_server.h"
 #include "handler/request_handler.h"
 #include "http/http_server.h"
+#include "jobs/job_manager.h"
 #include "observability/logging.h"
+#include "observability/payload_logger.h"
 #include "observability/tracer.h"
 #include "security/authorizer.h"
 #include "security/rate_limiter.h"
@@ -64,7 +66,65 @@ struct ServeFlags {
   std::string tls_key;
   std::string tls_client_ca;  // PEM CA(s); set = mutual TLS
   inferd::server::RequestLimits request_limits;
+  // Asynchronous jobs (docs/http-api.md); off without a database.
+  std::string jobs_db;
+  size_t jobs_max_queued = 1000;
+  int64_t jobs_ttl_secs = 86400;
+  int jobs_workers = 2;
+  bool jobs_callbacks = false;
+  int jobs_callback_attempts = 5;
+  // Payload logging (KServe's logger); off without a URL.
+  std::string payload_log_url;
+  double payload_log_rate = 1.0;
+  std::string payload_log_mode = "all";
+  size_t payload_log_max_queued = 1000;
+  int payload_log_timeout_ms = 2000;
+  std::string payload_log_service_name;
+  std::string payload_log_namespace;
 };
+
+// The payload logger --payload-log-url asks for; null without one.
+inferd::Result<std::unique_ptr<inferd::observability::PayloadLogger>> MakePayloadLogger(
+    const ServeFlags& flags, uint16_t http_port) {
+  using inferd::observability::PayloadLogger;
+  if (flags.payload_log_url.empty()) return std::unique_ptr<PayloadLogger>();
+  PayloadLogger::Options options;
+  options.url = flags.payload_log_url;
+  options.sample_rate = flags.payload_log_rate;
+  ASSIGN_OR_RETURN(options.mode, inferd::observability::ParsePayloadLogMode(flags.payload_log_mode));
+  options.max_queued = flags.payload_log_max_queued;
+  options.timeout_ms = flags.payload_log_timeout_ms;
+  options.source = fmt::format("http://{}:{}/", flags.host, http_port);
+  options.service_name = flags.payload_log_service_name;
+  options.namespace_name = flags.payload_log_namespace;
+  return PayloadLogger::Create(options);
+}
+
+// The job manager --jobs-db asks for, running jobs through `handler`; null without a database.
+inferd::Result<std::unique_ptr<inferd::jobs::JobManager>> MakeJobManager(
+    const ServeFlags& flags, inferd::handler::RequestHandler* handler) {
+  using inferd::jobs::JobManager;
+  if (flags.jobs_db.empty()) return std::unique_ptr<JobManager>();
+  JobManager::Options options;
+  options.db_path = flags.jobs_db;
+  options.max_queued = flags.jobs_max_queued;
+  options.ttl_seconds = flags.jobs_ttl_secs;
+  options.workers = flags.jobs_workers;
+  options.allow_callbacks = flags.jobs_callbacks;
+  options.callbacks.max_attempts = flags.jobs_callback_attempts;
+  // A job runs as a synchronous HTTP request would once admitted: through the handler (so
+  // traces, shared memory and cancellation behave alike), with its own call record.
+  options.runner = [handler](inferd::InferenceRequest request, JobManager::InferDone done) {
+    auto record = inferd::handler::RequestHandler::StartCall(0);
+    record.model = request.model_name;
+    record.version = request.model_version;
+    record.infer = std::make_shared<inferd::handler::InferCall>();
+    auto call = record.infer;
+    handler->Infer(record, std::move(request), std::move(done));
+    return std::function<void()>([call] { call->cancelled.store(true); });
+  };
+  return JobManager::Create(std::move(options));
+}
 
 // The HTTP or gRPC frontend's authorizer: the shared tokens plus that protocol's restrictions.
 inferd::Result<inferd::security::Authorizer> MakeAuthorizer(
@@ -216,7 +276,20 @@ int Serve(const ServeFlags& flags) {
     }
   }
 
+  auto jobs = MakeJobManager(flags, http_handler->get());
+  if (!jobs.ok()) {
+    spdlog::critical("{}", jobs.status().message());
+    return EXIT_FAILURE;
+  }
+  auto payload_logger = MakePayloadLogger(flags, flags.http_port);
+  if (!payload_logger.ok()) {
+    spdlog::critical("{}", payload_logger.status().message());
+    return EXIT_FAILURE;
+  }
+
   inferd::http::HttpServer::Options http_options;
+  http_options.jobs = jobs->get();
+  http_options.payload_logger = payload_logger->get();
   http_options.host = flags.host;
   http_options.port = flags.http_port;
   http_options.io_threads = http_threads;
@@ -254,6 +327,8 @@ int Serve(const ServeFlags& flags) {
     metrics_options.port = flags.metrics_port;
     metrics_options.io_threads = 1;
     metrics_options.metrics_only = true;
+    metrics_options.jobs = jobs->get();
+    metrics_options.payload_logger = payload_logger->get();
     auto created = inferd::http::HttpServer::Create(metrics_options, metrics_handler->get());
     if (!created.ok()) {
       spdlog::critical("{}", created.status().message());
@@ -303,9 +378,13 @@ int Serve(const ServeFlags& flags) {
   // connections still report to the server's counters as they close; the server last.
   (*http)->Stop();
   if (metrics_http) metrics_http->Stop();
+  // Running jobs finish (their models still run); queued ones stay queued in the database.
+  if (*jobs) (*jobs)->Stop();
   (*server)->StopModels();
   http->reset();
   metrics_http.reset();
+  jobs->reset();
+  payload_logger->reset();
   grpc_frontend.reset();
   http_handler->reset();
   grpc_handler->reset();
@@ -480,6 +559,53 @@ int main(int argc, char** argv) {
                     "On SIGTERM/SIGINT: seconds in-flight requests get to finish")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+
+  serve->add_option("--jobs-db", flags.jobs_db,
+                    "SQLite database of asynchronous jobs (Prefer: respond-async, /v2/jobs); "
+                    "created if missing; jobs are off without it");
+  serve->add_option("--jobs-max-queued", flags.jobs_max_queued,
+                    "Queued jobs at most; more submissions are answered 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--jobs-ttl-secs", flags.jobs_ttl_secs,
+                    "Ended jobs (and their results) are removed this long after they end "
+                    "(0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--jobs-workers", flags.jobs_workers, "Jobs run at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_flag("--jobs-callbacks", flags.jobs_callbacks,
+                  "Accept an Inferd-Job-Callback URL with a job: the server POSTs the job's "
+                  "state there when it ends (the server then makes requests to URLs clients "
+                  "choose: enable only for trusted clients)");
+  serve->add_option("--jobs-callback-attempts", flags.jobs_callback_attempts,
+                    "Deliveries of a callback tried, with exponential backoff, before giving up")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  serve->add_option("--payload-log-url", flags.payload_log_url,
+                    "Send sampled inference requests and responses as CloudEvents (KServe's "
+                    "logger format) to this URL");
+  serve->add_option("--payload-log-rate", flags.payload_log_rate,
+                    "Share of inference requests logged, 0..1")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  serve->add_option("--payload-log-mode", flags.payload_log_mode,
+                    "What is logged: all, request or response")
+      ->check(CLI::IsMember({"all", "request", "response"}))
+      ->capture_default_str();
+  serve->add_option("--payload-log-max-queued", flags.payload_log_max_queued,
+                    "Events waiting for the sink at most; more are dropped and counted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--payload-log-timeout-ms", flags.payload_log_timeout_ms,
+                    "One POST to the sink may take this long")
+      ->check(CLI::Range(10, 600000))
+      ->capture_default_str();
+  serve->add_option("--payload-log-service-name", flags.payload_log_service_name,
+                    "ce-inferenceservicename of the events (default: the model's name)");
+  serve->add_option("--payload-log-namespace", flags.payload_log_namespace,
+                    "ce-namespace of the events (default: not sent)");
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
 

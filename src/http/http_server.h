@@ -14,6 +14,13 @@
 #include "handler/request_handler.h"
 #include "security/pem_file.h"
 
+namespace inferd::jobs {
+class JobManager;
+}
+namespace inferd::observability {
+class PayloadLogger;
+}
+
 namespace inferd::http {
 
 class HttpServer {
@@ -33,6 +40,12 @@ class HttpServer {
     // HTTPS (TLS 1.2 or later, HTTP/1.1, no ALPN); plaintext by default.
     using Tls = security::TlsFiles;
     Tls tls;
+    // Asynchronous jobs (Prefer: respond-async, /v2/jobs); not owned, must outlive the server;
+    // null = jobs are off (the preference is ignored, /v2/jobs answers 404).
+    jobs::JobManager* jobs = nullptr;
+    // Sends sampled inference requests and responses to a CloudEvents sink; not owned, must
+    // outlive the server; null = no payload logging.
+    observability::PayloadLogger* payload_logger = nullptr;
   };
 
   // Binds and listens; Start() begins serving. `handler` must outlive the HttpServer.

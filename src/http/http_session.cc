@@ -20,6 +20,7 @@
 
 #include "core/duration.h"
 #include "http/connection_stream.h"
+#include "http/jobs_http.h"
 #include "http/logging_json.h"
 #include "http/shared_memory_json.h"
 #include "http/trace_json.h"
@@ -27,6 +28,7 @@
 #include "http/router.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
+#include "observability/payload_logger.h"
 #include "protocol/v2_json_codec.h"
 
 namespace inferd::http {
@@ -43,6 +45,7 @@ using handler::RequestHandler;
 
 constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
 constexpr std::string_view kTraceParent = "traceparent";
+constexpr std::string_view kJobCallback = "Inferd-Job-Callback";
 constexpr size_t kFirstReadBytes = 4096;
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -51,6 +54,7 @@ Method MethodOf(bhttp::verb v) {
     case bhttp::verb::get: return Method::kGet;
     case bhttp::verb::head: return Method::kHead;
     case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::delete_: return Method::kDelete;
     default: return Method::kOther;
   }
 }
@@ -169,7 +173,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const Method method = MethodOf(request_.method());
     const bool method_ok =
         method == route->method || (route->method == Method::kGet && method == Method::kHead) ||
-        (route->also_post && method == Method::kPost);
+        (route->also_post && method == Method::kPost) ||
+        (route->also_delete && method == Method::kDelete);
     if (!method_ok) {
       Response res = MakeResponse(bhttp::status::method_not_allowed,
                                   protocol::EncodeError(fmt::format(
@@ -178,6 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                       std::string(request_.target()))));
       res.set(bhttp::field::allow, route->method == Method::kPost ? "POST"
                                    : route->also_post               ? "GET, HEAD, POST"
+                                   : route->also_delete             ? "GET, HEAD, DELETE"
                                                                     : "GET, HEAD");
       return Write(std::move(res));
     }
@@ -233,8 +239,14 @@ class Session : public std::enable_shared_from_this<Session> {
         return HandleRouting(*route);
       case Endpoint::kModelInfer:
         return HandleInfer(std::move(route).value());
+      case Endpoint::kJobList:
+      case Endpoint::kJob:
+        return HandleJob(*route, method);
       case Endpoint::kMetrics: {
-        Response res = MakeResponse(bhttp::status::ok, handler_->MetricsText());
+        std::string text = handler_->MetricsText();
+        if (options_.jobs != nullptr) text += options_.jobs->MetricsText();
+        if (options_.payload_logger != nullptr) text += options_.payload_logger->MetricsText();
+        Response res = MakeResponse(bhttp::status::ok, std::move(text));
         res.set(bhttp::field::content_type, kPrometheusContentType);
         return Write(std::move(res));
       }
@@ -381,6 +393,39 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  std::optional<std::string_view> Header(std::string_view name) const {
+    auto it = request_.find(name);
+    if (it == request_.end()) return std::nullopt;
+    return it->value();
+  }
+
+  // /v2/jobs and /v2/jobs/{id} (see jobs_http.h); 404 when jobs are off.
+  void HandleJob(const Route& route, Method method) {
+    if (options_.jobs == nullptr) {
+      return SendStatus(NotFound(
+          "asynchronous jobs are not enabled on this server (start it with --jobs-db PATH)"));
+    }
+    const std::string owner = jobs::OwnerOf(Header("authorization"));
+    if (route.endpoint == Endpoint::kJobList) {
+      return WriteJobAnswer(ListJobs(*options_.jobs, owner, request_.target()));
+    }
+    if (method == Method::kDelete) {
+      return WriteJobAnswer(DeleteJob(*options_.jobs, owner, route.job_id));
+    }
+    WriteJobAnswer(GetJob(*options_.jobs, owner, route.job_id));
+  }
+
+  void WriteJobAnswer(JobAnswer answer) {
+    Response res = MakeResponse(static_cast<bhttp::status>(answer.status), std::move(answer.body));
+    if (answer.content_type.empty()) {
+      res.erase(bhttp::field::content_type);
+    } else {
+      res.set(bhttp::field::content_type, answer.content_type);
+    }
+    for (const auto& [name, value] : answer.headers) res.set(name, value);
+    Write(std::move(res));
+  }
+
   void HandleInfer(Route route) {
     std::optional<size_t> header_length;
     if (auto it = request_.find(kHeaderLength); it != request_.end()) {
@@ -393,6 +438,16 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       header_length = n;
     }
+    // RFC 7240: a preference the server does not support is ignored, so without jobs the
+    // request is answered synchronously (and no Preference-Applied says so).
+    if (options_.jobs != nullptr) {
+      if (auto prefer = Header("prefer"); prefer && PrefersRespondAsync(*prefer)) {
+        return WriteJobAnswer(SubmitJob(*options_.jobs, jobs::OwnerOf(Header("authorization")),
+                                        std::move(route.model), route.version,
+                                        std::move(request_.body()), header_length,
+                                        std::string(Header(kJobCallback).value_or(""))));
+      }
+    }
     record_.model = route.model;
     record_.version = route.version;
     if (auto it = request_.find(kTraceParent); it != request_.end()) {
@@ -402,6 +457,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto decode_start = handler::SteadyClock::now();
     auto body = std::make_shared<std::string>(std::move(request_.body()));
+    log_id_.clear();
+    if (options_.payload_logger != nullptr && options_.payload_logger->Sample()) {
+      auto request_id = Header("x-request-id");
+      log_id_ = request_id ? std::string(*request_id)
+                           : observability::PayloadLogger::NewEventId();
+      auto content_type = Header("content-type");
+      options_.payload_logger->LogRequest(
+          {log_id_, route.model, route.version,
+           std::string(content_type.value_or(header_length ? "application/octet-stream"
+                                                           : "application/json")),
+           header_length, body});
+    }
     auto decoded = protocol::DecodeInferRequest(body, header_length);
     record_.times.decode_ns = NanosSince(decode_start);
     if (!decoded.ok()) return SendStatus(decoded.status());
@@ -438,6 +505,12 @@ class Session : public std::enable_shared_from_this<Session> {
     record_.times.encode_start_unix_ns = handler::UnixNanos();
     protocol::EncodeInferResponseInto(*result, answer_shape_, answer_);
     record_.times.encode_ns = NanosSince(encode_start);
+    if (!log_id_.empty()) {  // a copy: answer_'s buffer is reused by the next request
+      options_.payload_logger->LogResponse(
+          {log_id_, record_.model, record_.version,
+           answer_.header_length ? "application/octet-stream" : "application/json",
+           answer_.header_length, std::make_shared<const std::string>(answer_.body)});
+    }
     WriteInferAnswer();
   }
 
@@ -600,6 +673,7 @@ class Session : public std::enable_shared_from_this<Session> {
   InferenceRequest answer_shape_;  // the requested outputs and parameters, for the encoder
   protocol::EncodedInferResponse answer_;  // the last inference answer's body (buffer reused)
   std::string head_;                       // its status line and headers (buffer reused)
+  std::string log_id_;  // the payload log's ce-id of the current request; "" = not sampled
   uint64_t request_serial_ = 0;    // which request a disconnect watch belongs to
   bool keep_alive_ = true;
   bool answering_ = false;  // a request was read and its answer is not yet written

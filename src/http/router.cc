@@ -95,6 +95,8 @@ security::ApiCategory ApiCategoryOf(Endpoint endpoint) {
     case Endpoint::kShmStatus:
     case Endpoint::kShmRegister:
     case Endpoint::kShmUnregister: return ApiCategory::kSharedMemory;
+    case Endpoint::kJobList:
+    case Endpoint::kJob: return ApiCategory::kInference;
   }
   return ApiCategory::kModelRepository;  // unreachable; the most restricted group
 }
@@ -144,6 +146,17 @@ Result<Route> MatchRoute(std::string_view target) {
     return route;
   }
   if (parts[1] == "systemsharedmemory") return MatchSharedMemoryRoute(parts, route, not_found);
+  if (parts[1] == "jobs") {
+    if (parts.size() == 2) {
+      route.endpoint = Endpoint::kJobList;
+      return route;
+    }
+    if (parts.size() != 3) return not_found();
+    route.endpoint = Endpoint::kJob;
+    route.also_delete = true;
+    route.job_id = std::string(parts[2]);
+    return route;
+  }
   if (parts[1] == "health" && parts.size() == 3) {
     if (parts[2] == "live") route.endpoint = Endpoint::kHealthLive;
     else if (parts[2] == "ready") route.endpoint = Endpoint::kHealthReady;

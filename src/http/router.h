@@ -31,9 +31,11 @@ enum class Endpoint {
   kShmStatus,        // GET  /v2/systemsharedmemory[/region/{r}]/status
   kShmRegister,      // POST /v2/systemsharedmemory/region/{r}/register
   kShmUnregister,    // POST /v2/systemsharedmemory[/region/{r}]/unregister
+  kJobList,          // GET  /v2/jobs?page_token=..&limit=.. (asynchronous jobs)
+  kJob,              // GET, DELETE /v2/jobs/{id}
 };
 
-enum class Method { kGet, kHead, kPost, kOther };
+enum class Method { kGet, kHead, kPost, kDelete, kOther };
 
 struct Route {
   Endpoint endpoint = Endpoint::kHealthLive;
@@ -42,6 +44,8 @@ struct Route {
   int64_t version = 0;       // 0 when the URL names no version
   Method method = Method::kGet;  // the method this endpoint takes (HEAD is accepted for GET)
   bool also_post = false;        // a GET endpoint that POST updates too (/v2/logging)
+  bool also_delete = false;      // a GET endpoint that DELETE removes too (/v2/jobs/{id})
+  std::string job_id;            // /v2/jobs/{id}
 };
 
 // NOT_FOUND for a path that is no endpoint; INVALID_ARGUMENT for a malformed model name or

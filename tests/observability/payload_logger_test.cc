@@ -1,0 +1,116 @@
+#include "observability/payload_logger.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+namespace inferd::observability {
+namespace {
+
+// A loopback port that listens but never accepts: connections complete (the kernel's
+// backlog) and then nothing answers — a sink that hangs.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 64);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A port nothing listens on: bound, then closed.
+int DeadPort() {
+  SilentListener l;
+  return l.port();
+}
+
+PayloadLogger::Payload Event() {
+  return {"id-1", "mlp", 0, "application/json", std::nullopt,
+          std::make_shared<const std::string>("{}")};
+}
+
+TEST(PayloadLogger, RejectsBadOptions) {
+  EXPECT_FALSE(PayloadLogger::Create({.url = "ftp://x"}).ok());
+  EXPECT_FALSE(PayloadLogger::Create({.url = "http://x", .sample_rate = 1.5}).ok());
+  EXPECT_FALSE(PayloadLogger::Create({.url = "http://x", .max_queued = 0}).ok());
+  EXPECT_FALSE(ParsePayloadLogMode("both").ok());
+}
+
+TEST(PayloadLogger, CountsEventsADeadSinkNeverReceives) {
+  auto logger = PayloadLogger::Create(
+      {.url = "http://127.0.0.1:" + std::to_string(DeadPort()) + "/", .timeout_ms = 500});
+  ASSERT_TRUE(logger.ok());
+  (*logger)->LogRequest(Event());
+  (*logger)->LogResponse(Event());
+  (*logger)->Flush();
+  EXPECT_EQ((*logger)->dropped_sink_error(), 2u);
+  EXPECT_EQ((*logger)->sent(), 0u);
+  EXPECT_NE((*logger)->MetricsText().find(
+                "inferd_payload_log_events_dropped_total{reason=\"sink_error\"} 2"),
+            std::string::npos);
+}
+
+TEST(PayloadLogger, DropsWhatDoesNotFitBehindAHangingSinkWithoutBlocking) {
+  SilentListener sink;
+  auto logger = PayloadLogger::Create({.url = "http://127.0.0.1:" + std::to_string(sink.port()),
+                                       .max_queued = 4,
+                                       .timeout_ms = 300});
+  ASSERT_TRUE(logger.ok());
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) (*logger)->LogRequest(Event());
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(100));  // enqueueing never waits for the sink
+  EXPECT_GE((*logger)->dropped_queue_full(), 45u);
+}
+
+TEST(PayloadLogger, SamplesAboutTheConfiguredShare) {
+  auto none = PayloadLogger::Create({.url = "http://127.0.0.1:1", .sample_rate = 0});
+  auto all = PayloadLogger::Create({.url = "http://127.0.0.1:1", .sample_rate = 1});
+  auto half = PayloadLogger::Create({.url = "http://127.0.0.1:1", .sample_rate = 0.5});
+  int n_none = 0, n_all = 0, n_half = 0;
+  for (int i = 0; i < 2000; ++i) {
+    n_none += (*none)->Sample();
+    n_all += (*all)->Sample();
+    n_half += (*half)->Sample();
+  }
+  EXPECT_EQ(n_none, 0);
+  EXPECT_EQ(n_all, 2000);
+  EXPECT_GT(n_half, 800);
+  EXPECT_LT(n_half, 1200);
+}
+
+TEST(PayloadLogger, ModeRequestLogsNoResponses) {
+  auto logger = PayloadLogger::Create(
+      {.url = "http://127.0.0.1:" + std::to_string(DeadPort()), .mode = PayloadLogMode::kRequest});
+  (*logger)->LogResponse(Event());
+  (*logger)->LogRequest(Event());
+  (*logger)->Flush();
+  EXPECT_EQ((*logger)->dropped_sink_error(), 1u);
+}
+
+TEST(PayloadLogger, EventIdsAreVersion4Uuids) {
+  const std::string id = PayloadLogger::NewEventId();
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '4');
+  EXPECT_NE(id, PayloadLogger::NewEventId());
+}
+
+}  // namespace
+}  // namespace inferd::observability
