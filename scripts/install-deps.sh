@@ -25,6 +25,8 @@ PACKAGES=(
   haproxy
   # s3:// model repositories (src/repository/s3_client.cc): libcurl signs with AWS SigV4 (#14)
   libcurl4-openssl-dev
+  # asynchronous jobs (src/jobs, #17): the durable job store; payload logging reuses libcurl
+  libsqlite3-dev
   # pipelines (#13): image processors (src/backends/image), the digits example, Pillow baseline
   libjpeg62-turbo-dev libpng-dev python3-sklearn python3-pil
 )
