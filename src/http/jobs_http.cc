@@ -1,5 +1,6 @@
 #include "http/jobs_http.h"
 
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>

@@ -28,10 +28,23 @@ std::string Hex(const unsigned char* bytes, size_t n) {
 }
 
 // One inference's outcome, handed from whichever thread completes it to the waiting worker.
-struct Completion {
-  Mutex mu;
-  CondVar cv;
-  std::optional<Result<InferenceResponse>> result GUARDED_BY(mu);
+class Completion {
+ public:
+  void Set(Result<InferenceResponse> result) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    result_.emplace(std::move(result));
+    cv_.NotifyAll();
+  }
+  Result<InferenceResponse> Wait() EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    cv_.Wait(mu_, [this]() REQUIRES(mu_) { return result_.has_value(); });
+    return std::move(*result_);
+  }
+
+ private:
+  Mutex mu_;
+  CondVar cv_;
+  std::optional<Result<InferenceResponse>> result_ GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -271,25 +284,16 @@ void JobManager::RunJob(const std::string& id) {
 
   auto completion = std::make_shared<Completion>();
   std::function<void()> cancel = options_.runner(
-      std::move(request), [completion](Result<InferenceResponse> result) {
-        MutexLock lock(completion->mu);
-        completion->result.emplace(std::move(result));
-        completion->cv.NotifyAll();
-      });
+      std::move(request),
+      [completion](Result<InferenceResponse> result) { completion->Set(std::move(result)); });
   {
     MutexLock lock(mu_);
     if (auto it = running_.find(id); it != running_.end()) it->second = cancel;
   }
-  std::optional<Result<InferenceResponse>> result;
-  {
-    MutexLock lock(completion->mu);
-    completion->cv.Wait(completion->mu,
-                        [&]() REQUIRES(completion->mu) { return completion->result.has_value(); });
-    result = std::move(completion->result);
-  }
-  if (!result->ok()) return fail(result->status());
+  Result<InferenceResponse> result = completion->Wait();
+  if (!result.ok()) return fail(result.status());
   protocol::EncodedInferResponse encoded;
-  protocol::EncodeInferResponseInto(**result, answer_shape, encoded);
+  protocol::EncodeInferResponseInto(*result, answer_shape, encoded);
   auto finished = store_->Finish(id, JobState::kDone, "", encoded.body, encoded.header_length,
                                  UnixMillisNow());
   if (!finished.ok()) {
@@ -331,10 +335,14 @@ std::string JobManager::MetricsText() {
                  "# HELP inferd_jobs_stored Jobs held in the job database, by state.\n"
                  "# TYPE inferd_jobs_stored gauge\n",
                  queued, running);
-  for (auto [state, n] : {std::pair{"queued", held.queued}, {"running", held.running},
-                          {"done", held.done}, {"failed", held.failed},
-                          {"cancelled", held.cancelled}}) {
-    fmt::format_to(std::back_inserter(out), "inferd_jobs_stored{{state=\"{}\"}} {}\n", state, n);
+  const std::pair<std::string_view, int64_t> stored[] = {{"queued", held.queued},
+                                                           {"running", held.running},
+                                                           {"done", held.done},
+                                                           {"failed", held.failed},
+                                                           {"cancelled", held.cancelled}};
+  for (const auto& entry : stored) {
+    fmt::format_to(std::back_inserter(out), "inferd_jobs_stored{{state=\"{}\"}} {}\n",
+                   entry.first, entry.second);
   }
   counter("inferd_jobs_submitted_total", "Jobs accepted since start.");
   fmt::format_to(std::back_inserter(out), "inferd_jobs_submitted_total {}\n", submitted_.load());

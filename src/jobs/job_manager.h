@@ -37,13 +37,13 @@ class JobManager {
   using Runner = std::function<std::function<void()>(InferenceRequest, InferDone)>;
 
   struct Options {
-    std::string db_path;          // the SQLite database; required
+    std::string db_path = {};     // the SQLite database; required
     size_t max_queued = 1000;     // queued jobs at most; more are refused (RESOURCE_EXHAUSTED)
     int64_t ttl_seconds = 86400;  // ended jobs are removed this long after they end; 0 = never
     int workers = 2;              // jobs run at once
     bool allow_callbacks = false;  // accept a callback URL with a job
     CallbackSender::Options callbacks = {};
-    Runner runner;                // required
+    Runner runner = {};           // required
   };
 
   struct Page {

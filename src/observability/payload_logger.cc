@@ -1,5 +1,6 @@
 #include "observability/payload_logger.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 

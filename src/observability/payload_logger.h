@@ -29,14 +29,14 @@ Result<PayloadLogMode> ParsePayloadLogMode(std::string_view name);  // all | req
 class PayloadLogger {
  public:
   struct Options {
-    std::string url;                  // the sink (http:// or https://); required
+    std::string url = {};             // the sink (http:// or https://); required
     double sample_rate = 1.0;         // share of requests logged, 0..1
     PayloadLogMode mode = PayloadLogMode::kAll;
     size_t max_queued = 1000;         // events waiting for the sink; more are dropped
     long timeout_ms = 2000;           // one POST to the sink, connect included
     std::string source = "inferd";    // ce-source (KServe: the logger's own URL)
-    std::string service_name;         // ce-inferenceservicename; empty = the model's name
-    std::string namespace_name;       // ce-namespace; empty = not sent
+    std::string service_name = {};    // ce-inferenceservicename; empty = the model's name
+    std::string namespace_name = {};  // ce-namespace; empty = not sent
     std::string component = "predictor";  // ce-component
     std::string endpoint = "default";     // ce-endpoint (KServe: default or canary)
   };
