@@ -24,9 +24,9 @@ TIMEOUT_S = 20
 TOKEN_A = "job-token-a-1f2e"
 TOKEN_B = "job-token-b-9c8d"
 ASYNC = {"Prefer": "respond-async"}
-SIMPLE = {"inputs": [{"name": "INPUT0", "datatype": "INT32", "shape": [1, 16],
-                      "data": list(range(16))},
-                     {"name": "INPUT1", "datatype": "INT32", "shape": [1, 16], "data": [1] * 16}]}
+SIMPLE = {"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 16],
+                      "data": [float(i) for i in range(16)]},
+                     {"name": "INPUT1", "datatype": "FP32", "shape": [1, 16], "data": [1.0] * 16}]}
 # 400 ms in its queue whatever the load (batching delay without early dispatch): slow jobs.
 SLOW = {"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 4],
                     "data": [1.0, 2.0, 3.0, 4.0]}]}
@@ -59,8 +59,9 @@ def wait_done(srv, location, token=None, deadline_s=15):
     pytest.fail(f"job {location} did not end within {deadline_s}s")
 
 
-def metric(srv, line_prefix):
-    text = requests.get(srv.base_url + "/metrics", timeout=TIMEOUT_S).text
+def metric(srv, line_prefix, token=TOKEN_A):
+    text = requests.get(srv.base_url + "/metrics", headers=auth(token),
+                        timeout=TIMEOUT_S).text
     for line in text.splitlines():
         if line.startswith(line_prefix + " "):
             return float(line.split()[-1])
@@ -127,8 +128,8 @@ def test_async_infer_answers_202_and_then_the_same_json_as_a_sync_infer(srv):
 
 
 def test_async_infer_keeps_the_binary_extension(srv):
-    x = np.arange(16, dtype=np.int32).reshape(1, 16)
-    body, headers = binary_request([("INPUT0", "INT32", x), ("INPUT1", "INT32", x)])
+    x = np.arange(16, dtype=np.float32).reshape(1, 16)
+    body, headers = binary_request([("INPUT0", "FP32", x), ("INPUT1", "FP32", x)])
     r = submit(srv, "simple", body, TOKEN_A, headers=headers)
     assert r.status_code == 202, r.text
     done = wait_done(srv, r.headers["Location"], TOKEN_A)
@@ -136,13 +137,13 @@ def test_async_infer_keeps_the_binary_extension(srv):
     assert done.headers["Content-Type"] == "application/octet-stream"
     head_len = int(done.headers[HEADER_LENGTH])
     head = json.loads(done.content[:head_len])
-    sums = np.frombuffer(done.content[head_len:head_len + 64], dtype=np.int32)
+    sums = np.frombuffer(done.content[head_len:head_len + 64], dtype=np.float32)
     assert head["outputs"][0]["name"] == "OUTPUT0"
     assert sums.tolist() == (2 * x).ravel().tolist()
 
 
 def test_a_failed_job_says_why(srv):
-    bad = {"inputs": [{"name": "NOPE", "datatype": "INT32", "shape": [1], "data": [1]}]}
+    bad = {"inputs": [{"name": "NOPE", "datatype": "FP32", "shape": [1], "data": [1.0]}]}
     r = submit(srv, "simple", bad, TOKEN_A)
     assert r.status_code == 202
     done = wait_done(srv, r.headers["Location"], TOKEN_A)

@@ -12,9 +12,9 @@ import requests
 from conftest import start_server, stop_server
 
 TIMEOUT_S = 20
-SIMPLE = {"inputs": [{"name": "INPUT0", "datatype": "INT32", "shape": [1, 16],
-                      "data": list(range(16))},
-                     {"name": "INPUT1", "datatype": "INT32", "shape": [1, 16], "data": [1] * 16}]}
+SIMPLE = {"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 16],
+                      "data": [float(i) for i in range(16)]},
+                     {"name": "INPUT1", "datatype": "FP32", "shape": [1, 16], "data": [1.0] * 16}]}
 
 
 class Sink(http.server.ThreadingHTTPServer):
