@@ -45,6 +45,9 @@ input [ {{ name: "tokens" data_type: TYPE_INT64 dims: [ -1 ] }},
 output [ {{ name: "per_token" data_type: TYPE_FP32 dims: [ -1, {WIDTH} ] }},
          {{ name: "pooled" data_type: TYPE_FP32 dims: [ {WIDTH} ] }} ]
 """
+# Without padding the client sends the lengths itself: [rows, 1], reshaped to the model's [rows].
+LENGTHS = """input { name: "lengths" data_type: TYPE_INT64 dims: [ 1 ] reshape { shape: [ ] } }
+"""
 PADDING = """  padding {
     input [ { name: "tokens" }, { name: "scale" } ]
     length_buckets: [ 32, 64, 96, 128 ]
@@ -53,8 +56,8 @@ PADDING = """  padding {
   }
 """
 CONFIGS = {
-    "unbatched": BASE,
-    "exact": BASE + "dynamic_batching { max_queue_delay_microseconds: 2000 }\n",
+    "unbatched": BASE + LENGTHS,
+    "exact": BASE + LENGTHS + "dynamic_batching { max_queue_delay_microseconds: 2000 }\n",
     "padded": BASE + "dynamic_batching {\n  max_queue_delay_microseconds: 2000\n" + PADDING + "}\n",
 }
 
@@ -65,18 +68,21 @@ def free_port():
         return s.getsockname()[1]
 
 
-def body(length, rng):
-    tokens = rng.randint(0, PADDED_VOCAB, size=(1, length)).astype("<i8")
-    scale = rng.uniform(0.5, 2, size=(1, length)).astype("<f4")
-    header = json.dumps({
-        "inputs": [
-            {"name": "tokens", "datatype": "INT64", "shape": [1, length],
-             "parameters": {"binary_data_size": tokens.nbytes}},
-            {"name": "scale", "datatype": "FP32", "shape": [1, length],
-             "parameters": {"binary_data_size": scale.nbytes}}],
-        "outputs": [{"name": "pooled", "parameters": {"binary_data": True}}]},
-        separators=(",", ":")).encode()
-    return header, header + tokens.tobytes() + scale.tobytes()
+def body(tokens, scale, with_lengths):
+    length = tokens.shape[1]
+    inputs = [{"name": "tokens", "datatype": "INT64", "shape": [1, length],
+               "parameters": {"binary_data_size": tokens.nbytes}},
+              {"name": "scale", "datatype": "FP32", "shape": [1, length],
+               "parameters": {"binary_data_size": scale.nbytes}}]
+    data = tokens.tobytes() + scale.tobytes()
+    if with_lengths:
+        inputs.append({"name": "lengths", "datatype": "INT64", "shape": [1, 1],
+                       "parameters": {"binary_data_size": 8}})
+        data += np.array([[length]], dtype="<i8").tobytes()
+    header = json.dumps({"inputs": inputs,
+                         "outputs": [{"name": "pooled", "parameters": {"binary_data": True}}]},
+                        separators=(",", ":")).encode()
+    return header, header + data
 
 
 def lua_script(path, bodies):
@@ -134,13 +140,19 @@ def main():
     rng = np.random.RandomState(2026)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        lua = tmp / "bodies.lua"
-        lua_script(lua, [body(int(rng.randint(16, 129)), rng) for _ in range(BODIES)])
+        samples = []
+        for _ in range(BODIES):
+            length = int(rng.randint(16, 129))
+            samples.append((rng.randint(0, PADDED_VOCAB, size=(1, length)).astype("<i8"),
+                            rng.uniform(0.5, 2, size=(1, length)).astype("<f4")))
+        lua_script(tmp / "padded.lua", [body(t, s, False) for t, s in samples])
+        lua_script(tmp / "lengths.lua", [body(t, s, True) for t, s in samples])
         results = {}
         for name, config in CONFIGS.items():
             writer = RepoWriter(str(tmp / name))
             writer.model("enc", 1, padded_encoder_model(WIDTH))
             writer.write("enc/config.pbtxt", config)
+            lua = tmp / ("padded.lua" if name == "padded" else "lengths.lua")
             results[name] = run(name, tmp / name, lua)
             rps, p50, batch, errors = results[name]
             print(f"{name:10s} {rps:9.0f} req/s  p50 {p50:>8s}  mean batch {batch:5.2f}  "
