@@ -11,7 +11,9 @@ laid out as a Triton model repository:
 - add_any: Add of two variable-length vectors (mismatched lengths fail inside the engine);
 - identity_fp32: FP32 identity of any length (shared memory tests and benchmark);
 - accumulator: a stateful running sum for sequence batching (see docs/scheduling.md);
-- sequence_controls: echoes the END, READY and CORRID control inputs it is fed.
+- sequence_controls: echoes the END, READY and CORRID control inputs it is fed;
+- padded_encoder: a variable-length encoder for padded batching (tokens and per-token scales in,
+  per-token vectors and their mean over the true length out; the server feeds the lengths).
 
 The sequence models get their config.pbtxt from the tests (tests/integration/
 test_sequence_batching.py), which try several strategies on them.
@@ -124,6 +126,75 @@ def sequence_controls_model():
     return make_model(graph)
 
 
+PADDED_VOCAB, PADDED_WIDTH = 32, 8
+
+
+def padded_encoder_weights(width=PADDED_WIDTH):
+    rng = np.random.RandomState(181)
+    embedding = rng.standard_normal((PADDED_VOCAB, width)).astype(np.float32)
+    dense = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)
+    return embedding, dense
+
+
+def padded_encoder_model(width=PADDED_WIDTH):
+    """per_token = Relu(E[tokens] * scale @ W), [batch, len, width]; pooled = the mean of
+    per_token over the first `lengths` positions of each row, [batch, width] (padding beyond a
+    row's length does not change it)."""
+    embedding, dense = padded_encoder_weights(width)
+    nodes = [
+        helper.make_node("Gather", ["E", "tokens"], ["embedded"]),
+        helper.make_node("Unsqueeze", ["scale", "axis2"], ["scale3"]),
+        helper.make_node("Mul", ["embedded", "scale3"], ["scaled"]),
+        helper.make_node("MatMul", ["scaled", "W"], ["projected"]),
+        helper.make_node("Relu", ["projected"], ["per_token"]),
+        # mask[b, l] = l < lengths[b]
+        helper.make_node("Shape", ["tokens"], ["tokens_shape"]),
+        helper.make_node("Gather", ["tokens_shape", "one"], ["length_scalar"], axis=0),
+        helper.make_node("Range", ["zero", "length_scalar", "one"], ["positions"]),
+        helper.make_node("Unsqueeze", ["lengths", "axis1"], ["lengths2"]),
+        helper.make_node("Less", ["positions", "lengths2"], ["mask_bool"]),
+        helper.make_node("Cast", ["mask_bool"], ["mask"], to=FLOAT),
+        helper.make_node("Unsqueeze", ["mask", "axis2"], ["mask3"]),
+        helper.make_node("Mul", ["per_token", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
+        helper.make_node("Cast", ["lengths2"], ["count"], to=FLOAT),
+        helper.make_node("Max", ["count", "one_f"], ["count_nonzero"]),
+        helper.make_node("Div", ["summed", "count_nonzero"], ["pooled"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "padded_encoder",
+        [tensor("tokens", INT64, ["batch", "len"]), tensor("scale", FLOAT, ["batch", "len"]),
+         tensor("lengths", INT64, ["batch"])],
+        [tensor("per_token", FLOAT, ["batch", "len", width]),
+         tensor("pooled", FLOAT, ["batch", width])],
+        initializer=[numpy_helper.from_array(embedding, "E"), numpy_helper.from_array(dense, "W"),
+                     numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+                     numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+                     numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+                     numpy_helper.from_array(np.array(1, dtype=np.int64), "one"),
+                     numpy_helper.from_array(np.array(1, dtype=np.float32), "one_f")])
+    return make_model(graph)
+
+
+PADDED_ENCODER_CONFIG = """max_batch_size: 16
+input [ { name: "tokens" data_type: TYPE_INT64 dims: [ -1 ] },
+        { name: "scale" data_type: TYPE_FP32 dims: [ -1 ] } ]
+output [ { name: "per_token" data_type: TYPE_FP32 dims: [ -1, 8 ] },
+         { name: "pooled" data_type: TYPE_FP32 dims: [ 8 ] } ]
+dynamic_batching {
+  max_queue_delay_microseconds: 100000
+  padding {
+    input [ { name: "tokens" pad_value: 0 }, { name: "scale" pad_value: 0 } ]
+    length_buckets: [ 8, 16 ]
+    lengths_input: "lengths"
+    output: "per_token"
+  }
+}
+# Hold requests the whole delay, so the test's concurrent requests meet in one batch.
+parameters { key: "early_dispatch" value: { string_value: "false" } }
+"""
+
+
 # Without these, auto-complete would make the variable-length models batchable (max_batch_size
 # 4, the leading dim the batch): they are plain vectors of any length instead.
 ADD_ANY_CONFIG = """max_batch_size: 0
@@ -152,6 +223,8 @@ def main(argv):
     w.write("identity_fp32/config.pbtxt", IDENTITY_FP32_CONFIG)
     w.model("accumulator", 1, accumulator_model())
     w.model("sequence_controls", 1, sequence_controls_model())
+    w.model("padded_encoder", 1, padded_encoder_model())
+    w.write("padded_encoder/config.pbtxt", PADDED_ENCODER_CONFIG)
     print(f"{w.root}: {w.written} written, {w.unchanged} unchanged")
     return 0
 

@@ -131,9 +131,14 @@ Status MatchTensor(const ModelConfig& config, std::string_view kind, const Tenso
                              full.size() == model.dims.size() ? "" : ", a different rank"));
 }
 
-// Inputs the sequence batcher supplies (control inputs, implicit state) and the state outputs it
-// keeps: the model file declares them; the config's input and output lists do not (Triton).
-bool SuppliedBySequenceBatcher(const ModelConfig& config, std::string_view name) {
+// Inputs the server supplies (the sequence batcher's control inputs and implicit state, the
+// padded batcher's lengths) and the state outputs the sequence batcher keeps: the model file
+// declares them; the config's input and output lists do not (Triton).
+bool SuppliedByServer(const ModelConfig& config, std::string_view name) {
+  if (config.has_dynamic_batching() && config.dynamic_batching().has_padding()) {
+    const std::string& lengths = config.dynamic_batching().padding().lengths_input();
+    return !lengths.empty() && lengths == name;
+  }
   if (!config.has_sequence_batching()) return false;
   const auto& batching = config.sequence_batching();
   for (const auto& control : batching.control_input()) {
@@ -148,7 +153,7 @@ bool SuppliedBySequenceBatcher(const ModelConfig& config, std::string_view name)
 Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
   if (config.input_size() == 0) {
     for (const auto& model_input : signature.inputs) {
-      if (SuppliedBySequenceBatcher(config, model_input.name)) continue;
+      if (SuppliedByServer(config, model_input.name)) continue;
       RETURN_IF_ERROR(FillTensor(config, "input", model_input, *config.add_input()));
     }
     return Status::Ok();
@@ -164,7 +169,7 @@ Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
     RETURN_IF_ERROR(MatchTensor(config, "input", input, *model_input));
   }
   for (const auto& model_input : signature.inputs) {
-    if (SuppliedBySequenceBatcher(config, model_input.name)) continue;
+    if (SuppliedByServer(config, model_input.name)) continue;
     if (FindInput(config, model_input.name) == nullptr) {
       return Invalid(config.name(), fmt::format("the model file declares input '{}' but the "
                                                 "config does not list it; list every input or "
@@ -178,7 +183,7 @@ Status CompleteInputs(ModelConfig& config, const ModelSignature& signature) {
 Status CompleteOutputs(ModelConfig& config, const ModelSignature& signature) {
   if (config.output_size() == 0) {
     for (const auto& model_output : signature.outputs) {
-      if (SuppliedBySequenceBatcher(config, model_output.name)) continue;
+      if (SuppliedByServer(config, model_output.name)) continue;
       RETURN_IF_ERROR(FillTensor(config, "output", model_output, *config.add_output()));
     }
     return Status::Ok();

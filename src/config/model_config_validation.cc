@@ -85,6 +85,92 @@ Status ValidateRelativeFile(const ModelConfig& config, std::string_view what,
   return Status::Ok();
 }
 
+// The one variable dimension (-1) of `dims`, or -1 when there is none or more than one.
+int VariableDim(const google::protobuf::RepeatedField<int64_t>& dims) {
+  int found = -1;
+  for (int i = 0; i < dims.size(); ++i) {
+    if (dims[i] != -1) continue;
+    if (found >= 0) return -1;
+    found = i;
+  }
+  return found;
+}
+
+Status ValidatePadding(const ModelConfig& config) {
+  const ModelPaddedBatching& padding = config.dynamic_batching().padding();
+  if (padding.input().empty()) {
+    return Invalid(config, "dynamic_batching padding lists no input to pad");
+  }
+  for (const auto& padded : padding.input()) {
+    const ModelInput* input = nullptr;
+    for (const auto& in : config.input()) {
+      if (in.name() == padded.name()) input = &in;
+    }
+    if (input == nullptr) {
+      return Invalid(config, fmt::format("dynamic_batching padding input '{}' is not a config "
+                                         "input",
+                                         padded.name()));
+    }
+    if (input->data_type() == TYPE_STRING || input->data_type() == TYPE_BOOL) {
+      return Invalid(config, fmt::format("dynamic_batching padding input '{}' is {}; only "
+                                         "numeric inputs can be padded",
+                                         padded.name(), DataType_Name(input->data_type())));
+    }
+    if (input->has_reshape() || VariableDim(input->dims()) < 0) {
+      return Invalid(config, fmt::format("dynamic_batching padding input '{}' has dims {}; a "
+                                         "padded input needs exactly one -1 (its length) and no "
+                                         "reshape",
+                                         padded.name(), DimsToString(input->dims())));
+    }
+  }
+  int64_t previous = 0;
+  for (int64_t bucket : padding.length_buckets()) {
+    if (bucket <= previous) {
+      return Invalid(config, fmt::format("dynamic_batching padding length_buckets must be "
+                                         "positive and ascending; {} follows {}",
+                                         bucket, previous));
+    }
+    previous = bucket;
+  }
+  if (padding.length_buckets().empty()) {
+    return Invalid(config, "dynamic_batching padding needs length_buckets");
+  }
+  if (!padding.lengths_input().empty()) {
+    for (const auto& in : config.input()) {
+      if (in.name() == padding.lengths_input()) {
+        return Invalid(config, fmt::format("dynamic_batching padding lengths_input '{}' is fed "
+                                           "by the server and must not be a config input",
+                                           in.name()));
+      }
+    }
+    const DataType type = padding.lengths_data_type();
+    if (type != TYPE_INVALID && type != TYPE_INT32 && type != TYPE_INT64) {
+      return Invalid(config, fmt::format("dynamic_batching padding lengths_data_type must be "
+                                         "TYPE_INT32 or TYPE_INT64, not {}",
+                                         DataType_Name(type)));
+    }
+  }
+  for (const auto& name : padding.output()) {
+    const ModelOutput* output = nullptr;
+    for (const auto& out : config.output()) {
+      if (out.name() == name) output = &out;
+    }
+    if (output == nullptr) {
+      return Invalid(config, fmt::format("dynamic_batching padding output '{}' is not a config "
+                                         "output",
+                                         name));
+    }
+    if (output->data_type() == TYPE_STRING || output->has_reshape() ||
+        VariableDim(output->dims()) < 0) {
+      return Invalid(config, fmt::format("dynamic_batching padding output '{}' has dims {}; an "
+                                         "output cut back to each request's length needs exactly "
+                                         "one -1, a numeric type and no reshape",
+                                         name, DimsToString(output->dims())));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateDynamicBatching(const ModelConfig& config) {
   if (!config.has_dynamic_batching()) return Status::Ok();
   const ModelDynamicBatching& batching = config.dynamic_batching();
@@ -98,6 +184,7 @@ Status ValidateDynamicBatching(const ModelConfig& config) {
                                          size, config.max_batch_size()));
     }
   }
+  if (batching.has_padding()) RETURN_IF_ERROR(ValidatePadding(config));
   uint64_t levels = batching.priority_levels();
   if (levels == 0) {
     if (batching.default_priority_level() != 0 || !batching.priority_queue_policy().empty()) {

@@ -25,36 +25,42 @@ void Fail(InferencePayload& p, const Status& s) {
 
 }  // namespace
 
+Result<Tensor> ConcatenateInput(std::span<const std::unique_ptr<InferencePayload>> batch,
+                                const Tensor& first) {
+  size_t bytes = 0;
+  int64_t rows = 0;
+  std::vector<const Tensor*> parts;
+  parts.reserve(batch.size());
+  for (const auto& p : batch) {
+    const Tensor* t = FindInput(*p, first.name());
+    if (t == nullptr || t->dtype() != first.dtype() || t->shape().empty() ||
+        t->shape().size() != first.shape().size()) {
+      return Internal(fmt::format("input '{}' differs across a batch", first.name()));
+    }
+    parts.push_back(t);
+    bytes += t->byte_size();
+    rows += t->shape()[0];
+  }
+  Shape shape = first.shape();
+  shape[0] = rows;
+  Tensor joined(first.name(), first.dtype(), std::move(shape));
+  // Row-major data of equal non-batch dims (and length-prefixed BYTES elements) concatenate
+  // by appending bytes.
+  std::byte* dst = joined.AllocateData(bytes).data();
+  for (const Tensor* t : parts) {
+    if (t->byte_size() > 0) std::memcpy(dst, t->data().data(), t->byte_size());
+    dst += t->byte_size();
+  }
+  return joined;
+}
+
 Result<std::vector<Tensor>> ConcatenateInputs(
     std::span<const std::unique_ptr<InferencePayload>> batch) {
   const InferencePayload& head = *batch.front();
   std::vector<Tensor> out;
   out.reserve(head.request.inputs.size());
   for (const Tensor& first : head.request.inputs) {
-    size_t bytes = 0;
-    int64_t rows = 0;
-    std::vector<const Tensor*> parts;
-    parts.reserve(batch.size());
-    for (const auto& p : batch) {
-      const Tensor* t = FindInput(*p, first.name());
-      if (t == nullptr || t->dtype() != first.dtype() || t->shape().empty() ||
-          t->shape().size() != first.shape().size()) {
-        return Internal(fmt::format("input '{}' differs across a batch", first.name()));
-      }
-      parts.push_back(t);
-      bytes += t->byte_size();
-      rows += t->shape()[0];
-    }
-    Shape shape = first.shape();
-    shape[0] = rows;
-    Tensor joined(first.name(), first.dtype(), std::move(shape));
-    // Row-major data of equal non-batch dims (and length-prefixed BYTES elements) concatenate
-    // by appending bytes.
-    std::byte* dst = joined.AllocateData(bytes).data();
-    for (const Tensor* t : parts) {
-      if (t->byte_size() > 0) std::memcpy(dst, t->data().data(), t->byte_size());
-      dst += t->byte_size();
-    }
+    ASSIGN_OR_RETURN(Tensor joined, ConcatenateInput(batch, first));
     out.push_back(std::move(joined));
   }
   return out;
@@ -102,7 +108,8 @@ Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const in
 
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           std::span<std::unique_ptr<InferencePayload>> batch,
-                          const std::function<void(const BatchOutcome&)>& executed) {
+                          const std::function<void(const BatchOutcome&)>& executed,
+                          const PaddingSpec* padding) {
   BatchOutcome outcome;
   const auto start = SteadyClock::now();
   std::vector<int64_t> rows;
@@ -114,8 +121,13 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
 
   std::vector<Tensor> joined;
   std::span<const Tensor> inputs = batch.front()->request.inputs;
-  if (batch.size() > 1) {
-    auto concatenated = ConcatenateInputs(batch);
+  // Padded batching: every request of the batch is padded to its bucket (equal batch keys).
+  const int64_t padded_length =
+      padding != nullptr ? PaddedLength(*padding, batch.front()->length) : 0;
+  if (batch.size() > 1 || padding != nullptr) {
+    auto concatenated = padding != nullptr
+                            ? PadAndConcatenateInputs(*padding, batch, padded_length)
+                            : ConcatenateInputs(batch);
     if (!concatenated.ok()) {
       if (executed) executed(outcome);
       for (auto& p : batch) Fail(*p, concatenated.status());
@@ -144,9 +156,9 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
     return outcome;
   }
 
-  // Per request: its own slice of every output.
+  // Per request: its own slice of every output (cut back to its length when padded).
   std::vector<std::vector<Tensor>> per_request(batch.size());
-  if (batch.size() == 1) {
+  if (batch.size() == 1 && padding == nullptr) {
     per_request[0] = std::move(outputs).value();
   } else {
     for (const Tensor& out : *outputs) {
@@ -155,7 +167,20 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
         for (auto& p : batch) Fail(*p, parts.status());
         return outcome;
       }
-      for (size_t i = 0; i < batch.size(); ++i) per_request[i].push_back(std::move((*parts)[i]));
+      const PaddingSpec::Output* padded =
+          padding != nullptr ? padding->FindOutput(out.name()) : nullptr;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (padded == nullptr) {
+          per_request[i].push_back(std::move((*parts)[i]));
+          continue;
+        }
+        auto trimmed = TrimToLength((*parts)[i], padded->axis, padded_length, batch[i]->length);
+        if (!trimmed.ok()) {
+          for (auto& p : batch) Fail(*p, trimmed.status());
+          return outcome;
+        }
+        per_request[i].push_back(std::move(trimmed).value());
+      }
     }
   }
   const auto split_done = SteadyClock::now();

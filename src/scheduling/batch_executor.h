@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "scheduling/padding.h"
 #include "scheduling/scheduler.h"
 
 namespace inferd::scheduling {
@@ -22,14 +23,20 @@ struct BatchOutcome {
 // Executes `batch` (non-empty; equal batch keys) on `instance` and completes every payload.
 // `executed`, when set, is called once the engine is done and before any payload completes
 // (a scheduler's accounting must not lag behind a client that answers at once).
+// With `padding`, the padded inputs are padded to the bucket of the batch's length and the
+// padded outputs cut back per request (padding.h).
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           std::span<std::unique_ptr<InferencePayload>> batch,
-                          const std::function<void(const BatchOutcome&)>& executed = {});
+                          const std::function<void(const BatchOutcome&)>& executed = {},
+                          const PaddingSpec* padding = nullptr);
 
 // Pure helpers, exposed for tests.
 // Concatenates the same-named input of every payload along dim 0.
 Result<std::vector<Tensor>> ConcatenateInputs(
     std::span<const std::unique_ptr<InferencePayload>> batch);
+// The same for one input, `first` being the head payload's.
+Result<Tensor> ConcatenateInput(std::span<const std::unique_ptr<InferencePayload>> batch,
+                                const Tensor& first);
 // Splits `output` (dim 0 = the sum of `rows`) into one tensor per entry of `rows`.
 Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const int64_t> rows);
 

@@ -246,6 +246,12 @@ Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payloa
   }
   payload.deadline = timeout.count() > 0 ? now + timeout : SteadyClock::time_point::max();
 
+  const PaddingSpec* padding = options.padding.get();
+  int64_t bucket = 0;
+  if (padding != nullptr) {
+    ASSIGN_OR_RETURN(payload.length, RequestLength(*padding, payload.request));
+    bucket = PaddedLength(*padding, payload.length);
+  }
   // Order-independent over inputs: sorted by name.
   std::vector<const Tensor*> inputs;
   for (const auto& t : payload.request.inputs) inputs.push_back(&t);
@@ -256,8 +262,13 @@ Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payloa
     key += t->name();
     key += '\x1f';
     key += DataTypeName(t->dtype());
+    const PaddingSpec::Input* padded = padding != nullptr ? padding->FindInput(t->name()) : nullptr;
     for (size_t i = 1; i < t->shape().size(); ++i) {
-      fmt::format_to(std::back_inserter(key), ",{}", t->shape()[i]);
+      if (padded != nullptr && i == padded->axis) {
+        fmt::format_to(std::back_inserter(key), ",~{}", bucket);  // the length's bucket
+      } else {
+        fmt::format_to(std::back_inserter(key), ",{}", t->shape()[i]);
+      }
     }
     key += '\x1e';
   }

@@ -31,6 +31,7 @@
 #include <optional>
 #include <vector>
 
+#include "scheduling/padding.h"
 #include "scheduling/scheduler.h"
 
 namespace inferd::scheduling {
@@ -58,6 +59,8 @@ struct BatchQueueOptions {
   uint32_t priority_levels = 1;             // >= 1
   uint32_t default_priority_level = 0;      // 0-based
   std::vector<QueuePolicy> queue_policies;  // one per level (or empty: defaults)
+  // Padded batching: requests batch by the bucket of their length, not their exact shape.
+  std::shared_ptr<const PaddingSpec> padding;
 };
 
 class BatchQueue {
@@ -120,8 +123,10 @@ class BatchQueue {
 
 // Fills the payload fields the queue needs from its request: priority level (request parameter
 // "priority", 1-based as in Triton; 0 or absent = the default level), deadline (parameter
-// "timeout" in microseconds, or the level's default timeout) and batch key.
-// INVALID_ARGUMENT for a priority outside 1..priority_levels or a negative timeout.
+// "timeout" in microseconds, or the level's default timeout), batch key and, with padded
+// batching, length (the key then holds the length's bucket instead of the length).
+// INVALID_ARGUMENT for a priority outside 1..priority_levels, a negative timeout, or padded
+// inputs of different lengths.
 Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payload,
                       SteadyClock::time_point now);
 

@@ -179,7 +179,7 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
     free_.push_back(instance);
     returned = true;
     more = queue_.size() > 0;
-  });
+  }, options_.queue.padding.get());
   if (!returned) {  // ExecuteBatch promises the call; an instance must never be lost
     MutexLock lock(mu_);
     free_.push_back(instance);

@@ -36,6 +36,7 @@ struct InferencePayload {
   uint32_t priority_level = 0;  // 0-based; 0 is served first
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   std::string batch_key;  // requests batch together only when their keys are equal
+  int64_t length = 0;     // padded batching: the length of the padded inputs (padding.h)
   uint64_t sequence = 0;  // arrival order, for preserve_ordering
   // Completion; called exactly once. Must not block for long: it runs on a worker thread.
   std::function<void(Result<InferenceResponse>)> done;

@@ -76,6 +76,7 @@ Result<BatchQueueOptions> BatchQueueOptionsFromConfig(const config::ModelConfig&
     o.queue_policies.push_back(ToQueuePolicy(
         it != db.priority_queue_policy().end() ? it->second : db.default_queue_policy()));
   }
+  o.padding = PaddingSpecFromConfig(config);
   return o;
 }
 

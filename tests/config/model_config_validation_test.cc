@@ -137,5 +137,45 @@ TEST(ModelConfigValidation, RejectsAWarmupThatDoesNotFitTheInputs) {
               HasSubstr("must be a relative path inside the model directory"));
 }
 
+constexpr char kPadded[] = R"(
+    name: "m" max_batch_size: 8
+    input { name: "tokens" data_type: TYPE_INT64 dims: [ -1 ] }
+    input { name: "mask" data_type: TYPE_FP32 dims: [ -1 ] }
+    output { name: "per_token" data_type: TYPE_FP32 dims: [ -1, 4 ] }
+    output { name: "pooled" data_type: TYPE_FP32 dims: [ 4 ] }
+    dynamic_batching {
+      padding {
+        input { name: "tokens" } input { name: "mask" pad_value: 0 }
+        length_buckets: [ 8, 16, 32 ]
+        lengths_input: "lengths" lengths_data_type: TYPE_INT32
+        output: "per_token"
+      }
+    })";
+
+std::string PaddedWith(const std::string& from, const std::string& to) {
+  std::string text = kPadded;
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+TEST(ModelConfigValidation, AcceptsPaddedBatching) { EXPECT_EQ(ErrorOf(kPadded), ""); }
+
+TEST(ModelConfigValidation, RejectsPaddingThatCannotWork) {
+  EXPECT_THAT(ErrorOf(PaddedWith("input { name: \"tokens\" }", "input { name: \"t\" }").c_str()),
+              HasSubstr("padding input 't' is not a config input"));
+  EXPECT_THAT(ErrorOf(PaddedWith("TYPE_INT64 dims: [ -1 ]", "TYPE_INT64 dims: [ 5 ]").c_str()),
+              HasSubstr("padding input 'tokens' has dims [5]; a padded input needs exactly one -1"));
+  EXPECT_THAT(ErrorOf(PaddedWith("[ 8, 16, 32 ]", "[ 8, 32, 16 ]").c_str()),
+              HasSubstr("length_buckets must be positive and ascending; 16 follows 32"));
+  EXPECT_THAT(ErrorOf(PaddedWith("length_buckets: [ 8, 16, 32 ]", "").c_str()),
+              HasSubstr("padding needs length_buckets"));
+  EXPECT_THAT(ErrorOf(PaddedWith("lengths_input: \"lengths\"", "lengths_input: \"mask\"").c_str()),
+              HasSubstr("lengths_input 'mask' is fed by the server"));
+  EXPECT_THAT(ErrorOf(PaddedWith("TYPE_INT32\n", "TYPE_FP32\n").c_str()),
+              HasSubstr("lengths_data_type must be TYPE_INT32 or TYPE_INT64"));
+  EXPECT_THAT(ErrorOf(PaddedWith("output: \"per_token\"", "output: \"pooled\"").c_str()),
+              HasSubstr("padding output 'pooled' has dims [4]"));
+}
+
 }  // namespace
 }  // namespace inferd::config
