@@ -1,7 +1,8 @@
 // The web console (/console) in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core; no browser download) against a real server with tokens on: the page loads
-// and lists the example models, the throughput chart moves under load, an admin token changes
-// canary weights and unloads/loads a model, and an infer token is refused.
+// and lists the example models, an admin token sets canary weights, the throughput chart of both
+// versions moves under load, the admin rolls back and unloads/loads a model, and an infer token
+// is refused.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -34,7 +35,9 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) assert.ok(await server.stop(), `inferd did not exit cleanly:\n${server.logTail()}`);
+  if (server && !(await server.stop())) {
+    assert.fail(`inferd did not exit cleanly:\n${server.logTail()}`);
+  }
 });
 
 async function useToken(token) {
@@ -67,6 +70,15 @@ test("with an admin token it shows the example models, versions, states and rout
   assert.match(await page.textContent("#server-info"), /^inferd /);
 });
 
+test("an admin sets canary weights", async () => {
+  await page.fill('input[data-role="policy"][data-model="simple"]', "weighted:1=70,2=30");
+  await page.click('button[data-action="routing"][data-model="simple"]');
+  await bannerSays(/Set routing simple: done: routing weighted:1=70,2=30/);
+  const index = await (await call(server, "POST", "/v2/repository/index", { body: {} })).json();
+  assert.equal(index.find((e) => e.name === "simple").routing, "weighted:1=70,2=30");
+  assert.equal(await page.locator('td.routing[data-model="simple"] .weights span').count(), 2);
+});
+
 test("the throughput and latency charts follow load", async () => {
   let stop = false;
   const load = (async () => {
@@ -84,15 +96,24 @@ test("the throughput and latency charts follow load", async () => {
     await page.waitForFunction(() => {
       const t = document.getElementById("throughput-chart").dataset;
       const l = document.getElementById("latency-chart").dataset;
-      return Number(t.latest) > 0 && Number(l.latest) > 0 &&
-             document.querySelector('#throughput-chart polyline[data-series="simple v2"]');
+      return Number(t.latest) > 0 && Number(l.latest) > 0;
     }, null, { timeout: WAIT_MS });
+    // Under the canary weights both versions of simple answer: both lines rise (over a few
+    // samples, so that the screenshot shows lines).
+    await page.waitForFunction(() => ["simple v1", "simple v2"].every((series) => {
+      const line = document.querySelector(`#throughput-chart polyline[data-series="${series}"]`);
+      const ys = line ? line.getAttribute("points").split(" ").map((p) => Number(p.split(",")[1])) : [];
+      return ys.filter((y) => y < 170).length >= 5;
+    }), null, { timeout: WAIT_MS });
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
   } finally {
     stop = true;
   }
   assert.ok((await load) > 0);
   const rate = Number(await page.getAttribute("#throughput-chart", "data-latest"));
   assert.ok(rate > 0, `throughput ${rate}`);
+  assert.ok(await page.isVisible('#legend li[data-series="simple v1"]'));
   assert.ok(await page.isVisible('#legend li[data-series="simple v2"]'));
 });
 
@@ -103,16 +124,7 @@ test("the job list degrades gracefully when the server has no jobs", async () =>
   if (want === "disabled") assert.match(await page.textContent("#jobs"), /jobs not enabled/);
 });
 
-test("an admin sets canary weights, rolls back, unloads and loads a model", async () => {
-  await page.fill('input[data-role="policy"][data-model="simple"]', "weighted:1=70,2=30");
-  await page.click('button[data-action="routing"][data-model="simple"]');
-  await bannerSays(/Set routing simple: done: routing weighted:1=70,2=30/);
-  const index = await (await call(server, "POST", "/v2/repository/index", { body: {} })).json();
-  assert.equal(index.find((e) => e.name === "simple").routing, "weighted:1=70,2=30");
-  await page.waitForSelector('td.routing[data-model="simple"] .weights span', { timeout: WAIT_MS });
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-
+test("an admin rolls back, unloads and loads a model", async () => {
   await page.click('button[data-action="rollback"][data-model="simple"]');
   await page.waitForFunction(() => document.querySelector('td.routing[data-model="simple"] code')
     ?.textContent === "pinned:1", null, { timeout: WAIT_MS });

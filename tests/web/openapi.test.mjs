@@ -29,7 +29,9 @@ before(async () => {
 });
 
 after(async () => {
-  if (server) assert.ok(await server.stop(), `inferd did not exit cleanly:\n${server.logTail()}`);
+  if (server && !(await server.stop())) {
+    assert.fail(`inferd did not exit cleanly:\n${server.logTail()}`);
+  }
 });
 
 // Calls `urlPath` and checks the answer against operation `op` ("GET /v2/models/{model}"):
@@ -48,7 +50,9 @@ async function check(op, urlPath, options = {}, wantStatus = 200) {
     if (header.required) assert.ok(response.headers.get(name), `${where}: no ${name} header`);
   }
   const contentType = (response.headers.get("content-type") || "").split(";")[0].trim();
-  if (!documented.content) {
+  if (bytes.length === 0 && documented["x-body-optional"]) {
+    // Documented as sometimes empty (a known model that is not ready answers a bare 400).
+  } else if (!documented.content) {
     assert.equal(bytes.length, 0, `${where}: documented without a body`);
   } else {
     const media = documented.content[contentType];
@@ -89,7 +93,7 @@ test("every endpoint the router lists is in the document, and nothing else", () 
   const fromRouter = new Set();
   const normal = (p) => p.replace(/\{[^}]*\}/g, "{}");
   for (const line of header.split("\n")) {
-    const m = line.match(/^\s+k\w+,\s*\/\/\s*((?:(?:GET|POST|HEAD)(?:,\s*)?)+)\s+(\/\S*(?:,\s*\/\S*)*)/);
+    const m = line.match(/^\s+k\w+,\s*\/\/\s*((?:(?:GET|POST|HEAD)(?:,\s*)?)+)\s+(\/[^\s,]*(?:,\s*\/[^\s,]*)*)/);
     if (!m) continue;
     const methods = m[1].split(/,\s*/).filter(Boolean);
     for (let p of m[2].split(/,\s*/)) {
