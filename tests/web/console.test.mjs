@@ -24,6 +24,8 @@ let browser;
 let page;
 
 before(async () => {
+  assert.ok(fs.existsSync(CHROMIUM),
+            `${CHROMIUM} not found: install Debian's chromium (scripts/install-deps.sh)`);
   server = await startServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
                                     args: ["--no-sandbox", "--disable-gpu"] });
@@ -49,6 +51,9 @@ async function bannerSays(pattern) {
   await page.waitForFunction((source) => new RegExp(source).test(
     document.getElementById("banner").textContent), pattern.source, { timeout: WAIT_MS });
 }
+
+const readiness = async (model) =>
+  (await call(server, "GET", `/v2/models/${model}/ready`, { token: null })).status;
 
 const stateOf = (model, version) =>
   page.locator(`tbody[data-model="${model}"] tr[data-version="${version}"] [data-state]`);
@@ -102,7 +107,8 @@ test("the throughput and latency charts follow load", async () => {
     // samples, so that the screenshot shows lines).
     await page.waitForFunction(() => ["simple v1", "simple v2"].every((series) => {
       const line = document.querySelector(`#throughput-chart polyline[data-series="${series}"]`);
-      const ys = line ? line.getAttribute("points").split(" ").map((p) => Number(p.split(",")[1])) : [];
+      const points = line ? line.getAttribute("points").split(" ") : [];
+      const ys = points.map((p) => Number(p.split(",")[1]));
       return ys.filter((y) => y < 170).length >= 5;
     }), null, { timeout: WAIT_MS });
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
@@ -134,11 +140,12 @@ test("an admin rolls back, unloads and loads a model", async () => {
     const s = document.querySelector('tbody[data-model="text_upper"] [data-state]');
     return s && s.dataset.state !== "READY";
   }, null, { timeout: WAIT_MS });
-  assert.equal((await call(server, "GET", "/v2/models/text_upper/ready", { token: null })).status, 400);
+  assert.equal(await readiness("text_upper"), 400);
   await page.click('button[data-action="load"][data-model="text_upper"]');
-  await page.waitForFunction(() => document.querySelector('tbody[data-model="text_upper"] [data-state]')
-    ?.dataset.state === "READY", null, { timeout: WAIT_MS });
-  assert.equal((await call(server, "GET", "/v2/models/text_upper/ready", { token: null })).status, 200);
+  await page.waitForFunction(() => document.querySelector(
+    'tbody[data-model="text_upper"] [data-state]')?.dataset.state === "READY", null,
+  { timeout: WAIT_MS });
+  assert.equal(await readiness("text_upper"), 200);
 });
 
 test("an infer token sees the loaded models but its admin actions are refused", async () => {
@@ -149,5 +156,5 @@ test("an infer token sees the loaded models but its admin actions are refused", 
   await page.click('button[data-action="unload"][data-model="mlp"]');
   await bannerSays(/Unload mlp: refused \(403\)/);
   assert.equal(await page.getAttribute("#banner", "class"), "error");
-  assert.equal((await call(server, "GET", "/v2/models/mlp/ready", { token: null })).status, 200);
+  assert.equal(await readiness("mlp"), 200);
 });

@@ -40,7 +40,8 @@ function makeRepository(dir) {
 }
 
 export async function startServer() {
-  const binary = process.env.INFERD_BIN || path.join(REPO_ROOT, "build", "apps", "inferd", "inferd");
+  const binary = process.env.INFERD_BIN ||
+                 path.join(REPO_ROOT, "build", "apps", "inferd", "inferd");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inferd-web-"));
   const repository = makeRepository(dir);
   const tokens = path.join(dir, "tokens");
@@ -52,13 +53,16 @@ export async function startServer() {
     "--grpc-port", "0", "--model-control-mode", "explicit", "--load-model", "*",
     "--auth-token-file", tokens,
   ], { stdio: ["ignore", log, log] });
-  const logTail = () => fs.readFileSync(path.join(dir, "inferd.log"), "utf8").split("\n").slice(-30).join("\n");
+  const logTail = () =>
+    fs.readFileSync(path.join(dir, "inferd.log"), "utf8").split("\n").slice(-30).join("\n");
   let exited = null;
   proc.on("exit", (code, signal) => { exited = { code, signal }; });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
-    if (exited) throw new Error(`inferd exited during start-up (${JSON.stringify(exited)}):\n${logTail()}`);
+    if (exited) {
+      throw new Error(`inferd exited during start-up (${JSON.stringify(exited)}):\n${logTail()}`);
+    }
     try {
       const r = await fetch(`${url}/v2/health/ready`);
       if (r.status === 200) break;

@@ -3,6 +3,7 @@
 // {status, ok, data, error} — never a thrown HTTP error, so the page can say what was refused.
 
 const TOKEN_KEY = "inferd.console.token";
+const modelPath = (model) => `/v2/repository/models/${encodeURIComponent(model)}`;
 
 export class Api {
   constructor() {
@@ -47,12 +48,10 @@ export class Api {
   repositoryIndex() { return this.call("POST", "/v2/repository/index", {}); }
   statistics() { return this.call("GET", "/v2/models/stats"); }
   jobs() { return this.call("GET", "/v2/jobs"); }
-  load(model) { return this.call("POST", `/v2/repository/models/${encodeURIComponent(model)}/load`, {}); }
-  unload(model) { return this.call("POST", `/v2/repository/models/${encodeURIComponent(model)}/unload`, {}); }
-  rollback(model) { return this.call("POST", `/v2/repository/models/${encodeURIComponent(model)}/rollback`); }
-  setRouting(model, policy) {
-    return this.call("POST", `/v2/repository/models/${encodeURIComponent(model)}/routing`, { policy });
-  }
+  load(model) { return this.call("POST", `${modelPath(model)}/load`, {}); }
+  unload(model) { return this.call("POST", `${modelPath(model)}/unload`, {}); }
+  rollback(model) { return this.call("POST", `${modelPath(model)}/rollback`); }
+  setRouting(model, policy) { return this.call("POST", `${modelPath(model)}/routing`, { policy }); }
 }
 
 // "weighted:1=90,2=10" → [{version: "1", weight: 90}, ...]; "pinned:2" → [{version: "2",

@@ -65,8 +65,8 @@ export class LineChart {
     const y = (v) => MARGIN.top + plotH - (plotH * v) / top;
     for (const fraction of [0, 0.5, 1]) {
       const v = top * fraction;
-      svg.appendChild(element("line", { class: "grid", x1: MARGIN.left, x2: this.width - MARGIN.right,
-                                        y1: y(v), y2: y(v) }));
+      svg.appendChild(element("line", { class: "grid", x1: MARGIN.left,
+                                        x2: this.width - MARGIN.right, y1: y(v), y2: y(v) }));
       const label = element("text", { class: "axis-label", x: MARGIN.left - 4, y: y(v) + 4,
                                       "text-anchor": "end" });
       label.textContent = formatValue(v);
@@ -81,7 +81,8 @@ export class LineChart {
       let points = [];
       const flush = () => {
         if (points.length > 0) {
-          svg.appendChild(element("polyline", { points: points.join(" "), stroke: this.colors.of(name),
+          const stroke = this.colors.of(name);
+          svg.appendChild(element("polyline", { points: points.join(" "), stroke,
                                                 "data-series": name }));
         }
         points = [];

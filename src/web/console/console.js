@@ -238,7 +238,8 @@ async function refreshJobs() {
     return;
   }
   const table = el("table", { id: "jobs-table" },
-    el("thead", {}, el("tr", {}, ...["job", "model", "state", "created"].map((h) => el("th", {}, h)))));
+    el("thead", {}, el("tr", {}, ...["job", "model", "state", "created"].map((h) =>
+      el("th", {}, h)))));
   const body = el("tbody");
   for (const job of jobs) {
     body.append(el("tr", { "data-job": job.id ?? "" },
