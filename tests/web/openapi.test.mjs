@@ -105,9 +105,11 @@ test("every endpoint the router lists is in the document, and nothing else", () 
   const header = fs.readFileSync(path.join(REPO_ROOT, "src", "http", "router.h"), "utf8");
   const fromRouter = new Set();
   const normal = (p) => p.replace(/\{[^}]*\}/g, "{}");
+  const methodList = "((?:(?:GET|HEAD|POST|PUT|PATCH|DELETE)(?:,\\s*)?)+)";
+  const pathList = "(\\/[^\\s,]*(?:,\\s*\\/[^\\s,]*)*)";
+  const routeComment = new RegExp(`^\\s+k\\w+,\\s*//\\s*${methodList}\\s+${pathList}`);
   for (const line of header.split("\n")) {
-    const m = line.match(
-      /^\s+k\w+,\s*\/\/\s*((?:(?:GET|POST|HEAD)(?:,\s*)?)+)\s+(\/[^\s,]*(?:,\s*\/[^\s,]*)*)/);
+    const m = line.match(routeComment);
     if (!m) continue;
     const methods = m[1].split(/,\s*/).filter(Boolean);
     for (let p of m[2].split(/,\s*/)) {

@@ -19,10 +19,10 @@ function niceCeiling(v) {
   return 10 * p;
 }
 
+// An axis label: two significant digits below 100 (0.025, 2.5, 25), whole numbers above.
 function formatValue(v) {
   if (v >= 100) return v.toFixed(0);
-  if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
+  return String(Number(v.toPrecision(2)));
 }
 
 // A series' colour: stable for its name across both charts and the legend.
