@@ -1,6 +1,7 @@
 // Fuzzes URL handling: MatchRoute on the input as a request target, ApiCategoryOf on what it
 // matches, and PercentDecode on the raw input. Checks that a matched model name is never one the
-// router promises to reject (empty, ".", "..", or holding '/').
+// router promises to reject (empty, ".", "..", or holding '/'), and that a console file name is
+// one path segment (the file table is looked up by it).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!model.empty() && (model == "." || model == ".." || model.find('/') != model.npos)) {
       __builtin_trap();
     }
+    if (route->file.find('/') != std::string::npos) __builtin_trap();
   }
   (void)inferd::http::PercentDecode(target);
   return 0;

@@ -29,6 +29,9 @@ PACKAGES=(
   libsqlite3-dev
   # pipelines (#13): image processors (src/backends/image), the digits example, Pillow baseline
   libjpeg62-turbo-dev libpng-dev python3-sklearn python3-pil
+  # tests/web/console.test.mjs: the web console in headless Chromium (playwright-core drives
+  # this browser; it never downloads one) (#17)
+  chromium
 )
 
 missing=()

@@ -30,6 +30,7 @@
 #include "observability/logging.h"
 #include "observability/payload_logger.h"
 #include "protocol/v2_json_codec.h"
+#include "web/web_files.h"
 
 namespace inferd::http {
 namespace {
@@ -258,7 +259,25 @@ class Session : public std::enable_shared_from_this<Session> {
       case Endpoint::kShmRegister:
       case Endpoint::kShmUnregister:
         return HandleSharedMemory(*route);
+      case Endpoint::kOpenApi:
+        return SendWebFile("openapi.json");
+      case Endpoint::kConsole:
+        return SendWebFile("console/" + route->file);
     }
+  }
+
+  // An embedded static file (src/web). The console's scripts and styles are separate files, so
+  // the policy forbids inline script and anything from another origin.
+  void SendWebFile(const std::string& name) {
+    const web::WebFile* file = web::FindWebFile(name);
+    if (file == nullptr) return SendStatus(NotFound(fmt::format("no file '{}'", name)));
+    Response res = MakeResponse(bhttp::status::ok, std::string(file->body));
+    res.set(bhttp::field::content_type, file->content_type);
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    Write(std::move(res));
   }
 
   void HandleTraceSetting(Method method, const std::string& model) {

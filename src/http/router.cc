@@ -78,9 +78,11 @@ security::ApiCategory ApiCategoryOf(Endpoint endpoint) {
   switch (endpoint) {
     case Endpoint::kHealthLive:
     case Endpoint::kHealthReady:
-    case Endpoint::kModelReady: return ApiCategory::kHealth;
+    case Endpoint::kModelReady:
+    case Endpoint::kConsole: return ApiCategory::kHealth;
     case Endpoint::kServerMetadata:
-    case Endpoint::kModelMetadata: return ApiCategory::kMetadata;
+    case Endpoint::kModelMetadata:
+    case Endpoint::kOpenApi: return ApiCategory::kMetadata;
     case Endpoint::kModelConfig: return ApiCategory::kModelConfig;
     case Endpoint::kModelInfer: return ApiCategory::kInference;
     case Endpoint::kModelStatistics: return ApiCategory::kStatistics;
@@ -130,6 +132,11 @@ Result<Route> MatchRoute(std::string_view target) {
     route.endpoint = Endpoint::kMetrics;
     return route;
   }
+  if (!parts.empty() && parts[0] == "console" && parts.size() <= 2) {
+    route.endpoint = Endpoint::kConsole;
+    route.file = parts.size() == 2 ? std::string(parts[1]) : "index.html";
+    return route;
+  }
   if (parts.empty() || parts[0] != "v2") return not_found();
   if (parts.size() == 2 && parts[1] == "logging") {
     route.endpoint = Endpoint::kLogging;
@@ -138,6 +145,10 @@ Result<Route> MatchRoute(std::string_view target) {
   }
   if (parts.size() == 1) {
     route.endpoint = Endpoint::kServerMetadata;
+    return route;
+  }
+  if (parts.size() == 2 && parts[1] == "openapi.json") {
+    route.endpoint = Endpoint::kOpenApi;
     return route;
   }
   if (parts.size() == 3 && parts[1] == "trace" && parts[2] == "setting") {

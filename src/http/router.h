@@ -33,6 +33,8 @@ enum class Endpoint {
   kShmUnregister,    // POST /v2/systemsharedmemory[/region/{r}]/unregister
   kJobList,          // GET  /v2/jobs?page_token=..&limit=.. (asynchronous jobs)
   kJob,              // GET, DELETE /v2/jobs/{id}
+  kOpenApi,          // GET  /v2/openapi.json (the OpenAPI 3 description of this API)
+  kConsole,          // GET  /console, /console/{file} (the web console's static files)
 };
 
 enum class Method { kGet, kHead, kPost, kDelete, kOther };
@@ -41,6 +43,7 @@ struct Route {
   Endpoint endpoint = Endpoint::kHealthLive;
   std::string model;         // percent-decoded model name, for model endpoints
   std::string region;        // percent-decoded shared-memory region name; empty = all
+  std::string file;          // the console file asked for ("index.html" for /console)
   int64_t version = 0;       // 0 when the URL names no version
   Method method = Method::kGet;  // the method this endpoint takes (HEAD is accepted for GET)
   bool also_post = false;        // a GET endpoint that POST updates too (/v2/logging)
@@ -55,6 +58,8 @@ Result<Route> MatchRoute(std::string_view target);
 
 // The API group an endpoint belongs to, which decides the credentials it needs (health probes
 // and model readiness are health; the repository API, routing and rollback model-repository).
+// The console's files are health too: they hold no data, and a browser loads them without a
+// token; every API call the page makes carries its own.
 security::ApiCategory ApiCategoryOf(Endpoint endpoint);
 
 // "%2F" → "/"; INVALID_ARGUMENT for a malformed escape.

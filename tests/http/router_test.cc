@@ -94,6 +94,28 @@ TEST(Router, IgnoresTheQueryString) {
   EXPECT_EQ(r->model, "mlp");
 }
 
+TEST(Router, MatchesTheOpenApiDocumentAndTheConsoleFiles) {
+  auto r = MatchRoute("/v2/openapi.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->endpoint, Endpoint::kOpenApi);
+  EXPECT_EQ(r->method, Method::kGet);
+  EXPECT_EQ(ApiCategoryOf(Endpoint::kOpenApi), security::ApiCategory::kMetadata);
+
+  for (const char* target : {"/console", "/console/", "/console?token=x"}) {
+    r = MatchRoute(target);
+    ASSERT_TRUE(r.ok()) << target;
+    EXPECT_EQ(r->endpoint, Endpoint::kConsole) << target;
+    EXPECT_EQ(r->file, "index.html") << target;
+  }
+  r = MatchRoute("/console/console.js");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->file, "console.js");
+  // Its files hold no data: a browser fetches them without a token.
+  EXPECT_EQ(ApiCategoryOf(Endpoint::kConsole), security::ApiCategory::kHealth);
+  EXPECT_EQ(MatchRoute("/console/a/b").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(MatchRoute("/v2/openapi.yaml").status().code(), StatusCode::kNotFound);
+}
+
 TEST(Router, UnknownPathsAreNotFound) {
   for (const char* target : {"/", "/v1/models/m", "/v2/health", "/v2/health/dead",
                              "/v2/models", "/v2/models/m/versions", "/v2/models/m/explain",
