@@ -1,5 +1,6 @@
 // A real `inferd serve` for the web tests: the example models (simple with a second version,
-// for canary routing) in a temporary repository, bearer tokens on, on a free loopback port.
+// for canary routing) in a temporary repository, bearer tokens on, on a free loopback port;
+// optionally with asynchronous jobs (a job database in the temporary folder).
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -25,8 +26,10 @@ function freePort() {
 }
 
 // examples/models' simple, mlp and text_upper; simple gets a version 2 (the same graph) and a
-// policy that serves both versions.
-function makeRepository(dir) {
+// policy that serves both versions. With `slowModel`, also "slow": simple's graph behind a
+// 300 ms batching delay that it always waits out (no early dispatch), so that a job stays
+// running long enough to be seen running.
+function makeRepository(dir, { slowModel = false } = {}) {
   const examples = path.join(REPO_ROOT, "examples", "models");
   const models = path.join(dir, "models");
   for (const name of ["simple", "mlp", "text_upper"]) {
@@ -36,14 +39,26 @@ function makeRepository(dir) {
   fs.mkdirSync(path.join(simple, "2"));
   fs.copyFileSync(path.join(simple, "1", "model.onnx"), path.join(simple, "2", "model.onnx"));
   fs.appendFileSync(path.join(simple, "config.pbtxt"), "version_policy: { all { } }\n");
+  if (slowModel) {
+    const slow = path.join(models, "slow");
+    fs.mkdirSync(path.join(slow, "1"), { recursive: true });
+    fs.copyFileSync(path.join(simple, "1", "model.onnx"), path.join(slow, "1", "model.onnx"));
+    const config = fs.readFileSync(path.join(examples, "simple", "config.pbtxt"), "utf8")
+      .replace('name: "simple"', 'name: "slow"');
+    fs.writeFileSync(path.join(slow, "config.pbtxt"), config +
+      "dynamic_batching { max_queue_delay_microseconds: 300000 }\n" +
+      'parameters { key: "early_dispatch" value { string_value: "false" } }\n');
+  }
   return models;
 }
 
-export async function startServer() {
+// `jobs`: start with --jobs-db (one worker, at most `maxQueuedJobs` queued jobs); `slowModel`:
+// see makeRepository.
+export async function startServer({ jobs = false, maxQueuedJobs = 1000, slowModel = false } = {}) {
   const binary = process.env.INFERD_BIN ||
                  path.join(REPO_ROOT, "build", "apps", "inferd", "inferd");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inferd-web-"));
-  const repository = makeRepository(dir);
+  const repository = makeRepository(dir, { slowModel });
   const tokens = path.join(dir, "tokens");
   fs.writeFileSync(tokens, `${ADMIN_TOKEN} admin\n${INFER_TOKEN} infer\n`);
   const port = await freePort();
@@ -52,6 +67,8 @@ export async function startServer() {
     "serve", "--model-repository", repository, "--host", "127.0.0.1", "--http-port", String(port),
     "--grpc-port", "0", "--model-control-mode", "explicit", "--load-model", "*",
     "--auth-token-file", tokens,
+    ...(jobs ? ["--jobs-db", path.join(dir, "jobs.db"), "--jobs-workers", "1",
+                "--jobs-max-queued", String(maxQueuedJobs)] : []),
   ], { stdio: ["ignore", log, log] });
   const logTail = () =>
     fs.readFileSync(path.join(dir, "inferd.log"), "utf8").split("\n").slice(-30).join("\n");
