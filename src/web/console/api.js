@@ -47,7 +47,12 @@ export class Api {
   serverMetadata() { return this.call("GET", "/v2"); }
   repositoryIndex() { return this.call("POST", "/v2/repository/index", {}); }
   statistics() { return this.call("GET", "/v2/models/stats"); }
-  jobs() { return this.call("GET", "/v2/jobs"); }
+  // One page of the caller's jobs (oldest first); pageToken: the previous page's
+  // next_page_token, "" for the first.
+  jobs(limit, pageToken) {
+    const token = pageToken ? `&page_token=${encodeURIComponent(pageToken)}` : "";
+    return this.call("GET", `/v2/jobs?limit=${limit}${token}`);
+  }
   load(model) { return this.call("POST", `${modelPath(model)}/load`, {}); }
   unload(model) { return this.call("POST", `${modelPath(model)}/unload`, {}); }
   rollback(model) { return this.call("POST", `${modelPath(model)}/rollback`); }

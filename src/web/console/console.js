@@ -218,38 +218,72 @@ function drawCharts() {
 
 // ---- jobs -----------------------------------------------------------------------------------
 
+// GET /v2/jobs answers {"jobs": [...], "next_page_token"}, oldest first (docs/http-api.md). The
+// panel reads up to JOB_PAGES pages and shows the newest JOBS_SHOWN jobs, newest first.
+const JOB_PAGE_SIZE = 200;
+const JOB_PAGES = 5;
+const JOBS_SHOWN = 50;
+
+async function listJobs() {
+  const jobs = [];
+  let pageToken = "";
+  for (let page = 0; page < JOB_PAGES; page++) {
+    const answer = await api.jobs(JOB_PAGE_SIZE, pageToken);
+    if (!answer.ok) return { answer, jobs };
+    jobs.push(...answer.data.jobs);
+    pageToken = answer.data.next_page_token;
+    if (!pageToken) return { answer, jobs, complete: true };
+  }
+  return { answer: null, jobs, complete: false };
+}
+
+const formatTime = (ms) => (ms ? new Date(ms).toLocaleString() : "");
+
+function jobDuration(job) {
+  if (!job.started_unix_ms) return "";
+  const ms = (job.finished_unix_ms || Date.now()) - job.started_unix_ms;
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 async function refreshJobs() {
   const box = $("jobs");
-  const answer = await api.jobs();
-  if (answer.status === 404) {
+  const { answer, jobs, complete } = await listJobs();
+  if (answer && answer.status === 404) {
     box.textContent = "jobs not enabled on this server";
     box.dataset.state = "disabled";
     return;
   }
-  if (!answer.ok) {
+  if (answer && !answer.ok) {
     box.textContent = describeRefusal("Listing jobs", answer);
     box.dataset.state = "error";
     return;
   }
-  const jobs = Array.isArray(answer.data) ? answer.data : answer.data.jobs || [];
   box.dataset.state = "listed";
   if (jobs.length === 0) {
     box.textContent = "no jobs";
     return;
   }
+  const shown = jobs.slice(-JOBS_SHOWN).reverse();
   const table = el("table", { id: "jobs-table" },
-    el("thead", {}, el("tr", {}, ...["job", "model", "state", "created"].map((h) =>
-      el("th", {}, h)))));
+    el("thead", {}, el("tr", {}, ...["job", "model", "state", "created", "ran", "error"].map(
+      (h) => el("th", {}, h)))));
   const body = el("tbody");
-  for (const job of jobs) {
-    body.append(el("tr", { "data-job": job.id ?? "" },
-      el("td", {}, el("code", {}, job.id ?? "")),
-      el("td", {}, job.model ?? job.model_name ?? ""),
-      el("td", {}, job.state ?? job.status ?? ""),
-      el("td", {}, job.created ?? job.created_at ?? "")));
+  for (const job of shown) {
+    const model = job.model_version ? `${job.model_name} v${job.model_version}` : job.model_name;
+    body.append(el("tr", { "data-job": job.id },
+      el("td", {}, el("code", {}, job.id)),
+      el("td", { "data-role": "model" }, model),
+      el("td", { class: `job-${job.state}`, "data-state": job.state }, job.state),
+      el("td", { title: `attempts: ${job.attempts}` }, formatTime(job.created_unix_ms)),
+      el("td", {}, jobDuration(job)),
+      el("td", { class: "job-error", "data-role": "error" }, job.error || "")));
   }
   table.append(body);
-  box.replaceChildren(table);
+  const note = jobs.length > shown.length || !complete
+    ? [el("p", { class: "muted" }, `newest ${shown.length} of ${jobs.length}` +
+          (complete ? "" : ` (only the oldest ${jobs.length} read)`))]
+    : [];
+  box.replaceChildren(table, ...note);
 }
 
 // ---- start ----------------------------------------------------------------------------------
