@@ -27,7 +27,7 @@ function freePort() {
 
 // examples/models' simple, mlp and text_upper; simple gets a version 2 (the same graph) and a
 // policy that serves both versions. With `slowModel`, also "slow": simple's graph behind a
-// 300 ms batching delay that it always waits out (no early dispatch), so that a job stays
+// 500 ms batching delay that it always waits out (no early dispatch), so that a job stays
 // running long enough to be seen running.
 function makeRepository(dir, { slowModel = false } = {}) {
   const examples = path.join(REPO_ROOT, "examples", "models");
@@ -46,7 +46,7 @@ function makeRepository(dir, { slowModel = false } = {}) {
     const config = fs.readFileSync(path.join(examples, "simple", "config.pbtxt"), "utf8")
       .replace('name: "simple"', 'name: "slow"');
     fs.writeFileSync(path.join(slow, "config.pbtxt"), config +
-      "dynamic_batching { max_queue_delay_microseconds: 300000 }\n" +
+      "dynamic_batching { max_queue_delay_microseconds: 500000 }\n" +
       'parameters { key: "early_dispatch" value { string_value: "false" } }\n');
   }
   return models;
