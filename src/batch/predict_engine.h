@@ -13,17 +13,17 @@ namespace inferd::batch {
 
 // One model input as a row sees it: the shape of one row (the batch dim left out).
 struct InputSpec {
-  std::string name;
+  std::string name = {};
   DataType dtype = DataType::kInvalid;
-  Shape row_shape;  // fixed dims only; a variable dim (-1) makes rows unreadable by name
+  Shape row_shape = {};  // fixed dims only; a variable dim (-1) makes rows unreadable by name
 };
 
 // What predict needs to know of the model it scores.
 struct ModelSpec {
-  std::string name;
+  std::string name = {};
   int64_t max_batch_size = 0;  // 0: the model takes no batch dim (one row per request)
-  std::vector<InputSpec> inputs;
-  std::vector<std::string> outputs;  // every output, in the model's order
+  std::vector<InputSpec> inputs = {};
+  std::vector<std::string> outputs = {};  // every output, in the model's order
 };
 
 class PredictEngine {

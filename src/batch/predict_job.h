@@ -16,10 +16,10 @@
 namespace inferd::batch {
 
 struct PredictOptions {
-  std::string model;
-  std::string input;
-  std::string output;
-  std::string errors;  // the bad-row file (JSON Lines); empty = <output>.errors.jsonl
+  std::string model = {};
+  std::string input = {};
+  std::string output = {};
+  std::string errors = {};  // the bad-row file (JSON Lines); empty = <output>.errors.jsonl
   ReaderOptions reader = {};
   FileFormat output_format = FileFormat::kJsonLines;
   std::vector<std::string> outputs = {};  // outputs to write, in order; empty = all the model's
