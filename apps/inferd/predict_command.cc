@@ -1,14 +1,13 @@
 #include "predict_command.h"
 
+#include <fmt/format.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "batch/in_process_engine.h"
 #include "batch/predict_job.h"
@@ -63,8 +62,7 @@ int AvailableCores() {
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(double interval_seconds)
-      : tty_(isatty(STDERR_FILENO) != 0),
-        interval_(tty_ ? 0.2 : interval_seconds) {}
+      : tty_(isatty(STDERR_FILENO) != 0), interval_(tty_ ? 0.2 : interval_seconds) {}
 
   void Update(const batch::PredictProgress& p) {
     if (interval_ <= 0 || p.seconds - last_ < interval_) return;
@@ -106,8 +104,8 @@ Result<std::unique_ptr<batch::PredictEngine>> MakeEngine(const PredictFlags& fla
   }
   server::InferenceServer::Options options;
   options.model_repositories = flags.model_repositories;
-  options.cpu_cores = static_cast<unsigned>(flags.cpu_threads > 0 ? flags.cpu_threads
-                                                                  : AvailableCores());
+  options.cpu_cores =
+      static_cast<unsigned>(flags.cpu_threads > 0 ? flags.cpu_threads : AvailableCores());
   ASSIGN_OR_RETURN(options.backend_config, backends::ParseBackendConfig(flags.backend_config));
   ASSIGN_OR_RETURN(auto engine, batch::InProcessEngine::Create(options, flags.job.model));
   return std::unique_ptr<batch::PredictEngine>(std::move(engine));
@@ -132,9 +130,10 @@ Status Prepare(PredictFlags& flags) {
 
 CLI::App* AddPredictCommand(CLI::App& app) {
   PredictFlags& f = Flags();
-  CLI::App* cmd = app.add_subcommand(
-      "predict", "Score a file of rows (JSON Lines, CSV, .npy/.npz) in-process or against "
-                 "running servers; resumable (see docs/batch.md)");
+  CLI::App* cmd =
+      app.add_subcommand("predict",
+                         "Score a file of rows (JSON Lines, CSV, .npy/.npz) in-process or against "
+                         "running servers; resumable (see docs/batch.md)");
   cmd->add_option("--model-repository", f.model_repositories,
                   "Model repository (as for serve): run the model in this process")
       ->take_all();
@@ -233,9 +232,9 @@ int RunPredictCommand() {
                p.seconds > 0 ? static_cast<double>(p.rows_this_run) / p.seconds : 0.0,
                flags.job.output.c_str());
   if (p.rows_failed > 0) {
-    std::fprintf(stderr, "predict: bad rows are listed in %s\n",
-                 (flags.job.errors.empty() ? flags.job.output + ".errors.jsonl" : flags.job.errors)
-                     .c_str());
+    std::fprintf(
+        stderr, "predict: bad rows are listed in %s\n",
+        (flags.job.errors.empty() ? flags.job.output + ".errors.jsonl" : flags.job.errors).c_str());
     return 2;
   }
   return 0;

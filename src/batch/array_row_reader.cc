@@ -1,12 +1,11 @@
 // The array readers: .npy (single-input models) and stored .npz (an array per input, named by
 // the input), read a row at a time with pread so that memory stays flat (see row_reader.h).
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "batch/npy_format.h"
 #include "batch/text_row_reader.h"
@@ -79,17 +78,17 @@ Result<ArraySource> ReadArray(int fd, const std::string& where, uint64_t offset,
   Shape row_shape(header->shape.begin() + (header->shape.empty() ? 0 : 1), header->shape.end());
   const bool batched = model.max_batch_size > 0;
   if (header->shape.empty() || ElementCount(row_shape) != ElementCount(input.row_shape)) {
-    return InvalidArgument(fmt::format(
-        "{}: shape {} does not hold rows of input '{}' {}{}", where,
-        ShapeToString(header->shape), input.name, ShapeToString(input.row_shape),
-        batched ? "" : " (the first dim counts the rows)"));
+    return InvalidArgument(fmt::format("{}: shape {} does not hold rows of input '{}' {}{}", where,
+                                       ShapeToString(header->shape), input.name,
+                                       ShapeToString(input.row_shape),
+                                       batched ? "" : " (the first dim counts the rows)"));
   }
   *rows = static_cast<uint64_t>(header->shape[0]);
   ArraySource array;
   array.input = input;
   array.data_offset = offset + header->data_offset;
-  array.row_bytes = static_cast<size_t>(ElementCount(input.row_shape)) *
-                    DataTypeByteSize(input.dtype);
+  array.row_bytes =
+      static_cast<size_t>(ElementCount(input.row_shape)) * DataTypeByteSize(input.dtype);
   return array;
 }
 
@@ -105,9 +104,9 @@ Result<std::unique_ptr<RowReader>> OpenArrayReader(const std::string& path, cons
     }
   }
   if (!npz && model.inputs.size() != 1) {
-    return InvalidArgument(fmt::format(
-        ".npy input needs a single-input model; '{}' has {} inputs (use an .npz)", model.name,
-        model.inputs.size()));
+    return InvalidArgument(
+        fmt::format(".npy input needs a single-input model; '{}' has {} inputs (use an .npz)",
+                    model.name, model.inputs.size()));
   }
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NotFound(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
@@ -141,9 +140,8 @@ Result<std::unique_ptr<RowReader>> OpenArrayReader(const std::string& path, cons
     auto array = ReadArray(fd, where, offset, input, model, &count);
     if (!array.ok()) return fail(array.status());
     if (rows && *rows != count) {
-      return fail(InvalidArgument(
-          fmt::format("'{}': the arrays have different row counts ({} and {})", path, *rows,
-                      count)));
+      return fail(InvalidArgument(fmt::format(
+          "'{}': the arrays have different row counts ({} and {})", path, *rows, count)));
     }
     rows = count;
     arrays.push_back(std::move(array).value());
@@ -162,18 +160,23 @@ Result<FileFormat> ResolveFormat(const std::string& flag, const std::string& pat
   if (name == "csv") return FileFormat::kCsv;
   if (name == "npy") return FileFormat::kNpy;
   if (name == "npz") return FileFormat::kNpz;
-  return InvalidArgument(fmt::format(
-      "cannot tell the format of '{}': use .jsonl, .csv, .npy or .npz, or say it with "
-      "--input-format/--output-format", path));
+  return InvalidArgument(
+      fmt::format("cannot tell the format of '{}': use .jsonl, .csv, .npy or .npz, or say it with "
+                  "--input-format/--output-format",
+                  path));
 }
 
 Result<std::unique_ptr<RowReader>> OpenRowReader(const std::string& path, const ModelSpec& model,
                                                  const ReaderOptions& options) {
   switch (options.format) {
-    case FileFormat::kJsonLines: return OpenJsonLinesReader(path, model);
-    case FileFormat::kCsv: return OpenCsvReader(path, model, options.columns);
-    case FileFormat::kNpy: return OpenArrayReader(path, model, false);
-    case FileFormat::kNpz: return OpenArrayReader(path, model, true);
+    case FileFormat::kJsonLines:
+      return OpenJsonLinesReader(path, model);
+    case FileFormat::kCsv:
+      return OpenCsvReader(path, model, options.columns);
+    case FileFormat::kNpy:
+      return OpenArrayReader(path, model, false);
+    case FileFormat::kNpz:
+      return OpenArrayReader(path, model, true);
   }
   return InvalidArgument("unknown input format");
 }

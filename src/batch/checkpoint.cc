@@ -1,11 +1,11 @@
 #include "batch/checkpoint.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace inferd::batch {
 
@@ -21,8 +21,8 @@ Result<std::optional<Checkpoint>> LoadCheckpoint(const std::string& path) {
   in >> c.input_position >> c.input_line >> c.next_block >> c.output_bytes >> c.error_bytes >>
       c.rows_ok >> c.rows_failed;
   if (magic != kMagic || !in) {
-    return InvalidArgument(fmt::format("checkpoint '{}' is not readable; delete it to start over",
-                                       path));
+    return InvalidArgument(
+        fmt::format("checkpoint '{}' is not readable; delete it to start over", path));
   }
   return std::optional<Checkpoint>(std::move(c));
 }
@@ -33,9 +33,8 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
     std::ofstream out(temporary, std::ios::trunc);
     out << kMagic << '\n'
         << c.fingerprint << '\n'
-        << c.input_position << ' ' << c.input_line << ' ' << c.next_block << ' '
-        << c.output_bytes << ' ' << c.error_bytes << ' ' << c.rows_ok << ' ' << c.rows_failed
-        << '\n';
+        << c.input_position << ' ' << c.input_line << ' ' << c.next_block << ' ' << c.output_bytes
+        << ' ' << c.error_bytes << ' ' << c.rows_ok << ' ' << c.rows_failed << '\n';
     out.flush();
     if (!out) return Unavailable(fmt::format("cannot write checkpoint '{}'", temporary));
   }

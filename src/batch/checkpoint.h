@@ -15,10 +15,10 @@
 namespace inferd::batch {
 
 struct Checkpoint {
-  std::string fingerprint = {};     // the command and input it belongs to (PredictJob's)
-  uint64_t input_position = 0; // RowReader::position() of the next unread row
-  int64_t input_line = 0;      // RowReader::line() there
-  int64_t next_block = 0;      // the block that row starts
+  std::string fingerprint = {};  // the command and input it belongs to (PredictJob's)
+  uint64_t input_position = 0;   // RowReader::position() of the next unread row
+  int64_t input_line = 0;        // RowReader::line() there
+  int64_t next_block = 0;        // the block that row starts
   uint64_t output_bytes = 0;
   uint64_t error_bytes = 0;
   int64_t rows_ok = 0;

@@ -1,12 +1,12 @@
 #include "batch/http_v2_client.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
 
 #include "protocol/json_text.h"
 #include "protocol/tensor_json_data.h"
@@ -49,10 +49,10 @@ std::pair<std::string, size_t> EncodeBinaryInferRequest(const InferenceRequest& 
     if (i != 0) json += ',';
     json += "{\"name\":";
     protocol::AppendJsonString(json, input.name());
-    json += fmt::format(",\"datatype\":\"{}\",\"shape\":[{}],\"parameters\":"
-                        "{{\"binary_data_size\":{}}}}}",
-                        DataTypeName(input.dtype()), fmt::join(input.shape(), ","),
-                        input.byte_size());
+    json += fmt::format(
+        ",\"datatype\":\"{}\",\"shape\":[{}],\"parameters\":"
+        "{{\"binary_data_size\":{}}}}}",
+        DataTypeName(input.dtype()), fmt::join(input.shape(), ","), input.byte_size());
   }
   json += ']';
   if (!request.outputs.empty()) {

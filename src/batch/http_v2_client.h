@@ -4,12 +4,11 @@
 // Not thread-safe: RemoteEngine gives each of its worker threads its own client.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <memory>
+#include <string>
 
 #include "core/inference_request.h"
 

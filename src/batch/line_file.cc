@@ -1,13 +1,12 @@
 #include "batch/line_file.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace inferd::batch {
 

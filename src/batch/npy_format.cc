@@ -1,10 +1,10 @@
 #include "batch/npy_format.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace inferd::batch {
 namespace {
@@ -14,9 +14,9 @@ struct Descr {
   DataType dtype;
 };
 constexpr Descr kDescrs[] = {
-    {"<f4", DataType::kFp32},  {"<f8", DataType::kFp64},  {"<f2", DataType::kFp16},
-    {"<i8", DataType::kInt64}, {"<i4", DataType::kInt32}, {"<i2", DataType::kInt16},
-    {"|i1", DataType::kInt8},  {"|u1", DataType::kUint8}, {"<u2", DataType::kUint16},
+    {"<f4", DataType::kFp32},   {"<f8", DataType::kFp64},   {"<f2", DataType::kFp16},
+    {"<i8", DataType::kInt64},  {"<i4", DataType::kInt32},  {"<i2", DataType::kInt16},
+    {"|i1", DataType::kInt8},   {"|u1", DataType::kUint8},  {"<u2", DataType::kUint16},
     {"<u4", DataType::kUint32}, {"<u8", DataType::kUint64}, {"|b1", DataType::kBool}};
 
 // The value text after 'key': in the header dict, up to the next top-level ',' or '}'.
@@ -53,7 +53,8 @@ Result<NpyHeader> ParseNpyHeader(std::string_view bytes) {
     prefix = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) return InvalidArgument(".npy header is cut short");
-    for (int i = 3; i >= 0; --i) header_length = header_length << 8 | static_cast<uint8_t>(bytes[8 + i]);
+    for (int i = 3; i >= 0; --i)
+      header_length = header_length << 8 | static_cast<uint8_t>(bytes[8 + i]);
     prefix = 12;
   } else {
     return InvalidArgument(fmt::format(".npy version {} is not supported", major));
@@ -71,8 +72,10 @@ Result<NpyHeader> ParseNpyHeader(std::string_view bytes) {
     }
   }
   if (header.dtype == DataType::kInvalid) {
-    return InvalidArgument(fmt::format(".npy dtype '{}' is not supported (little-endian numbers "
-                                       "and booleans only)", descr));
+    return InvalidArgument(
+        fmt::format(".npy dtype '{}' is not supported (little-endian numbers "
+                    "and booleans only)",
+                    descr));
   }
   if (DictValue(dict, "fortran_order").starts_with("True")) {
     return InvalidArgument(".npy arrays in Fortran order are not supported (use C order)");
@@ -127,7 +130,7 @@ Result<std::string> NpyHeaderText(DataType dtype, int64_t rows, const Shape& row
 
 Result<std::vector<ZipMember>> ListStoredZipMembers(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
+                                                       &std::fclose);
   if (!file) return NotFound(fmt::format("cannot open '{}'", path));
   std::vector<ZipMember> members;
   uint64_t offset = 0;
@@ -153,7 +156,8 @@ Result<std::vector<ZipMember>> ListStoredZipMembers(const std::string& path) {
     if (method != 0) {
       return InvalidArgument(fmt::format(
           "'{}': member '{}' is compressed; predict reads numpy.savez (stored) archives, "
-          "not savez_compressed", path, name));
+          "not savez_compressed",
+          path, name));
     }
     // Zip64: the real size is in the extra field (id 1) when the 32-bit field is saturated.
     for (size_t at = 0; at + 4 <= extra.size();) {
@@ -172,7 +176,8 @@ Result<std::vector<ZipMember>> ListStoredZipMembers(const std::string& path) {
     offset = member.data_offset + size;
     members.push_back(std::move(member));
   }
-  if (members.empty()) return InvalidArgument(fmt::format("'{}' is not a zip (.npz) archive", path));
+  if (members.empty())
+    return InvalidArgument(fmt::format("'{}' is not a zip (.npz) archive", path));
   return members;
 }
 

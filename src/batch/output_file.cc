@@ -1,12 +1,11 @@
 #include "batch/output_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace inferd::batch {
 
@@ -23,9 +22,9 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path,
         ftruncate(fd, static_cast<off_t>(*resume_bytes)) != 0 ||
         lseek(fd, static_cast<off_t>(*resume_bytes), SEEK_SET) < 0) {
       close(fd);
-      return FailedPrecondition(fmt::format(
-          "cannot resume '{}': it is shorter than its checkpoint says ({} bytes)", path,
-          *resume_bytes));
+      return FailedPrecondition(
+          fmt::format("cannot resume '{}': it is shorter than its checkpoint says ({} bytes)", path,
+                      *resume_bytes));
     }
   }
   std::FILE* file = fdopen(fd, "wb");

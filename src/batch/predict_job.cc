@@ -1,5 +1,6 @@
 #include "batch/predict_job.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -8,8 +9,6 @@
 #include <filesystem>
 #include <future>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "batch/checkpoint.h"
 #include "batch/output_file.h"
@@ -46,13 +45,13 @@ std::string ErrorsPath(const PredictOptions& options) {
 std::string Fingerprint(const PredictOptions& o) {
   struct stat st {};
   stat(o.input.c_str(), &st);
-  return fmt::format("model={} input={} size={} mtime={} in={} out={} columns={} outputs={} "
-                     "classification={} block={} shard={}/{}",
-                     o.model, std::filesystem::absolute(o.input).string(), st.st_size,
-                     st.st_mtim.tv_sec, static_cast<int>(o.reader.format),
-                     static_cast<int>(o.output_format), fmt::join(o.reader.columns, ","),
-                     fmt::join(o.outputs, ","), o.classification, o.block_rows, o.shard_index,
-                     o.shard_count);
+  return fmt::format(
+      "model={} input={} size={} mtime={} in={} out={} columns={} outputs={} "
+      "classification={} block={} shard={}/{}",
+      o.model, std::filesystem::absolute(o.input).string(), st.st_size, st.st_mtim.tv_sec,
+      static_cast<int>(o.reader.format), static_cast<int>(o.output_format),
+      fmt::join(o.reader.columns, ","), fmt::join(o.outputs, ","), o.classification, o.block_rows,
+      o.shard_index, o.shard_count);
 }
 
 class Runner {
@@ -68,7 +67,8 @@ class Runner {
     if (checkpoint && checkpoint->fingerprint != state_.fingerprint) {
       return FailedPrecondition(fmt::format(
           "checkpoint '{}' belongs to another command or input (it says: {}); delete it to "
-          "start over", checkpoint_path, checkpoint->fingerprint));
+          "start over",
+          checkpoint_path, checkpoint->fingerprint));
     }
     ASSIGN_OR_RETURN(reader_, OpenRowReader(options_.input, model_, options_.reader));
     std::optional<uint64_t> output_bytes, error_bytes;
@@ -79,8 +79,7 @@ class Runner {
       error_bytes = checkpoint->error_bytes;
       RETURN_IF_ERROR(reader_->Seek(checkpoint->input_position, checkpoint->input_line));
     }
-    ASSIGN_OR_RETURN(writer_, OpenRowWriter(options_.output, options_.output_format,
-                                            output_bytes));
+    ASSIGN_OR_RETURN(writer_, OpenRowWriter(options_.output, options_.output_format, output_bytes));
     ASSIGN_OR_RETURN(errors_, OutputFile::Open(ErrorsPath(options_), error_bytes));
     next_block_ = state_.next_block;
     start_ = Clock::now();
@@ -146,16 +145,15 @@ class Runner {
   std::future<Result<InferenceResponse>> Send(InferenceRequest request) {
     auto promise = std::make_shared<std::promise<Result<InferenceResponse>>>();
     auto future = promise->get_future();
-    engine_.Infer(std::move(request), [promise](Result<InferenceResponse> r) {
-      promise->set_value(std::move(r));
-    });
+    engine_.Infer(std::move(request),
+                  [promise](Result<InferenceResponse> r) { promise->set_value(std::move(r)); });
     return future;
   }
 
   void RequestOutputs(InferenceRequest& request) const {
     if (!request.outputs.empty()) return;  // a v2 line that names its outputs
-    const std::vector<std::string>& names = options_.outputs.empty() ? model_.outputs
-                                                                     : options_.outputs;
+    const std::vector<std::string>& names =
+        options_.outputs.empty() ? model_.outputs : options_.outputs;
     if (options_.outputs.empty() && options_.classification == 0) return;
     for (const std::string& name : names) {
       RequestedOutput output{name, {}};
@@ -182,7 +180,8 @@ class Runner {
       size_t at = 0;
       for (size_t r : rows) {
         const Tensor& part = block.rows[r].inputs[i];
-        if (part.byte_size() > 0) std::memcpy(data.data() + at, part.data().data(), part.byte_size());
+        if (part.byte_size() > 0)
+          std::memcpy(data.data() + at, part.data().data(), part.byte_size());
         at += part.byte_size();
       }
       request.inputs.push_back(std::move(tensor));
@@ -252,7 +251,8 @@ class Runner {
   Status WriteAnswer(const Chunk& chunk, const Block& block, InferenceResponse response) {
     const Row& first = block.rows[chunk.rows[0]];
     if (first.request) {
-      protocol::EncodedInferResponse encoded = protocol::EncodeInferResponse(response, chunk.request);
+      protocol::EncodedInferResponse encoded =
+          protocol::EncodeInferResponse(response, chunk.request);
       if (encoded.header_length) {
         return WriteError(first, "binary outputs cannot be written to JSON Lines");
       }
@@ -267,15 +267,14 @@ class Runner {
   }
 
   // Engine errors that a row's data causes go to the error file; others stop the run.
-  static bool IsRowError(const Status& s) {
-    return s.code() == StatusCode::kInvalidArgument;
-  }
+  static bool IsRowError(const Status& s) { return s.code() == StatusCode::kInvalidArgument; }
 
   Status WriteChunk(Block& block, Chunk& chunk) {
     Result<InferenceResponse> answer = chunk.answer.get();
     if (answer.ok()) return WriteAnswer(chunk, block, std::move(answer).value());
     if (!IsRowError(answer.status())) return answer.status();
-    if (chunk.rows.size() == 1) return WriteError(block.rows[chunk.rows[0]], answer.status().message());
+    if (chunk.rows.size() == 1)
+      return WriteError(block.rows[chunk.rows[0]], answer.status().message());
     // Some row of the batch is bad: score them one by one to tell which.
     for (size_t r : chunk.rows) {
       Chunk single;
@@ -305,7 +304,8 @@ class Runner {
     state_.input_line = block.end_line;
     state_.next_block = block.index + 1;
     const auto now = Clock::now();
-    if (!stop_ && now - last_checkpoint_ >= std::chrono::duration<double>(options_.checkpoint_seconds)) {
+    if (!stop_ &&
+        now - last_checkpoint_ >= std::chrono::duration<double>(options_.checkpoint_seconds)) {
       ASSIGN_OR_RETURN(state_.output_bytes, writer_->Flush());
       ASSIGN_OR_RETURN(state_.error_bytes, errors_->Flush());
       RETURN_IF_ERROR(SaveCheckpoint(CheckpointPath(options_), state_));
@@ -343,9 +343,7 @@ class Runner {
 
 }  // namespace
 
-std::string CheckpointPath(const PredictOptions& options) {
-  return options.output + ".checkpoint";
-}
+std::string CheckpointPath(const PredictOptions& options) { return options.output + ".checkpoint"; }
 
 Result<PredictSummary> PredictJob::Run(PredictEngine& engine, const PredictOptions& options,
                                        const ProgressFn& progress) {

@@ -29,17 +29,17 @@ struct PredictOptions {
   int in_flight_blocks = 2;               // blocks sent before the oldest is written
   int shard_index = 0;                    // this run scores blocks shard_index + k * shard_count
   int shard_count = 1;
-  bool fail_fast = false;                 // stop at the first bad row
-  double checkpoint_seconds = 2.0;        // at most this long between checkpoints; 0 = every block
+  bool fail_fast = false;           // stop at the first bad row
+  double checkpoint_seconds = 2.0;  // at most this long between checkpoints; 0 = every block
 };
 
 struct PredictProgress {
   int64_t rows_ok = 0;      // written to the output, this run and resumed ones
   int64_t rows_failed = 0;  // written to the error file
   int64_t rows_this_run = 0;
-  uint64_t position = 0;      // of the reader (bytes or rows), for a share done
+  uint64_t position = 0;  // of the reader (bytes or rows), for a share done
   uint64_t end_position = 0;
-  double seconds = 0;         // since this run started
+  double seconds = 0;  // since this run started
 };
 
 struct PredictSummary {

@@ -1,10 +1,9 @@
 #include "batch/remote_engine.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "batch/http_v2_client.h"
 #include "batch/in_process_engine.h"
@@ -76,8 +75,7 @@ Result<ModelSpec> RemoteEngine::Describe(const std::string& model) {
     }
     return SpecFromMetadata(metadata, max_batch_size);
   }
-  return Unavailable(fmt::format("no server could describe model '{}': {}", model,
-                                 last.message()));
+  return Unavailable(fmt::format("no server could describe model '{}': {}", model, last.message()));
 }
 
 void RemoteEngine::Infer(InferenceRequest request, Done done) {
@@ -104,8 +102,8 @@ void RemoteEngine::Work(size_t url_index) {
     if (answer.ok() || answer.status().code() != StatusCode::kUnavailable ||
         task.tries >= options_.retries) {
       if (!answer.ok() && answer.status().code() == StatusCode::kUnavailable) {
-        answer = Unavailable(fmt::format("{} (after {} tries)", answer.status().message(),
-                                         task.tries + 1));
+        answer = Unavailable(
+            fmt::format("{} (after {} tries)", answer.status().message(), task.tries + 1));
       }
       task.done(std::move(answer));
       continue;

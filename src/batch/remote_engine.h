@@ -24,7 +24,7 @@ class RemoteEngine final : public PredictEngine {
     std::vector<std::string> urls;  // http://host:port, at least one
     int retries = 3;                // further tries of a batch after a retryable failure
     int connections_per_url = 2;
-    int retry_delay_ms = 200;       // before a retried batch is sent again
+    int retry_delay_ms = 200;  // before a retried batch is sent again
   };
   static Result<std::unique_ptr<RemoteEngine>> Create(const Options& options);
   ~RemoteEngine() override;

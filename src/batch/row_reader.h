@@ -31,7 +31,8 @@ struct Row {
 
 struct ReaderOptions {
   FileFormat format = FileFormat::kJsonLines;
-  std::vector<std::string> columns = {};  // CSV: the columns that make a row, in order; all if empty
+  std::vector<std::string> columns =
+      {};  // CSV: the columns that make a row, in order; all if empty
 };
 
 class RowReader {

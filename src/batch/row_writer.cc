@@ -1,8 +1,8 @@
 #include "batch/row_writer.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "batch/npy_format.h"
 #include "protocol/json_text.h"
@@ -150,8 +150,8 @@ class CsvWriter final : public RowWriter {
       const int64_t width = outputs[o].element_count() / rows;
       for (int64_t i = 0; i < width; ++i) {
         if (i != 0) text_ += ',';
-        AppendCsvField(text_, width == 1 ? outputs[o].name()
-                                         : fmt::format("{}_{}", outputs[o].name(), i));
+        AppendCsvField(text_,
+                       width == 1 ? outputs[o].name() : fmt::format("{}_{}", outputs[o].name(), i));
       }
     }
     text_ += '\n';
@@ -234,13 +234,15 @@ Result<std::unique_ptr<RowWriter>> OpenRowWriter(const std::string& path, FileFo
   }
   ASSIGN_OR_RETURN(auto file, OutputFile::Open(path, resume_bytes));
   switch (format) {
-    case FileFormat::kCsv: return std::unique_ptr<RowWriter>(new CsvWriter(std::move(file)));
+    case FileFormat::kCsv:
+      return std::unique_ptr<RowWriter>(new CsvWriter(std::move(file)));
     case FileFormat::kNpy: {
       auto writer = std::make_unique<NpyWriter>(std::move(file));
       if (resume_bytes.value_or(0) > 0) RETURN_IF_ERROR(writer->ReadHeader());
       return std::unique_ptr<RowWriter>(std::move(writer));
     }
-    default: return std::unique_ptr<RowWriter>(new JsonLinesWriter(std::move(file)));
+    default:
+      return std::unique_ptr<RowWriter>(new JsonLinesWriter(std::move(file)));
   }
 }
 

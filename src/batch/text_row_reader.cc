@@ -1,14 +1,14 @@
 // The text readers: JSON Lines and CSV, one row per line (see row_reader.h).
+#include "batch/text_row_reader.h"
+
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <charconv>
 #include <cstring>
 
-#include <fmt/format.h>
-
 #include "batch/line_file.h"
 #include "batch/row_reader.h"
-#include "batch/text_row_reader.h"
 #include "protocol/tensor_json_data.h"
 #include "protocol/v2_json_codec.h"
 
@@ -179,11 +179,21 @@ class CsvReader final : public RowReader {
       }
       std::byte* out = bytes.data() + i * width;
       switch (input_.dtype) {
-        case DataType::kFp32: Store<float>(value, out); break;
-        case DataType::kFp64: Store<double>(value, out); break;
-        case DataType::kInt32: Store<int32_t>(value, out); break;
-        case DataType::kInt64: Store<int64_t>(value, out); break;
-        default: Store<uint8_t>(value, out); break;  // UINT8/INT8/BOOL, checked at open
+        case DataType::kFp32:
+          Store<float>(value, out);
+          break;
+        case DataType::kFp64:
+          Store<double>(value, out);
+          break;
+        case DataType::kInt32:
+          Store<int32_t>(value, out);
+          break;
+        case DataType::kInt64:
+          Store<int64_t>(value, out);
+          break;
+        default:
+          Store<uint8_t>(value, out);
+          break;  // UINT8/INT8/BOOL, checked at open
       }
     }
     row.inputs.push_back(std::move(tensor));
@@ -211,8 +221,14 @@ Result<std::unique_ptr<RowReader>> OpenCsvReader(const std::string& path, const 
   }
   const InputSpec& input = model.inputs[0];
   switch (input.dtype) {
-    case DataType::kFp32: case DataType::kFp64: case DataType::kInt32: case DataType::kInt64:
-    case DataType::kUint8: case DataType::kInt8: case DataType::kBool: break;
+    case DataType::kFp32:
+    case DataType::kFp64:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kUint8:
+    case DataType::kInt8:
+    case DataType::kBool:
+      break;
     default:
       return InvalidArgument(fmt::format("CSV input: input '{}' is {}, not a numeric type",
                                          input.name, DataTypeName(input.dtype)));
@@ -229,14 +245,15 @@ Result<std::unique_ptr<RowReader>> OpenCsvReader(const std::string& path, const 
   for (const std::string& name : columns) {
     auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) {
-      return InvalidArgument(fmt::format("column '{}' is not in the CSV header of '{}'", name, path));
+      return InvalidArgument(
+          fmt::format("column '{}' is not in the CSV header of '{}'", name, path));
     }
     picked.push_back(static_cast<size_t>(it - header.begin()));
   }
   if (static_cast<int64_t>(picked.size()) != ElementCount(input.row_shape)) {
-    return InvalidArgument(fmt::format(
-        "input '{}' takes {} values a row; {} CSV columns are selected (--columns)", input.name,
-        ElementCount(input.row_shape), picked.size()));
+    return InvalidArgument(
+        fmt::format("input '{}' takes {} values a row; {} CSV columns are selected (--columns)",
+                    input.name, ElementCount(input.row_shape), picked.size()));
   }
   const uint64_t data_start = file->position();
   return std::unique_ptr<RowReader>(

@@ -33,10 +33,10 @@ TEST(NpyFormat, RefusesFortranOrderBigEndianAndNonArrays) {
     return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) +
            std::string(1, '\0') + dict;
   };
-  EXPECT_FALSE(ParseNpyHeader(make("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }"))
-                   .ok());
-  EXPECT_FALSE(ParseNpyHeader(make("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }"))
-                   .ok());
+  EXPECT_FALSE(
+      ParseNpyHeader(make("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }")).ok());
+  EXPECT_FALSE(
+      ParseNpyHeader(make("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }")).ok());
   EXPECT_FALSE(ParseNpyHeader("PK\x03\x04 not an array").ok());
 }
 

@@ -2,6 +2,7 @@
 // in input order; a refused batch is split to find its bad rows.
 #include "batch/predict_job.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace inferd::batch {
 namespace {
@@ -50,7 +49,8 @@ class DoublingEngine final : public PredictEngine {
 };
 
 std::string Dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("predict_job_test." + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("predict_job_test." + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   return dir.string();
 }
@@ -73,8 +73,10 @@ TEST(PredictJob, WritesAnswersInInputOrderWhateverOrderTheyArriveIn) {
     }
   }
   DoublingEngine engine;
-  PredictOptions options{.model = "m", .input = dir + "/order.jsonl",
-                         .output = dir + "/order.out.jsonl", .block_rows = 7,
+  PredictOptions options{.model = "m",
+                         .input = dir + "/order.jsonl",
+                         .output = dir + "/order.out.jsonl",
+                         .block_rows = 7,
                          .in_flight_blocks = 3};
   auto summary = PredictJob::Run(engine, options, nullptr);
   ASSERT_TRUE(summary.ok()) << summary.status().message();
@@ -93,8 +95,8 @@ TEST(PredictJob, ARefusedBatchIsRetriedRowByRowToFindItsBadRows) {
     in << "{\"x\": [1, 2]}\n{\"x\": [3, -4]}\n{\"x\": [5, 6]}\n{\"x\": [7]}\n";
   }
   DoublingEngine engine;
-  PredictOptions options{.model = "m", .input = dir + "/bad.jsonl",
-                         .output = dir + "/bad.out.jsonl"};
+  PredictOptions options{
+      .model = "m", .input = dir + "/bad.jsonl", .output = dir + "/bad.out.jsonl"};
   auto summary = PredictJob::Run(engine, options, nullptr);
   ASSERT_TRUE(summary.ok()) << summary.status().message();
   EXPECT_EQ(summary->progress.rows_ok, 2);
