@@ -20,6 +20,7 @@ namespace {
 struct PredictFlags {
   std::vector<std::string> model_repositories;
   std::vector<std::string> urls;
+  std::string protocol = "http";
   int retries = 3;
   int connections = 2;  // per --url
   std::string input_format;
@@ -97,6 +98,7 @@ Result<std::unique_ptr<batch::PredictEngine>> MakeEngine(const PredictFlags& fla
   if (!flags.urls.empty()) {
     batch::RemoteEngine::Options options;
     options.urls = flags.urls;
+    options.protocol = flags.protocol;
     options.retries = flags.retries;
     options.connections_per_url = flags.connections;
     ASSIGN_OR_RETURN(auto engine, batch::RemoteEngine::Create(options));
@@ -138,8 +140,12 @@ CLI::App* AddPredictCommand(CLI::App& app) {
                   "Model repository (as for serve): run the model in this process")
       ->take_all();
   cmd->add_option("--url", f.urls,
-                  "A running server, http://host:port (HTTP, binary tensors); repeat for a fleet; "
+                  "A running server: http://host:port, or host:port with --protocol grpc; repeat "
+                  "for a fleet; "
                   "instead of --model-repository");
+  cmd->add_option("--protocol", f.protocol, "With --url: http (binary tensors) or grpc (v2)")
+      ->check(CLI::IsMember({"http", "grpc"}))
+      ->capture_default_str();
   cmd->add_option("--retries", f.retries, "With --url: tries of a failed batch on other servers")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "batch/in_process_engine.h"
 #include "protocol/json_text.h"
 #include "protocol/tensor_json_data.h"
 
@@ -196,6 +197,43 @@ Result<std::string> HttpV2Client::Get(const std::string& path) {
     return Unavailable(fmt::format("{}{}: HTTP {}", url_, path, answer.first));
   }
   return std::move(answer.second);
+}
+
+Result<ModelSpec> HttpV2Client::Describe(const std::string& model) {
+  ASSIGN_OR_RETURN(std::string metadata_json, Get(fmt::format("/v2/models/{}", model)));
+  ASSIGN_OR_RETURN(std::string config_json, Get(fmt::format("/v2/models/{}/config", model)));
+  dom::parser parser;
+  dom::element root;
+  if (parser.parse(metadata_json).get(root) != simdjson::SUCCESS) {
+    return Internal(fmt::format("{}: model metadata is not JSON", url_));
+  }
+  server::ModelMetadata metadata;
+  metadata.name = model;
+  for (const char* side : {"inputs", "outputs"}) {
+    dom::array tensors;
+    if (root[side].get_array().get(tensors) != simdjson::SUCCESS) continue;
+    for (dom::element t : tensors) {
+      std::string_view name, datatype;
+      dom::array shape;
+      if (t["name"].get_string().get(name) != simdjson::SUCCESS ||
+          t["datatype"].get_string().get(datatype) != simdjson::SUCCESS ||
+          t["shape"].get_array().get(shape) != simdjson::SUCCESS) {
+        return Internal(fmt::format("{}: a tensor of the model metadata lacks a field", url_));
+      }
+      server::TensorMetadata m{std::string(name), DataTypeFromName(datatype), {}};
+      for (dom::element d : shape) m.shape.push_back(d.get_int64().value_unsafe());
+      (std::string_view(side) == "inputs" ? metadata.inputs : metadata.outputs)
+          .push_back(std::move(m));
+    }
+  }
+  dom::parser config_parser;
+  int64_t max_batch_size = 0;
+  dom::element config;
+  if (config_parser.parse(config_json).get(config) != simdjson::SUCCESS ||
+      config["max_batch_size"].get_int64().get(max_batch_size) != simdjson::SUCCESS) {
+    max_batch_size = 0;
+  }
+  return SpecFromMetadata(metadata, max_batch_size);
 }
 
 Result<InferenceResponse> HttpV2Client::Infer(const InferenceRequest& request) {

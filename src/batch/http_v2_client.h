@@ -10,26 +10,22 @@
 #include <memory>
 #include <string>
 
+#include "batch/v2_client.h"
 #include "core/inference_request.h"
 
 namespace inferd::batch {
 
-// A server's answer that is not a success: the HTTP status and the server's error message.
-struct HttpFailure {
-  int http_status = 0;  // 0: no answer (connection failed)
-  std::string message;
-};
-
-class HttpV2Client {
+class HttpV2Client final : public V2Client {
  public:
   // `url`: http://host:port or host:port.
   static Result<std::unique_ptr<HttpV2Client>> Create(const std::string& url);
 
   // The body of GET `path` when it answers 200.
   Result<std::string> Get(const std::string& path);
-  // Runs `request`. Errors: INVALID_ARGUMENT for a 400 (the rows), NOT_FOUND for a 404,
-  // UNAVAILABLE for a failed connection or a 5xx/429 (worth retrying elsewhere).
-  Result<InferenceResponse> Infer(const InferenceRequest& request);
+  Result<ModelSpec> Describe(const std::string& model) override;
+  // Errors: INVALID_ARGUMENT for a 400 (the rows), NOT_FOUND for a 404, UNAVAILABLE for a
+  // failed connection or a 5xx/429 (worth retrying elsewhere).
+  Result<InferenceResponse> Infer(const InferenceRequest& request) override;
   const std::string& url() const { return url_; }
 
  private:

@@ -1,10 +1,12 @@
 // RemoteEngine: `inferd predict --url ...`: batches go to running servers (several replicas, or
-// one load balancer in front of a fleet) over HTTP with binary tensors. Each server gets
+// one load balancer in front of a fleet) over HTTP with binary tensors or over v2 gRPC
+// (V2Client). Each server gets
 // `connections_per_url` worker threads, each with its own keep-alive connection, pulling
 // batches from one queue, so a faster server takes more of them. A batch that fails for a
 // reason worth retrying (no connection, HTTP 5xx/429) goes back to the queue, to be tried again
 // by another worker (most likely on another server) up to `retries` times; a 400 is the rows'
-// fault and is returned as INVALID_ARGUMENT (PredictJob then finds the bad rows).
+// fault and is returned as INVALID_ARGUMENT (PredictJob then finds the bad rows). A worker whose
+// server failed backs off (retry_delay_ms, doubling up to 16x) before it takes more work.
 #pragma once
 
 #include <deque>
@@ -21,8 +23,9 @@ namespace inferd::batch {
 class RemoteEngine final : public PredictEngine {
  public:
   struct Options {
-    std::vector<std::string> urls;  // http://host:port, at least one
-    int retries = 3;                // further tries of a batch after a retryable failure
+    std::vector<std::string> urls = {};  // at least one: http://host:port, or host:port (gRPC)
+    std::string protocol = "http";       // http (binary tensors) or grpc
+    int retries = 3;                     // further tries of a batch after a retryable failure
     int connections_per_url = 2;
     int retry_delay_ms = 200;  // before a retried batch is sent again
   };

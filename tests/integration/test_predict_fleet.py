@@ -14,8 +14,7 @@ from predict_helpers import mlp_rows, predict, read_jsonl, write_jsonl
 @pytest.fixture(scope="module")
 def fleet(model_repo, tmp_path_factory):
     servers = [start_server(model_repo, tmp_path_factory.mktemp(f"fleet{i}"),
-                            ["--model-control-mode", "explicit", "--load-model", "mlp",
-                             "--grpc-port", "0"])
+                            ["--model-control-mode", "explicit", "--load-model", "mlp"])
                for i in range(2)]
     yield servers
     for srv in servers:
@@ -50,6 +49,17 @@ def srv_stats(srv):
     import requests
     r = requests.get(srv.base_url + "/v2/models/mlp/stats", timeout=10)
     return r.json()["model_stats"][0]["inference_count"]
+
+
+def test_a_fleet_over_grpc_scores_what_in_process_scores(model_repo, fleet, tmp_path):
+    np.save(tmp_path / "in.npy", mlp_rows(300))
+    common = ["--model", "mlp", "--input", tmp_path / "in.npy", "--block-rows", 64,
+              "--outputs", "logits"]
+    predict("--model-repository", model_repo, *common, "--output", tmp_path / "local.npy")
+    targets = [a for srv in fleet for a in ("--url", srv.grpc_target)]
+    predict(*targets, "--protocol", "grpc", *common, "--output", tmp_path / "grpc.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "grpc.npy"), np.load(tmp_path / "local.npy"),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_bad_rows_sent_to_a_fleet_are_found(fleet, tmp_path):
