@@ -68,11 +68,12 @@ class ProgressPrinter {
   void Update(const batch::PredictProgress& p) {
     if (interval_ <= 0 || p.seconds - last_ < interval_) return;
     last_ = p.seconds;
-    std::fprintf(stderr, "%s%s", Line(p).c_str(), tty_ ? "\r" : "\n");
+    // On a terminal: back to the line's start, the line, then clear what a longer one left.
+    std::fprintf(stderr, "%s%s%s", tty_ ? "\r" : "", Line(p).c_str(), tty_ ? "\033[K" : "\n");
     std::fflush(stderr);
   }
   void Done() {
-    if (tty_ && last_ > 0) std::fprintf(stderr, "\n");
+    if (tty_ && last_ > 0) std::fprintf(stderr, "\r\033[K");  // the summary takes its place
   }
 
   static std::string Line(const batch::PredictProgress& p) {
