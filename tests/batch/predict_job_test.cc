@@ -16,7 +16,7 @@ namespace inferd::batch {
 namespace {
 
 // y = 2x for input "x" [2] FP32, max_batch_size 4. A batch holding a negative value is refused
-// (INVALID_ARGUMENT), as a server refuses a bad request. Answers come from detached threads
+// (INVALID_ARGUMENT), as a server refuses a bad request. Answers come from a thread per request
 // after a random delay, so they finish out of order.
 class DoublingEngine final : public PredictEngine {
  public:
@@ -26,7 +26,7 @@ class DoublingEngine final : public PredictEngine {
   void Infer(InferenceRequest request, Done done) override {
     ++requests_;
     const int delay_us = static_cast<int>(rng_() % 2000);
-    std::thread([request = std::move(request), done = std::move(done), delay_us] {
+    threads_.emplace_back([request = std::move(request), done = std::move(done), delay_us] {
       std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
       const Tensor& x = request.inputs.at(0);
       Tensor y("y", DataType::kFp32, x.shape());
@@ -39,13 +39,17 @@ class DoublingEngine final : public PredictEngine {
       InferenceResponse response;
       response.outputs.push_back(std::move(y));
       done(std::move(response));
-    }).detach();
+    });
+  }
+  ~DoublingEngine() override {
+    for (std::thread& t : threads_) t.join();
   }
   int requests() const { return requests_; }
 
  private:
   std::mt19937 rng_{7};
   std::atomic<int> requests_{0};
+  std::vector<std::thread> threads_;  // Infer is called from one thread (PredictJob's)
 };
 
 std::string Dir() {
