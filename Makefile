@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build serve test unit-test integration-test check-thread-safety test-asan test-tsan \
-	fuzz models clean image image-test
+	fuzz models clean image image-test bench-predict
 
 all: build
 
@@ -81,3 +81,9 @@ image-test:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Batch prediction measured (docs/performance.md, "Batch prediction"): `inferd predict` in-process
+# ÷ raw ONNX Runtime at its best batch, and against a server ÷ in-process, in one run. A
+# measurement, not a test: BENCH_PREDICT_ROWS rows (default 50000) of mlp_wide.
+bench-predict: build
+	BUILD_DIR=$(BUILD_DIR) /usr/bin/python3 bench/run.py predict

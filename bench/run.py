@@ -11,6 +11,8 @@
     bench/run.py transport    # wrk: inferd vs nginx `return 200`, tiny model, JSON and binary
     bench/run.py allocs       # heap allocations per request: HTTP binary, HTTP JSON, gRPC
     bench/run.py torch        # TorchScript mlp_torch through inferd vs libtorch in-process
+    bench/run.py predict      # `inferd predict` mlp_wide over a file: in-process ÷ raw ORT,
+                              # against a server ÷ in-process (BENCH_PREDICT_ROWS, default 50000)
     bench/run.py all          # every scenario in one run, then the ratio table
 
 Results go to $BENCH_OUT (default $BUILD_DIR/bench-results/, JSON and SVG per scenario);
@@ -24,6 +26,7 @@ BENCH_BUILD=1), INFERD_SERVER_BIN (the inferd that serves; default the one of BU
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -677,11 +680,91 @@ def scenario_torch():
     print(table)
 
 
+def predict_rows_per_s(args):
+    """Runs `inferd predict ARGS`; its rows/s from the summary (model load not counted)."""
+    res = subprocess.run([INFERD, "predict", *map(str, args), "--progress-secs", "0"],
+                         check=True, capture_output=True, text=True)
+    m = re.search(r"in ([0-9.]+)s \(([0-9]+) rows/s\)", res.stderr)
+    if not m:
+        sys.exit(f"no summary in predict's output:\n{res.stderr}")
+    return float(m.group(2)), float(m.group(1))
+
+
+def scenario_predict():
+    """Batch prediction (docs/batch.md): `inferd predict` scoring an .npy of BENCH_PREDICT_ROWS
+    rows with mlp_wide (1024 -> 2048 -> 2048 -> 10, ~6.3 M MACs a row, max_batch_size 256)
+    in-process ÷ raw ONNX Runtime in-process at its best batch, and `predict --url` against an
+    `inferd serve` of the same repository (HTTP, binary tensors) ÷ in-process, same run. Raw ORT
+    is measured before and after, the two predict modes alternate BENCH_REPEATS times; each
+    counts by its best run. Writes OUT/predict.json and predict.md."""
+    import numpy as np
+    rows = int(os.environ.get("BENCH_PREDICT_ROWS", "50000"))
+    result = {"rows": rows}
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        wide = d / "mlp_wide.onnx"
+        write_mlp(wide, [1024, 2048, 2048, 10], "mlp_wide")
+        repo = d / "repo"
+        (repo / "mlp_wide" / "1").mkdir(parents=True)
+        shutil.copy(wide, repo / "mlp_wide" / "1" / "model.onnx")
+        (repo / "mlp_wide" / "config.pbtxt").write_text(
+            mlp_config("mlp_wide", 1024).replace("max_batch_size: 64", "max_batch_size: 256"))
+        data = np.lib.format.open_memmap(d / "in.npy", mode="w+", dtype=np.float32,
+                                         shape=(rows, 1024))
+        rng = np.random.RandomState(3)
+        for start in range(0, rows, 4096):
+            n = min(4096, rows - start)
+            data[start:start + n] = rng.standard_normal((n, 1024)).astype(np.float32)
+        data.flush()
+        del data
+        batches = "32,64,128,256"
+        log("predict: raw ORT mlp_wide")
+        raw, best = raw_best(wide, batches)
+        common = ["--model", "mlp_wide", "--input", d / "in.npy", "--outputs", "logits",
+                  "--block-rows", 1024, "--in-flight", 4]
+        # The two modes alternate BENCH_REPEATS times (default 2); each counts by its best run,
+        # as raw ORT does, so that a burst of load on a shared machine hits neither alone.
+        inproc = remote = inproc_s = remote_s = 0
+        with Inferd(repo) as srv:
+            for _ in range(int(os.environ.get("BENCH_REPEATS", "2"))):
+                log(f"predict: in-process, {rows} rows")
+                rate, secs = predict_rows_per_s(
+                    ["--model-repository", repo, *common, "--output", d / "local.npy"])
+                if rate > inproc:
+                    inproc, inproc_s = rate, secs
+                log(f"predict: against a server, {rows} rows")
+                rate, secs = predict_rows_per_s(
+                    ["--url", srv.url, *common, "--output", d / "remote.npy"])
+                if rate > remote:
+                    remote, remote_s = rate, secs
+        raw_after, best_after = raw_best(wide, batches)
+        if best_after["inferences_per_s"] > best["inferences_per_s"]:
+            best = best_after
+        same = bool(np.allclose(np.load(d / "local.npy"), np.load(d / "remote.npy"),
+                                rtol=1e-4, atol=1e-5))
+    result.update(raw=[raw, raw_after], raw_best_rows_per_s=best["inferences_per_s"],
+                  raw_best_batch=best["batch"], in_process_rows_per_s=inproc,
+                  in_process_seconds=inproc_s, server_rows_per_s=remote,
+                  server_seconds=remote_s, outputs_match=same,
+                  in_process_over_raw=inproc / best["inferences_per_s"],
+                  server_over_in_process=remote / inproc)
+    (OUT / "predict.json").write_text(json.dumps(result, indent=2))
+    table = (f"| mlp_wide, {rows} rows | rows/s | ratio |\n|---|---|---|\n"
+             f"| raw ONNX Runtime, best batch ({best['batch']}) | "
+             f"{best['inferences_per_s']:.0f} | 1 |\n"
+             f"| `inferd predict`, in-process | {inproc:.0f} | "
+             f"{result['in_process_over_raw']:.2f} × raw |\n"
+             f"| `inferd predict --url` (HTTP binary) | {remote:.0f} | "
+             f"{result['server_over_in_process']:.2f} × in-process |\n")
+    (OUT / "predict.md").write_text(table)
+    print(table)
+
+
 SCENARIOS = {"transport": scenario_transport, "allocs": scenario_allocs,
              "ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
              "json_decode": scenario_json_decode, "batching": scenario_batching,
-             "torch": scenario_torch}
+             "torch": scenario_torch, "predict": scenario_predict}
 
 
 def main(argv):

@@ -22,6 +22,7 @@
 #include "server/inference_server.h"
 #include "server/version.h"
 #include "bench_command.h"
+#include "predict_command.h"
 
 namespace {
 
@@ -608,9 +609,11 @@ int main(int argc, char** argv) {
                     "ce-namespace of the events (default: not sent)");
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
+  CLI::App* predict = inferd::app::AddPredictCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(flags);
   if (bench->parsed()) return inferd::app::RunBenchCommand();
+  if (predict->parsed()) return inferd::app::RunPredictCommand();
   return EXIT_SUCCESS;
 }

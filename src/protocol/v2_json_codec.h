@@ -68,6 +68,11 @@ EncodedInferResponse EncodeInferResponse(const InferenceResponse& response,
 void EncodeInferResponseInto(const InferenceResponse& response, const InferenceRequest& request,
                              EncodedInferResponse& out);
 
+// Appends the tensor's elements as a flat JSON array ("[1,2.5,...]", BYTES as strings), as a
+// response's "data"; false when they cannot be JSON (BYTES that are not valid UTF-8), leaving
+// `out` to be restored by the caller. `inferd predict` writes its JSON Lines rows with it.
+bool AppendTensorJsonData(std::string& out, const Tensor& tensor);
+
 // {"error":"<message>"} with JSON escaping (invalid UTF-8 becomes U+FFFD).
 std::string EncodeError(std::string_view message);
 

@@ -184,6 +184,10 @@ void AppendElsewhereOutput(std::string& out, const Tensor& tensor, const Paramet
 
 }  // namespace
 
+bool AppendTensorJsonData(std::string& out, const Tensor& tensor) {
+  return AppendData(out, tensor);
+}
+
 void EncodeInferResponseInto(const InferenceResponse& response, const InferenceRequest& request,
                              EncodedInferResponse& encoded) {
   std::string& body = encoded.body;

@@ -40,7 +40,7 @@ function inferd(podSpec) {
 test("deploy/k8s holds every manifest kind of the deployment patterns", () => {
   const kinds = objects.map(({ obj }) => `${obj.apiVersion} ${obj.kind}`).sort();
   assert.deepEqual(kinds, [
-    "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler",
+    "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job",
     "keda.sh/v1alpha1 ScaledObject",
     "policy/v1 PodDisruptionBudget", "serving.knative.dev/v1 Service",
     "serving.kserve.io/v1alpha1 ClusterServingRuntime",
@@ -132,16 +132,30 @@ test("Knative: scales to zero, with a request timeout above inferd's cold start"
   assert.equal(template.spec.containers[0].ports.length, 1);
 });
 
-test("every inferd flag in the manifests is one `inferd serve` accepts", (t) => {
+test("every inferd flag in the manifests is one its subcommand accepts", (t) => {
   const bin = process.env.INFERD_BIN;
   if (!bin) return t.skip("INFERD_BIN not set (CTest sets it)");
-  const help = execFileSync(bin, ["serve", "--help"], { encoding: "utf8" });
-  const offered = new Set(help.match(/--[a-z][a-z0-9-]*/g));
   for (const { file, obj } of objects) {
     const spec = obj.spec?.template?.spec ?? obj.spec;
     if (!spec?.containers) continue;
-    for (const flag of Object.keys(inferd(spec).flags)) {
-      assert.ok(offered.has(flag), `${file}: inferd serve has no ${flag}`);
+    const { container, flags } = inferd(spec);
+    const subcommand = container.args[0];
+    const help = execFileSync(bin, [subcommand, "--help"], { encoding: "utf8" });
+    const offered = new Set(help.match(/--[a-z][a-z0-9-]*/g));
+    for (const flag of Object.keys(flags)) {
+      assert.ok(offered.has(flag), `${file}: inferd ${subcommand} has no ${flag}`);
     }
   }
+});
+
+test("the predict Job: one shard per index, N = completions, a part and checkpoint each", () => {
+  const job = find("batch/v1", "Job");
+  assert.equal(job.spec.completionMode, "Indexed");
+  assert.equal(job.spec.parallelism, job.spec.completions);
+  const { container, flags } = inferd(job.spec.template.spec);
+  assert.equal(container.args[0], "predict");
+  assert.equal(flags["--shard"], `$(JOB_COMPLETION_INDEX)/${job.spec.completions}`);
+  assert.match(flags["--output"], /\$\(JOB_COMPLETION_INDEX\)/);
+  const index = container.env.find((e) => e.name === "JOB_COMPLETION_INDEX");
+  assert.match(index.valueFrom.fieldRef.fieldPath, /job-completion-index/);
 });
