@@ -27,6 +27,8 @@ PACKAGES=(
   libcurl4-openssl-dev
   # pipelines (#13): image processors (src/backends/image), the digits example, Pillow baseline
   libjpeg62-turbo-dev libpng-dev python3-sklearn python3-pil
+  # the SentencePiece tokenizer (src/backends/sentencepiece) and its test's model trainer
+  libsentencepiece-dev python3-sentencepiece
 )
 
 missing=()

@@ -22,8 +22,9 @@ using Json = nlohmann::json;
 constexpr char kHeaderLength[] = "Inference-Header-Content-Length";
 
 std::string RequestBody(std::span<const Tensor> inputs, std::span<const std::string> outputs,
-                        size_t* header_length) {
+                        std::chrono::milliseconds timeout, size_t* header_length) {
   Json header;
+  header["parameters"] = {{"timeout", std::chrono::microseconds(timeout).count()}};
   header["inputs"] = Json::array();
   for (const Tensor& t : inputs) {
     header["inputs"].push_back({{"name", t.name()},
@@ -55,6 +56,8 @@ Status FromHttpStatus(unsigned status, const std::string& body) {
       return InvalidArgument(message);
     case 404:
       return NotFound(message);
+    case 502:
+      return BadGateway(message);
     case 503:
       return Unavailable(message);
     case 504:
@@ -70,20 +73,20 @@ Result<std::vector<Tensor>> ParseResponse(const http::response<http::string_body
   size_t header_length = body.size();
   if (auto it = response.find(kHeaderLength); it != response.end()) {
     header_length = std::strtoull(std::string(it->value()).c_str(), nullptr, 10);
-    if (header_length > body.size()) return Internal("the remote's answer is truncated");
+    if (header_length > body.size()) return BadGateway("the remote's answer is truncated");
   }
   Json header = Json::parse(body.substr(0, header_length), nullptr, false);
   if (!header.is_object() || !header.contains("outputs") || !header["outputs"].is_array()) {
-    return Internal("the remote's answer is not a v2 inference response");
+    return BadGateway("the remote's answer is not a v2 inference response");
   }
   std::vector<Tensor> outputs;
   size_t offset = header_length;
   for (const auto& out : header["outputs"]) {
     if (!out.contains("parameters") || !out["parameters"].contains("binary_data_size")) {
-      return Internal("the remote answered an output without binary data");
+      return BadGateway("the remote answered an output without binary data");
     }
     const size_t size = out["parameters"]["binary_data_size"].get<size_t>();
-    if (offset + size > body.size()) return Internal("the remote's answer is truncated");
+    if (offset + size > body.size()) return BadGateway("the remote's answer is truncated");
     Tensor t(out.value("name", ""), DataTypeFromName(out.value("datatype", "")),
              out.value("shape", Shape{}));
     std::vector<std::byte> bytes(size);
@@ -98,7 +101,7 @@ Result<std::vector<Tensor>> ParseResponse(const http::response<http::string_body
     auto it = std::find_if(outputs.begin(), outputs.end(),
                            [&](const Tensor& t) { return t.name() == name; });
     if (it == outputs.end()) {
-      return Internal(fmt::format("the remote's answer lacks output '{}'", name));
+      return BadGateway(fmt::format("the remote's answer lacks output '{}'", name));
     }
     ordered.push_back(std::move(*it));
   }
@@ -107,20 +110,28 @@ Result<std::vector<Tensor>> ParseResponse(const http::response<http::string_body
 
 Result<std::vector<Tensor>> Exchange(const V2Endpoint& endpoint, std::span<const Tensor> inputs,
                                      std::span<const std::string> output_names,
-                                     std::chrono::milliseconds timeout);
+                                     const CallOptions& options);
 
 }  // namespace
 
 Result<V2Endpoint> ParseEndpoint(const std::string& url) {
   std::string rest = url;
-  if (rest.starts_with("http://")) rest = rest.substr(7);
+  bool grpc = false;
+  if (rest.starts_with("http://")) {
+    rest = rest.substr(7);
+  } else if (rest.starts_with("grpc://")) {
+    rest = rest.substr(7);
+    grpc = true;
+  }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const size_t colon = rest.rfind(':');
   if (rest.empty() || colon == std::string::npos || colon == 0 || colon + 1 == rest.size() ||
       rest.find('/') != std::string::npos) {
-    return InvalidArgument(fmt::format("url '{}' is not http://host:port", url));
+    return InvalidArgument(
+        fmt::format("url '{}' is not http://host:port or grpc://host:port", url));
   }
   V2Endpoint e;
+  e.grpc = grpc;
   e.host = rest.substr(0, colon);
   e.port = rest.substr(colon + 1);
   return e;
@@ -128,11 +139,11 @@ Result<V2Endpoint> ParseEndpoint(const std::string& url) {
 
 Result<std::vector<Tensor>> CallV2(const V2Endpoint& endpoint, std::span<const Tensor> inputs,
                                    std::span<const std::string> output_names,
-                                   std::chrono::milliseconds timeout) {
+                                   const CallOptions& options) {
   try {
-    return Exchange(endpoint, inputs, output_names, timeout);
+    return Exchange(endpoint, inputs, output_names, options);
   } catch (const std::exception& e) {  // Boost's exceptions stop at the backend's edge
-    return Internal(
+    return BadGateway(
         fmt::format("remote call to {}:{} failed: {}", endpoint.host, endpoint.port, e.what()));
   }
 }
@@ -141,7 +152,8 @@ namespace {
 
 Result<std::vector<Tensor>> Exchange(const V2Endpoint& endpoint, std::span<const Tensor> inputs,
                                      std::span<const std::string> output_names,
-                                     std::chrono::milliseconds timeout) {
+                                     const CallOptions& options) {
+  const std::chrono::milliseconds timeout = options.timeout;
   size_t header_length = 0;
   http::request<http::string_body> request{
       http::verb::post,
@@ -150,7 +162,8 @@ Result<std::vector<Tensor>> Exchange(const V2Endpoint& endpoint, std::span<const
       11};
   request.set(http::field::host, endpoint.host);
   request.set(http::field::content_type, "application/octet-stream");
-  request.body() = RequestBody(inputs, output_names, &header_length);
+  if (!options.traceparent.empty()) request.set("traceparent", options.traceparent);
+  request.body() = RequestBody(inputs, output_names, timeout, &header_length);
   request.set(kHeaderLength, std::to_string(header_length));
   request.prepare_payload();
 
@@ -188,7 +201,7 @@ Result<std::vector<Tensor>> Exchange(const V2Endpoint& endpoint, std::span<const
                                         timeout.count(), stage));
   }
   if (failure) {
-    return Unavailable(
+    return BadGateway(
         fmt::format("remote server {} failed while {}: {}", where, stage, failure.message()));
   }
   const auto& response = parser.get();
@@ -198,7 +211,7 @@ Result<std::vector<Tensor>> Exchange(const V2Endpoint& endpoint, std::span<const
   try {
     return ParseResponse(response, output_names);
   } catch (const std::exception& e) {  // a field of the wrong JSON type
-    return Internal(
+    return BadGateway(
         fmt::format("the remote's answer is not a v2 inference response: {}", e.what()));
   }
 }
