@@ -62,6 +62,7 @@ def srv(sp_model, tmp_path_factory):
         "tok": 'backend: "sentencepiece"\n' + params(max_length=16, add_eos="true"),
         "tok_longest": 'backend: "sentencepiece"\nmax_batch_size: 4\n'
                        'output { name: "INPUT_IDS" data_type: TYPE_INT32 dims: [ -1 ] }\n'
+                       'output { name: "ATTENTION_MASK" data_type: TYPE_INT32 dims: [ -1 ] }\n'
                        + params(max_length=64, padding="longest", add_bos="true"),
         "tok16": 'backend: "sentencepiece"\nmax_batch_size: 4\n' + params(max_length=16),
         "bad_length": 'backend: "sentencepiece"\n' + params(max_length="zero"),
@@ -125,7 +126,7 @@ def test_a_batch_pads_to_its_longest_text_over_grpc(srv, sp_model, stub):
     outputs = parse_infer_response(resp)
     want = [expected(sp_model, t, 64, bos=True) for t in TEXTS[:2]]
     longest = max(len(w) for w in want)
-    assert outputs["INPUT_IDS"].dtype == np.int32
+    assert outputs["INPUT_IDS"].dtype == np.int32 and outputs["ATTENTION_MASK"].dtype == np.int32
     assert outputs["INPUT_IDS"].shape == (2, longest)
     assert outputs["INPUT_IDS"].tolist() == [padded(w, longest)[0] for w in want]
     assert outputs["ATTENTION_MASK"].tolist() == [padded(w, longest)[1] for w in want]

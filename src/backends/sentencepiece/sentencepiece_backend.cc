@@ -160,10 +160,13 @@ class TokenizerInstance final : public ModelInstance {
       if (!encoded.ok()) {
         return encoded.status().WithContext(fmt::format("text {} of input '{}'", i, in.name()));
       }
+      // Built element by element: GCC 12 misreads an insert after a push_back here as an
+      // overflow (-Wstringop-overflow).
+      const size_t kept = std::min(room, encoded->size());
       std::vector<int32_t> row;
+      row.reserve(kept + 2);
       if (settings_.add_bos && tokenizer_->bos_id() >= 0) row.push_back(tokenizer_->bos_id());
-      row.insert(row.end(), encoded->begin(),
-                 encoded->begin() + static_cast<ptrdiff_t>(std::min(room, encoded->size())));
+      for (size_t k = 0; k < kept; ++k) row.push_back((*encoded)[k]);
       if (settings_.add_eos && tokenizer_->eos_id() >= 0) row.push_back(tokenizer_->eos_id());
       longest = std::max(longest, row.size());
       ids.push_back(std::move(row));
