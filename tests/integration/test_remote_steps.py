@@ -82,7 +82,18 @@ def model_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def front(model_server, silent_port, tmp_path_factory):
+def brief_server(tmp_path_factory):
+    """A model server that closes idle keep-alive connections after one second."""
+    root = tmp_path_factory.mktemp("brief_server")
+    write_model(root, "add10", add_model("add10", 10.0), model_config("add10", ["x"], ["y"]))
+    srv = start_server(root, tmp_path_factory.mktemp("brief_server_log"),
+                       ["--http-idle-timeout-secs", "1"])
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def front(model_server, brief_server, silent_port, tmp_path_factory):
     root = tmp_path_factory.mktemp("front")
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
@@ -96,7 +107,8 @@ def front(model_server, silent_port, tmp_path_factory):
                "downgrpc_remote": (f"grpc://127.0.0.1:{down_port}", "2000"),
                "slow_remote": (f"http://127.0.0.1:{silent_port}", "300"),
                "slowgrpc_remote": (f"grpc://127.0.0.1:{silent_port}", "300"),
-               "hang_remote": (f"http://127.0.0.1:{silent_port}", "10000")}
+               "hang_remote": (f"http://127.0.0.1:{silent_port}", "10000"),
+               "brief_remote": (brief_server.base_url, "2000")}
     for name, (url, timeout_ms) in remotes.items():
         (root / name).mkdir()
         (root / name / "config.pbtxt").write_text(remote_config(name, url, "add10", timeout_ms))
@@ -149,6 +161,31 @@ def test_a_step_runs_on_the_other_server(front, model_server):
     before = success_count(model_server.base_url, "add10")
     np.testing.assert_array_equal(http_infer(c, "split")["Y"], X + 11)
     assert success_count(model_server.base_url, "add10") == before + 1
+
+
+def http_connections(base_url):
+    text = requests.get(base_url + "/metrics", timeout=TIMEOUT_S).text
+    return float(next(l.split()[-1] for l in text.splitlines()
+                      if l.startswith('inferd_connections_total{frontend="http"')))
+
+
+def test_an_http_remote_step_keeps_its_connection(front, model_server):
+    c = Client(front.base_url)
+    config = requests.get(front.base_url + "/v2/models/add10_remote/config", timeout=TIMEOUT_S)
+    instances = sum(g.get("count", 1) for g in config.json().get("instance_group", [])) or 1
+    http_infer(c, "split")  # an instance of the remote model has its connection open
+    before = http_connections(model_server.base_url)
+    for _ in range(10):
+        np.testing.assert_array_equal(http_infer(c, "split")["Y"], X + 11)
+    # Beside this test's /metrics request, at most one new connection per other instance.
+    assert http_connections(model_server.base_url) <= before + instances
+
+
+def test_a_connection_the_remote_closed_while_idle_is_replaced(front, brief_server):
+    c = Client(front.base_url)
+    np.testing.assert_array_equal(http_infer(c, "brief_split")["Y"], X + 11)
+    time.sleep(1.5)  # brief_server closes the idle connection
+    np.testing.assert_array_equal(http_infer(c, "brief_split")["Y"], X + 11)
 
 
 def test_the_remote_pipeline_answers_over_grpc(front):

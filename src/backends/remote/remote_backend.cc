@@ -53,7 +53,11 @@ class RemoteInstance final : public ModelInstance {
  public:
   RemoteInstance(RemoteSettings settings, config::ModelSignature signature)
       : settings_(std::move(settings)), signature_(std::move(signature)) {
-    if (settings_.endpoint.grpc) grpc_ = std::make_unique<remote::V2GrpcClient>(settings_.endpoint);
+    if (settings_.endpoint.grpc) {
+      grpc_ = std::make_unique<remote::V2GrpcClient>(settings_.endpoint);
+    } else {
+      http_ = std::make_unique<remote::V2HttpClient>(settings_.endpoint);
+    }
   }
 
   const config::ModelSignature& signature() const override { return signature_; }
@@ -86,7 +90,7 @@ class RemoteInstance final : public ModelInstance {
       options.timeout = std::min(options.timeout, left);
     }
     auto outputs = grpc_ ? grpc_->Call(inputs, output_names, options)
-                         : remote::CallV2(settings_.endpoint, inputs, output_names, options);
+                         : http_->Call(inputs, output_names, options);
     if (timings) timings->infer_ns = NanosSince(start);
     if (!outputs.ok()) return outputs.status().WithContext(what);
     return outputs;
@@ -95,7 +99,9 @@ class RemoteInstance final : public ModelInstance {
  private:
   const RemoteSettings settings_;
   const config::ModelSignature signature_;
+  // One of them: a connection kept between calls.
   std::unique_ptr<remote::V2GrpcClient> grpc_;  // grpc:// endpoints
+  std::unique_ptr<remote::V2HttpClient> http_;  // http:// endpoints
 };
 
 // The declared tensors, as the signature auto-complete checks the config against.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,5 +41,26 @@ struct CallOptions {
 Result<std::vector<Tensor>> CallV2(const V2Endpoint& endpoint, std::span<const Tensor> inputs,
                                    std::span<const std::string> output_names,
                                    const CallOptions& options);
+
+// CallV2 over one HTTP/1.1 connection kept between calls (keep-alive), opened on the first
+// call and again after any failure or a server that closes it; a call that finds its idle
+// connection closed by the server retries once on a new one. One call at a time.
+class V2HttpClient {
+ public:
+  explicit V2HttpClient(V2Endpoint endpoint);
+  ~V2HttpClient();
+  V2HttpClient(const V2HttpClient&) = delete;
+  V2HttpClient& operator=(const V2HttpClient&) = delete;
+
+  Result<std::vector<Tensor>> Call(std::span<const Tensor> inputs,
+                                   std::span<const std::string> output_names,
+                                   const CallOptions& options);
+
+  struct Connection;
+
+ private:
+  V2Endpoint endpoint_;
+  std::unique_ptr<Connection> connection_;
+};
 
 }  // namespace inferd::backends::remote
