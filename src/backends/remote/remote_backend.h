@@ -9,8 +9,9 @@
 //                sooner, bounds the call instead and is passed on, with its `traceparent`
 // The config must declare the inputs and outputs. An unreachable server is BAD_GATEWAY (502),
 // one that does not answer in time DEADLINE_EXCEEDED (504), both naming the server; the
-// remote's own errors come back with their status. Each instance makes one call at a time:
-// instance_group count is the number of concurrent remote calls.
+// remote's own errors come back with their status. Each instance makes one call at a time,
+// over a connection it keeps open: instance_group count is the number of concurrent remote
+// calls (and connections).
 #pragma once
 
 #include <memory>
