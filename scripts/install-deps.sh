@@ -32,6 +32,8 @@ PACKAGES=(
   # tests/web/console.test.mjs: the web console in headless Chromium (playwright-core drives
   # this browser; it never downloads one) (#17)
   chromium
+  # the SentencePiece tokenizer (src/backends/sentencepiece) and its test's model trainer
+  libsentencepiece-dev python3-sentencepiece
 )
 
 missing=()

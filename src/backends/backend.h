@@ -5,6 +5,7 @@
 // exceptions never cross this seam, and nothing above it names a concrete engine.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -27,6 +28,15 @@ struct ExecutionTimings {
   uint64_t output_ns = 0;  // collecting outputs from the engine
 };
 
+// What a run knows of the requests it serves, for engines that pass it on to other servers
+// (remote steps); other engines ignore it.
+struct ExecutionContext {
+  // The earliest deadline among the batch's requests; max(): none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The W3C trace context of the batch's first request; empty: none.
+  std::string_view traceparent = {};
+};
+
 // One engine session. Not thread-safe: each instance is driven by one worker thread at a time.
 class ModelInstance {
  public:
@@ -41,6 +51,15 @@ class ModelInstance {
   virtual Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
                                               std::span<const std::string> output_names,
                                               ExecutionTimings* timings) = 0;
+  // Execute for requests described by `context` (the scheduler's call). The default ignores
+  // the context.
+  virtual Result<std::vector<Tensor>> ExecuteWithContext(std::span<const Tensor> inputs,
+                                                         std::span<const std::string> output_names,
+                                                         const ExecutionContext& context,
+                                                         ExecutionTimings* timings) {
+    (void)context;
+    return Execute(inputs, output_names, timings);
+  }
 };
 
 struct InstanceOptions {

@@ -53,6 +53,13 @@ class ReshapingInstance final : public ModelInstance {
   Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
                                       std::span<const std::string> output_names,
                                       ExecutionTimings* timings) override {
+    return ExecuteWithContext(inputs, output_names, ExecutionContext{}, timings);
+  }
+
+  Result<std::vector<Tensor>> ExecuteWithContext(std::span<const Tensor> inputs,
+                                                 std::span<const std::string> output_names,
+                                                 const ExecutionContext& context,
+                                                 ExecutionTimings* timings) override {
     std::vector<Tensor> reshaped(inputs.begin(), inputs.end());  // shares the bytes
     for (Tensor& t : reshaped) {
       auto it = inputs_.find(t.name());
@@ -60,7 +67,7 @@ class ReshapingInstance final : public ModelInstance {
       t.set_shape(ReshapeForEngine(t.shape(), it->second.client, it->second.engine, batched_));
     }
     ASSIGN_OR_RETURN(std::vector<Tensor> outputs,
-                     inner_->Execute(reshaped, output_names, timings));
+                     inner_->ExecuteWithContext(reshaped, output_names, context, timings));
     for (size_t i = 0; i < outputs.size() && i < output_names.size(); ++i) {
       Tensor& t = outputs[i];
       auto it = outputs_.find(output_names[i]);
@@ -82,9 +89,9 @@ std::map<std::string, Mapping, std::less<>> Mappings(const Specs& specs) {
   std::map<std::string, Mapping, std::less<>> out;
   for (const auto& spec : specs) {
     if (!spec.has_reshape()) continue;
-    out[spec.name()] = Mapping{DimList(spec.dims().begin(), spec.dims().end()),
-                               DimList(spec.reshape().shape().begin(),
-                                       spec.reshape().shape().end())};
+    out[spec.name()] =
+        Mapping{DimList(spec.dims().begin(), spec.dims().end()),
+                DimList(spec.reshape().shape().begin(), spec.reshape().shape().end())};
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +44,12 @@ struct InferenceRequest {
   // Set by the frontend when the client goes away; schedulers drop queued work that is
   // cancelled instead of running it. May be null (not cancellable).
   std::shared_ptr<std::atomic<bool>> cancelled;
+  // When the client stops waiting (its `timeout` parameter, the gRPC deadline); max(): never.
+  // Steps that call other servers (remote steps) give them only what is left.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The W3C `traceparent` for calls this request makes to other servers: this server's span of
+  // the request as the parent when it is traced, else the client's own header; empty: none.
+  std::string traceparent;
 };
 
 struct InferenceResponse {

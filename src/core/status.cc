@@ -24,6 +24,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "FAILED_PRECONDITION";
     case StatusCode::kInternal:
       return "INTERNAL";
+    case StatusCode::kBadGateway:
+      return "BAD_GATEWAY";
   }
   return "UNKNOWN";
 }

@@ -21,6 +21,8 @@ enum class StatusCode {
   kAlreadyExists,       // (HTTP 409)
   kFailedPrecondition,  // an operation not legal in the current state (HTTP 400)
   kInternal,            // engine or server failure (HTTP 500)
+  kBadGateway,          // another server a step calls is unreachable or answered badly
+                        // (HTTP 502; gRPC UNAVAILABLE)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -62,6 +64,7 @@ inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status BadGateway(std::string m) { return {StatusCode::kBadGateway, std::move(m)}; }
 
 // A value or the Status that explains why there is none.
 template <typename T>

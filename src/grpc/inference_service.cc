@@ -131,6 +131,7 @@ InferenceService::~InferenceService() = default;
   if (!call->Admit(ApiCategory::kInference)) return call;
   handler::CallRecord& record = call->record();
   record.model = request->model_name();
+  record.deadline = DeadlineOf(*ctx);
   handler_->StartTrace(record, TraceParentOf(*ctx));
   std::shared_ptr<const InferRequest> message;
   if (auto* holder = dynamic_cast<InferMessageHolder*>(ctx->GetRpcAllocatorState())) {

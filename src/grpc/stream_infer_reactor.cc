@@ -94,6 +94,7 @@ void StreamInferReactor::OnReadDone(bool ok) {
 void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request) {
   auto record = std::make_shared<handler::CallRecord>(handler::RequestHandler::StartCall(0));
   record->model = request->model_name();
+  record->deadline = DeadlineOf(*ctx_);
   // Every request of the stream continues the trace context the call was opened with.
   const auto& metadata = ctx_->client_metadata();
   if (auto it = metadata.find("traceparent"); it != metadata.end()) {

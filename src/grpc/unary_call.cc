@@ -20,6 +20,14 @@ std::optional<std::string_view> MetadataValue(const ::grpc::ServerContextBase& c
 
 }  // namespace
 
+handler::SteadyClock::time_point DeadlineOf(const ::grpc::ServerContextBase& ctx) {
+  const auto deadline = ctx.deadline();  // system clock; far in the future without one
+  const auto now = std::chrono::system_clock::now();
+  if (deadline - now > std::chrono::hours(24 * 365)) return handler::SteadyClock::time_point::max();
+  return handler::SteadyClock::now() +
+         std::chrono::duration_cast<handler::SteadyClock::duration>(deadline - now);
+}
+
 std::string PeerAddress(std::string_view peer) {
   for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
     if (peer.substr(0, scheme.size()) == scheme) peer.remove_prefix(scheme.size());

@@ -44,6 +44,9 @@ class UnaryCall final : public ::grpc::ServerUnaryReactor {
   handler::CallRecord record_;
 };
 
+// The call's deadline (the client's grpc-timeout) on the steady clock; max(): none.
+handler::SteadyClock::time_point DeadlineOf(const ::grpc::ServerContextBase& ctx);
+
 // "ipv4:127.0.0.1:5555" → "127.0.0.1", "ipv6:[::1]:5555" → "::1": the address as the HTTP
 // frontend writes it, so one client's calls over both count against one rate-limit bucket.
 std::string PeerAddress(std::string_view peer);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,11 @@ struct CallRecord {
   bool traced = false;
   observability::TraceId trace_id{};
   observability::SpanId root_span{}, remote_parent{};
+  // The client's valid `traceparent`, traced or not: passed on to remote steps when this
+  // server does not trace the call itself.
+  std::optional<observability::TraceParent> client_parent;
+  // The transport's deadline for the call (gRPC's); max(): none.
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
 
   // Cancels the call's queued inference, if any: it is never run.
   void Cancel() const {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/duration.h"
 #include "observability/logging.h"
 #include "repository/routing_policy.h"
@@ -38,9 +40,10 @@ CallRecord RequestHandler::StartCall(uint64_t body_bytes) {
 }
 
 void RequestHandler::StartTrace(CallRecord& record, std::string_view traceparent) const {
-  if (options_.tracer == nullptr) return;
   std::optional<observability::TraceParent> parent;
   if (!traceparent.empty()) parent = observability::ParseTraceParent(traceparent);
+  record.client_parent = parent;
+  if (options_.tracer == nullptr) return;
   const bool sampled = options_.trace_settings
                            ? options_.trace_settings->ShouldTrace(record.model, parent)
                            : options_.tracer->ShouldSample(parent);
@@ -183,6 +186,21 @@ void RequestHandler::Infer(CallRecord& record, InferenceRequest request,
   if (!record.infer) record.infer = std::make_shared<InferCall>();
   // Both pointers alias the one InferCall: no allocation of their own.
   request.cancelled = std::shared_ptr<std::atomic<bool>>(record.infer, &record.infer->cancelled);
+  // What remote steps pass on: the deadline (the transport's, or the `timeout` parameter in
+  // microseconds, as Triton's) and the trace context, with this server's span as the parent.
+  request.deadline = record.deadline;
+  if (auto timeout_us = GetIntParameter(request.parameters, "timeout");
+      timeout_us && *timeout_us > 0) {
+    request.deadline =
+        std::min(request.deadline, SteadyClock::now() + std::chrono::microseconds(*timeout_us));
+  }
+  if (record.traced) {
+    request.traceparent = TraceParentOf(record);
+  } else if (record.client_parent) {
+    request.traceparent = observability::FormatTraceParent(record.client_parent->trace_id,
+                                                           record.client_parent->parent_id,
+                                                           record.client_parent->sampled);
+  }
   record.times.facade_start_unix_ns = UnixNanos();
   server_->Infer(
       std::move(request), std::move(done),

@@ -20,6 +20,7 @@ inline boost::beast::http::status HttpStatusFor(StatusCode code) {
     case StatusCode::kAlreadyExists: return status::conflict;
     case StatusCode::kFailedPrecondition: return status::bad_request;
     case StatusCode::kInternal: return status::internal_server_error;
+    case StatusCode::kBadGateway: return status::bad_gateway;
   }
   return status::internal_server_error;
 }

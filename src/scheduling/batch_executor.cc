@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/duration.h"
@@ -138,9 +139,12 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   }
   const auto concat_done = SteadyClock::now();
 
+  backends::ExecutionContext context;
+  context.traceparent = batch.front()->request.traceparent;
+  for (const auto& p : batch) context.deadline = std::min(context.deadline, p->request.deadline);
   backends::ExecutionTimings timings;
   const auto& output_names = batch.front()->output_names;
-  auto outputs = instance.Execute(inputs, output_names, &timings);
+  auto outputs = instance.ExecuteWithContext(inputs, output_names, context, &timings);
   const auto executed_at = SteadyClock::now();
   outcome.engine_time = executed_at - concat_done;
   if (executed) executed(outcome);

@@ -94,6 +94,12 @@ void EnsembleScheduler::StartStep(const std::shared_ptr<Run>& run, size_t step) 
   request.id = outer.id;
   request.parameters = outer.parameters;  // priority, timeout, ...
   request.cancelled = outer.cancelled;
+  request.deadline = outer.deadline;        // remote steps pass on what is left of it
+  request.traceparent = outer.traceparent;  // and the trace context
+  if (outer.deadline != SteadyClock::time_point::max() && SteadyClock::now() >= outer.deadline) {
+    return FinishStep(run, step,
+                      DeadlineExceeded("the request's deadline passed before the step started"));
+  }
   bool skip = false;
   Status condition_error;
   {

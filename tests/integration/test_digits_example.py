@@ -132,20 +132,22 @@ def test_an_oversize_image_is_refused(http):
     assert "over the limit of 16777216 pixels" in error_message(r)
 
 
-@pytest.fixture(scope="module")
-def two_services(example, digits_server, tmp_path_factory):
+@pytest.fixture(scope="module", params=["http", "grpc"])
+def two_services(example, digits_server, tmp_path_factory, request):
     """The same pipeline as two services: this front server decodes and normalizes, and its
     digits_cnn is a `remote` model forwarding to the model server (digits_server, which serves
-    the ONNX CNN)."""
+    the ONNX CNN) over HTTP or gRPC."""
     import shutil
     front = tmp_path_factory.mktemp("digits_front")
     for name in ("digits_preprocess", "digits"):
         shutil.copytree(example / "models" / name, front / name)
     cnn = (example / "models" / "digits_cnn" / "config.pbtxt").read_text()
+    url = (digits_server.base_url if request.param == "http"
+           else f"grpc://{digits_server.grpc_target}")
     (front / "digits_cnn").mkdir()
     (front / "digits_cnn" / "config.pbtxt").write_text(
         cnn.replace('platform: "onnxruntime_onnx"', 'backend: "remote"') +
-        f'parameters {{ key: "url" value {{ string_value: "{digits_server.base_url}" }} }}\n'
+        f'parameters {{ key: "url" value {{ string_value: "{url}" }} }}\n'
         'parameters { key: "timeout_ms" value { string_value: "5000" } }\n')
     srv = start_server(front, tmp_path_factory.mktemp("digits_front_log"))
     yield srv

@@ -63,5 +63,42 @@ TEST(BatchExecutor, EveryRequestGetsItsOwnRows) {
   }
 }
 
+// Records the context a run was given (what remote steps pass on).
+class ContextInstance final : public EchoInstance {
+ public:
+  Result<std::vector<Tensor>> ExecuteWithContext(std::span<const Tensor> inputs,
+                                                 std::span<const std::string> names,
+                                                 const backends::ExecutionContext& context,
+                                                 backends::ExecutionTimings* timings) override {
+    deadline = context.deadline;
+    traceparent = std::string(context.traceparent);
+    return Execute(inputs, names, timings);
+  }
+  SteadyClock::time_point deadline;
+  std::string traceparent;
+};
+
+TEST(BatchExecutor, ARunGetsTheBatchsEarliestDeadlineAndFirstTraceContext) {
+  ContextInstance instance;
+  const auto now = SteadyClock::now();
+  std::vector<std::unique_ptr<InferencePayload>> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(MakePayload(i));
+  batch[0]->request.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  batch[1]->request.deadline = now + std::chrono::seconds(5);
+  batch[2]->request.deadline = now + std::chrono::seconds(2);
+  ExecuteBatch(instance, batch);
+  EXPECT_EQ(instance.deadline, now + std::chrono::seconds(2));
+  EXPECT_EQ(instance.traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}
+
+TEST(BatchExecutor, ARunWithoutDeadlinesHasNone) {
+  ContextInstance instance;
+  std::vector<std::unique_ptr<InferencePayload>> batch;
+  batch.push_back(MakePayload(1));
+  ExecuteBatch(instance, batch);
+  EXPECT_EQ(instance.deadline, SteadyClock::time_point::max());
+  EXPECT_EQ(instance.traceparent, "");
+}
+
 }  // namespace
 }  // namespace inferd::scheduling

@@ -45,6 +45,8 @@ class FakeModels {
       std::lock_guard<std::mutex> lock(mu_);
       calls_.push_back(request.model_name);
       seen_inputs_[request.model_name] = request.inputs.at(0).data().data();
+      deadlines_.push_back(request.deadline);
+      traceparents_.push_back(request.traceparent);
     }
     if (request.model_name == "broken") return done(Unavailable("engine exploded"));
     const Tensor& x = request.inputs.at(0);
@@ -77,7 +79,9 @@ class FakeModels {
   std::mutex mu_;
   std::vector<std::string> calls_;
   std::map<std::string, const std::byte*> seen_inputs_;
-  std::set<const std::byte*> outputs_;  // every buffer a step wrote
+  std::set<const std::byte*> outputs_;              // every buffer a step wrote
+  std::vector<SteadyClock::time_point> deadlines_;  // per call
+  std::vector<std::string> traceparents_;           // per call
 };
 
 std::unique_ptr<EnsembleScheduler> Make(const char* text, FakeModels& models) {
@@ -91,8 +95,12 @@ std::unique_ptr<EnsembleScheduler> Make(const char* text, FakeModels& models) {
 
 // Enqueues value-filled input IN and waits for the response.
 Result<InferenceResponse> RunOnce(EnsembleScheduler& s, metrics::InferenceStats* stats,
-                                  std::vector<std::string> outputs = {"OUT", "SIDE"}) {
+                                  std::vector<std::string> outputs = {"OUT", "SIDE"},
+                                  SteadyClock::time_point deadline = SteadyClock::time_point::max(),
+                                  std::string traceparent = "") {
   auto payload = testing::MakePayload(5, 1, 2);
+  payload->request.deadline = deadline;
+  payload->request.traceparent = std::move(traceparent);
   payload->output_names = std::move(outputs);
   payload->stats = stats;
   payload->enqueue_time = SteadyClock::now();
@@ -163,6 +171,32 @@ TEST(EnsembleScheduler, AFailingStepEndsTheRequestNamingTheStep) {
   EXPECT_THAT(r.status().message(),
               HasSubstr("ensemble 'chain' step 1 (model 'broken'): engine exploded"));
   EXPECT_THAT(models.calls(), ElementsAre("broken"));  // step 2 never ran
+  EXPECT_EQ(stats.Snapshot().fail.count, 1u);
+}
+
+TEST(EnsembleScheduler, EveryStepGetsTheRequestsDeadlineAndTraceContext) {
+  FakeModels models;
+  auto s = Make(kChain, models);
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
+  const std::string parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_TRUE(RunOnce(*s, nullptr, {"OUT", "SIDE"}, deadline, parent).ok());
+  ASSERT_EQ(models.deadlines_.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(models.deadlines_[i], deadline);
+    EXPECT_EQ(models.traceparents_[i], parent);
+  }
+}
+
+TEST(EnsembleScheduler, AStepAfterTheDeadlineFailsWithoutRunning) {
+  FakeModels models;
+  auto s = Make(kChain, models);
+  metrics::InferenceStats stats;
+  auto r = RunOnce(*s, &stats, {"OUT"}, SteadyClock::now() - std::chrono::milliseconds(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("the request's deadline passed before the step started"));
+  EXPECT_TRUE(models.calls().empty());
   EXPECT_EQ(stats.Snapshot().fail.count, 1u);
 }
 

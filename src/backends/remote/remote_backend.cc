@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
+#include "backends/remote/v2_grpc_call.h"
 #include "backends/remote/v2_http_call.h"
 #include "config/model_config_queries.h"
 #include "config/model_config_validation.h"
@@ -50,26 +52,56 @@ Result<RemoteSettings> ReadRemoteSettings(const config::ModelConfig& config,
 class RemoteInstance final : public ModelInstance {
  public:
   RemoteInstance(RemoteSettings settings, config::ModelSignature signature)
-      : settings_(std::move(settings)), signature_(std::move(signature)) {}
+      : settings_(std::move(settings)), signature_(std::move(signature)) {
+    if (settings_.endpoint.grpc) {
+      grpc_ = std::make_unique<remote::V2GrpcClient>(settings_.endpoint);
+    } else {
+      http_ = std::make_unique<remote::V2HttpClient>(settings_.endpoint);
+    }
+  }
 
   const config::ModelSignature& signature() const override { return signature_; }
 
   Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
                                       std::span<const std::string> output_names,
                                       ExecutionTimings* timings) override {
+    return ExecuteWithContext(inputs, output_names, ExecutionContext{}, timings);
+  }
+
+  // The call gets timeout_ms, or what is left of the requests' deadline when that is sooner,
+  // and the requests' trace context.
+  Result<std::vector<Tensor>> ExecuteWithContext(std::span<const Tensor> inputs,
+                                                 std::span<const std::string> output_names,
+                                                 const ExecutionContext& context,
+                                                 ExecutionTimings* timings) override {
     const auto start = std::chrono::steady_clock::now();
-    auto outputs = remote::CallV2(settings_.endpoint, inputs, output_names, settings_.timeout);
-    if (timings) timings->infer_ns = NanosSince(start);
-    if (!outputs.ok()) {
-      return outputs.status().WithContext(
-          fmt::format("remote model '{}'", settings_.endpoint.model_name));
+    const std::string what = fmt::format("remote model '{}'", settings_.endpoint.model_name);
+    remote::CallOptions options;
+    options.timeout = settings_.timeout;
+    options.traceparent = context.traceparent;
+    if (context.deadline != std::chrono::steady_clock::time_point::max()) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(context.deadline - start);
+      if (left.count() <= 0) {
+        return DeadlineExceeded(
+            fmt::format("{}: the request's deadline passed before the call to remote server {}:{}",
+                        what, settings_.endpoint.host, settings_.endpoint.port));
+      }
+      options.timeout = std::min(options.timeout, left);
     }
+    auto outputs = grpc_ ? grpc_->Call(inputs, output_names, options)
+                         : http_->Call(inputs, output_names, options);
+    if (timings) timings->infer_ns = NanosSince(start);
+    if (!outputs.ok()) return outputs.status().WithContext(what);
     return outputs;
   }
 
  private:
   const RemoteSettings settings_;
   const config::ModelSignature signature_;
+  // One of them: a connection kept between calls.
+  std::unique_ptr<remote::V2GrpcClient> grpc_;  // grpc:// endpoints
+  std::unique_ptr<remote::V2HttpClient> http_;  // http:// endpoints
 };
 
 // The declared tensors, as the signature auto-complete checks the config against.
