@@ -135,7 +135,9 @@ void PayloadLogger::Send(const Event& event) {
   post.url = options_.url;
   post.timeout_ms = options_.timeout_ms;
   post.connect_timeout_ms = std::min(options_.timeout_ms, 1000L);
-  post.body = p.body ? std::string_view(*p.body) : std::string_view();
+  std::string rendered;
+  if (!p.body && p.render_body) rendered = p.render_body();
+  post.body = p.body ? std::string_view(*p.body) : std::string_view(rendered);
   auto& h = post.headers;
   h.emplace_back("Content-Type", p.content_type.empty() ? "application/json" : p.content_type);
   h.emplace_back("Ce-Specversion", "1.0");

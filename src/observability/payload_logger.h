@@ -6,12 +6,14 @@
 // Sample() once per request and then LogRequest / LogResponse, which only enqueue: a bounded
 // queue drained by the logger's own thread, so a slow or dead sink never slows inference —
 // events that do not fit are dropped and counted, as are events the sink refuses or never
-// answers. Thread-safe.
+// answers. Transports: HTTP (http_session.cc, the body as sent) and gRPC (grpc/infer_payload_log,
+// the protobuf message, serialised on the logger's thread). Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,12 +45,17 @@ class PayloadLogger {
 
   // One event: the request's or response's body as received or sent, and what describes it.
   struct Payload {
-    std::string id;            // ce-id, shared by a request and its response
-    std::string model;
-    int64_t version = 0;       // the version the URL named; 0 = none
-    std::string content_type;  // of the body
-    std::optional<size_t> inference_header_length;  // binary extension bodies
-    std::shared_ptr<const std::string> body;
+    std::string id = {};            // ce-id, shared by a request and its response
+    std::string model = {};
+    int64_t version = 0;            // the version the request named; 0 = none
+    std::string content_type = {};  // of the body
+    std::optional<size_t> inference_header_length = {};  // binary extension bodies
+    std::shared_ptr<const std::string> body = {};
+    // When `body` is null: makes the body, on the logger's thread, just before sending (never
+    // for an event that is dropped). For transports whose payload is a message rather than
+    // bytes (gRPC): serialising stays off the inference path. Must be safe to call on another
+    // thread while the transport goes on; what it captures lives as long as the event.
+    std::function<std::string()> render_body = {};
   };
 
   // INVALID_ARGUMENT for a malformed URL, a rate outside 0..1 or a zero queue.

@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -103,6 +105,32 @@ TEST(PayloadLogger, ModeRequestLogsNoResponses) {
   (*logger)->LogRequest(Event());
   (*logger)->Flush();
   EXPECT_EQ((*logger)->dropped_sink_error(), 1u);
+}
+
+TEST(PayloadLogger, RendersALazyBodyOnItsOwnThreadAndOnlyForEventsItSends) {
+  SilentListener sink;
+  auto logger = PayloadLogger::Create({.url = "http://127.0.0.1:" + std::to_string(sink.port()),
+                                       .max_queued = 1,
+                                       .timeout_ms = 200});
+  ASSERT_TRUE(logger.ok());
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> renders{0}, on_caller{0};
+  for (int i = 0; i < 10; ++i) {
+    PayloadLogger::Payload payload = Event();
+    payload.body = nullptr;
+    payload.render_body = [&renders, &on_caller, caller] {
+      ++renders;
+      if (std::this_thread::get_id() == caller) ++on_caller;
+      return std::string("{}");
+    };
+    (*logger)->LogRequest(std::move(payload));
+  }
+  (*logger)->Flush();
+  EXPECT_GE((*logger)->dropped_queue_full(), 8u);
+  // Dropped events are never rendered; the ones tried are, on the logger's thread.
+  EXPECT_EQ(renders.load(), static_cast<int>(10 - (*logger)->dropped_queue_full()));
+  EXPECT_EQ(renders.load(), static_cast<int>((*logger)->dropped_sink_error()));
+  EXPECT_EQ(on_caller.load(), 0);
 }
 
 TEST(PayloadLogger, EventIdsAreVersion4Uuids) {
