@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -41,6 +42,11 @@ class PayloadLogger {
     std::string namespace_name = {};  // ce-namespace; empty = not sent
     std::string component = "predictor";  // ce-component
     std::string endpoint = "default";     // ce-endpoint (KServe: default or canary)
+    // After a failed send, events are dropped (as sink errors) without trying the sink for
+    // this long, doubling on each further failure up to max_backoff_ms, until a send works:
+    // a dead sink costs one connection attempt per back-off, not one per event.
+    long min_backoff_ms = 100;
+    long max_backoff_ms = 5000;
   };
 
   // One event: the request's or response's body as received or sent, and what describes it.
@@ -97,6 +103,9 @@ class PayloadLogger {
   bool sending_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> sent_{0}, dropped_full_{0}, dropped_error_{0};
+  // Back-off after sink failures; only the logger's thread touches these.
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds backoff_{0};
   std::thread thread_;
 };
 
