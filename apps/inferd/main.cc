@@ -311,6 +311,7 @@ int Serve(const ServeFlags& flags) {
     grpc_options.host = flags.host;
     grpc_options.port = flags.grpc_port;
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
+    grpc_options.payload_logger = payload_logger->get();
     grpc_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
     auto created = inferd::grpc::GrpcServer::Create(grpc_options, grpc_handler->get());
     if (!created.ok()) {
@@ -385,8 +386,8 @@ int Serve(const ServeFlags& flags) {
   http->reset();
   metrics_http.reset();
   jobs->reset();
-  payload_logger->reset();
   grpc_frontend.reset();
+  payload_logger->reset();  // after both frontends, which hand it events
   http_handler->reset();
   grpc_handler->reset();
   metrics_handler->reset();

@@ -57,7 +57,9 @@ class GrpcServer::Impl {
   Impl(const Options& options, handler::RequestHandler* handler)
       : options_(options),
         handler_(handler),
-        service_(InferenceService::Options{options.max_stream_requests_in_flight}, handler) {}
+        service_(InferenceService::Options{options.max_stream_requests_in_flight,
+                                            options.payload_logger},
+                 handler) {}
 
   Status Start() {
     if (options_.max_message_bytes <= 0) {

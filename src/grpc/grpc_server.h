@@ -13,6 +13,10 @@
 #include "handler/request_handler.h"
 #include "security/pem_file.h"
 
+namespace inferd::observability {
+class PayloadLogger;
+}
+
 namespace inferd::grpc {
 
 class GrpcServer {
@@ -23,6 +27,9 @@ class GrpcServer {
     // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
     int max_message_bytes = 64 << 20;
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
+    // Sampled inference calls go to it (grpc/infer_payload_log.h); not owned, must outlive the
+    // server; null = no payload logging.
+    observability::PayloadLogger* payload_logger = nullptr;
     // TLS (grpc::SslServerCredentials); plaintext by default.
     using Tls = security::TlsFiles;
     Tls tls;

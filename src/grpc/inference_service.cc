@@ -4,6 +4,7 @@
 
 #include "core/duration.h"
 #include "grpc/grpc_codec.h"
+#include "grpc/infer_payload_log.h"
 #include "grpc/metadata_messages.h"
 #include "grpc/status_mapping.h"
 #include "grpc/stream_infer_reactor.h"
@@ -46,10 +47,11 @@ Status RejectRepositoryName(const std::string& repository_name) {
                   repository_name));
 }
 
-// The trace context a call's client sent, if any (W3C `traceparent` metadata).
-std::string_view TraceParentOf(const ::grpc::ServerContextBase& ctx) {
+// A metadata value the call's client sent ("" when absent): `traceparent` (W3C trace
+// context), `x-request-id` (the payload log's event id, as the HTTP header is).
+std::string_view ClientMetadata(const ::grpc::ServerContextBase& ctx, std::string_view key) {
   const auto& metadata = ctx.client_metadata();
-  auto it = metadata.find("traceparent");
+  auto it = metadata.find(::grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return {};
   return std::string_view(it->second.data(), it->second.size());
 }
@@ -132,13 +134,17 @@ InferenceService::~InferenceService() = default;
   handler::CallRecord& record = call->record();
   record.model = request->model_name();
   record.deadline = DeadlineOf(*ctx);
-  handler_->StartTrace(record, TraceParentOf(*ctx));
+  handler_->StartTrace(record, ClientMetadata(*ctx, "traceparent"));
   std::shared_ptr<const InferRequest> message;
   if (auto* holder = dynamic_cast<InferMessageHolder*>(ctx->GetRpcAllocatorState())) {
     message = holder->shared_request();
   } else {
     message = std::make_shared<InferRequest>(*request);  // no allocator: keep a copy
   }
+  // Logged before decoding, as HTTP logs the body it received: a request the server refuses
+  // is logged too, and its (failed) response is not.
+  std::string log_id =
+      LogInferRequest(options_.payload_logger, ClientMetadata(*ctx, "x-request-id"), message);
   const auto decode_start = handler::SteadyClock::now();
   auto decoded = DecodeModelInferRequest(std::move(message));
   record.times.decode_ns = NanosSince(decode_start);
@@ -150,7 +156,8 @@ InferenceService::~InferenceService() = default;
   // Runs on a model worker (or here, for errors found before queueing); the call and the
   // response message stay valid until Complete.
   handler_->Infer(record, std::move(decoded).value(),
-                  [call, request, response](Result<InferenceResponse> result) {
+                  [call, request, response, logger = options_.payload_logger,
+                   log_id = std::move(log_id)](Result<InferenceResponse> result) mutable {
                     handler::CallRecord& record = call->record();
                     record.times.facade_end_unix_ns = handler::UnixNanos();
                     if (!result.ok()) {
@@ -161,6 +168,10 @@ InferenceService::~InferenceService() = default;
                     record.times.encode_start_unix_ns = handler::UnixNanos();
                     EncodeModelInferResponse(*result, response);
                     record.times.encode_ns = NanosSince(encode_start);
+                    if (!log_id.empty()) {
+                      LogInferResponse(logger, std::move(log_id), request->model_name(),
+                                       record.version, std::move(result).value());
+                    }
                     call->Complete(::grpc::Status::OK, request, response);
                   });
   return call;
@@ -168,7 +179,8 @@ InferenceService::~InferenceService() = default;
 
 ::grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(Ctx* ctx) {
-  return new StreamInferReactor(handler_, ctx, options_.max_stream_requests_in_flight);
+  return new StreamInferReactor(handler_, ctx, options_.max_stream_requests_in_flight,
+                                options_.payload_logger);
 }
 
 ::grpc::ServerUnaryReactor* InferenceService::ModelConfig(

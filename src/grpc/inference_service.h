@@ -11,12 +11,18 @@
 #include "grpc/grpc_service.grpc.pb.h"
 #include "handler/request_handler.h"
 
+namespace inferd::observability {
+class PayloadLogger;
+}
+
 namespace inferd::grpc {
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
  public:
   struct Options {
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream; reading pauses at it
+    // Payload logging of ModelInfer / ModelStreamInfer; not owned; null = none.
+    observability::PayloadLogger* payload_logger = nullptr;
   };
 
   // `handler` is not owned and must outlive this service (and the ::grpc::Server it serves on).

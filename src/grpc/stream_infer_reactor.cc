@@ -4,6 +4,7 @@
 
 #include "core/duration.h"
 #include "grpc/grpc_codec.h"
+#include "grpc/infer_payload_log.h"
 #include "grpc/status_mapping.h"
 #include "grpc/unary_call.h"
 #include "observability/logging.h"
@@ -33,8 +34,12 @@ std::unique_ptr<ModelStreamInferResponse> ErrorAnswer(const Status& status,
 constexpr std::string_view kStreamPath = "/inference.GRPCInferenceService/ModelStreamInfer";
 
 StreamInferReactor::StreamInferReactor(handler::RequestHandler* handler,
-                                       ::grpc::CallbackServerContext* ctx, int max_in_flight)
-    : handler_(handler), ctx_(ctx), max_in_flight_(max_in_flight > 0 ? max_in_flight : 1) {
+                                       ::grpc::CallbackServerContext* ctx, int max_in_flight,
+                                       observability::PayloadLogger* payload_logger)
+    : handler_(handler),
+      ctx_(ctx),
+      max_in_flight_(max_in_flight > 0 ? max_in_flight : 1),
+      payload_logger_(payload_logger) {
   if (auto refused = AdmitCall(*handler_, ctx_, security::ApiCategory::kInference)) {
     MutexLock lock(mu_);
     finished_ = true;
@@ -107,6 +112,9 @@ void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request
     MutexLock lock(mu_);
     serial = next_serial_++;
   }
+  // Each request of a stream is its own event pair, under a fresh id: the call's x-request-id
+  // metadata would be shared by all of them.
+  std::string log_id = LogInferRequest(payload_logger_, {}, request);
   const auto decode_start = handler::SteadyClock::now();
   auto decoded = DecodeModelInferRequest(request);
   record->times.decode_ns = NanosSince(decode_start);
@@ -122,8 +130,8 @@ void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request
     live_.emplace(serial, record->infer);
   }
   handler_->Infer(*record, std::move(decoded).value(),
-                  [this, serial, record, request = std::move(request)](
-                      Result<InferenceResponse> result) {
+                  [this, serial, record, request = std::move(request),
+                   log_id = std::move(log_id)](Result<InferenceResponse> result) mutable {
                     record->times.facade_end_unix_ns = handler::UnixNanos();
                     if (!result.ok()) {
                       const Status& s = result.status();
@@ -134,6 +142,10 @@ void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request
                     record->times.encode_start_unix_ns = handler::UnixNanos();
                     EncodeModelInferResponse(*result, answer->mutable_infer_response());
                     record->times.encode_ns = NanosSince(encode_start);
+                    if (!log_id.empty()) {
+                      LogInferResponse(payload_logger_, std::move(log_id), request->model_name(),
+                                       record->version, std::move(result).value());
+                    }
                     Answer(serial, *record, ::grpc::Status::OK, std::move(answer));
                   });
 }

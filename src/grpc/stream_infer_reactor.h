@@ -18,16 +18,20 @@
 #include "grpc/grpc_service.grpc.pb.h"
 #include "handler/request_handler.h"
 
+namespace inferd::observability {
+class PayloadLogger;
+}
+
 namespace inferd::grpc {
 
 class StreamInferReactor final
     : public ::grpc::ServerBidiReactor<inference::ModelInferRequest,
                                        inference::ModelStreamInferResponse> {
  public:
-  // `handler` is not owned and must outlive the call. Admits the call, then starts reading (or
-  // finishes at once with the rejection).
+  // `handler` (and `payload_logger`, if any) are not owned and must outlive the call. Admits
+  // the call, then starts reading (or finishes at once with the rejection).
   StreamInferReactor(handler::RequestHandler* handler, ::grpc::CallbackServerContext* ctx,
-                     int max_in_flight);
+                     int max_in_flight, observability::PayloadLogger* payload_logger = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -54,6 +58,7 @@ class StreamInferReactor final
   handler::RequestHandler* const handler_;
   ::grpc::CallbackServerContext* const ctx_;
   const int max_in_flight_;
+  observability::PayloadLogger* const payload_logger_;  // null = no payload logging
 
   Mutex mu_;
   std::shared_ptr<inference::ModelInferRequest> reading_ GUARDED_BY(mu_);  // the pending read

@@ -47,6 +47,9 @@ Result<std::unique_ptr<PayloadLogger>> PayloadLogger::Create(const Options& opti
         fmt::format("payload log sample rate {} is outside 0..1", options.sample_rate));
   }
   if (options.max_queued == 0) return InvalidArgument("payload log queue size must be positive");
+  if (options.min_backoff_ms < 0 || options.max_backoff_ms < options.min_backoff_ms) {
+    return InvalidArgument("payload log back-off must be 0 <= min <= max");
+  }
   return std::unique_ptr<PayloadLogger>(new PayloadLogger(options));
 }
 
@@ -131,11 +134,18 @@ void PayloadLogger::Run() {
 
 void PayloadLogger::Send(const Event& event) {
   const Payload& p = event.payload;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < retry_at_) {  // the sink failed lately: drop without trying (see Options)
+    dropped_error_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   HttpPostRequest post;
   post.url = options_.url;
   post.timeout_ms = options_.timeout_ms;
   post.connect_timeout_ms = std::min(options_.timeout_ms, 1000L);
-  post.body = p.body ? std::string_view(*p.body) : std::string_view();
+  std::string rendered;
+  if (!p.body && p.render_body) rendered = p.render_body();
+  post.body = p.body ? std::string_view(*p.body) : std::string_view(rendered);
   auto& h = post.headers;
   h.emplace_back("Content-Type", p.content_type.empty() ? "application/json" : p.content_type);
   h.emplace_back("Ce-Specversion", "1.0");
@@ -156,9 +166,13 @@ void PayloadLogger::Send(const Event& event) {
   auto status = HttpPost(post);
   if (status.ok() && *status >= 200 && *status < 300) {
     sent_.fetch_add(1, std::memory_order_relaxed);
+    backoff_ = std::chrono::milliseconds(0);
     return;
   }
   dropped_error_.fetch_add(1, std::memory_order_relaxed);
+  backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(options_.min_backoff_ms),
+                        std::chrono::milliseconds(options_.max_backoff_ms));
+  retry_at_ = std::chrono::steady_clock::now() + backoff_;
   spdlog::debug("payload log: event {} not delivered: {}", p.id,
                 status.ok() ? fmt::format("HTTP {}", *status) : status.status().message());
 }

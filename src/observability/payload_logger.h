@@ -6,12 +6,15 @@
 // Sample() once per request and then LogRequest / LogResponse, which only enqueue: a bounded
 // queue drained by the logger's own thread, so a slow or dead sink never slows inference —
 // events that do not fit are dropped and counted, as are events the sink refuses or never
-// answers. Thread-safe.
+// answers. Transports: HTTP (http_session.cc, the body as sent) and gRPC (grpc/infer_payload_log,
+// the protobuf message, serialised on the logger's thread). Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,16 +42,26 @@ class PayloadLogger {
     std::string namespace_name = {};  // ce-namespace; empty = not sent
     std::string component = "predictor";  // ce-component
     std::string endpoint = "default";     // ce-endpoint (KServe: default or canary)
+    // After a failed send, events are dropped (as sink errors) without trying the sink for
+    // this long, doubling on each further failure up to max_backoff_ms, until a send works:
+    // a dead sink costs one connection attempt per back-off, not one per event.
+    long min_backoff_ms = 100;
+    long max_backoff_ms = 5000;
   };
 
   // One event: the request's or response's body as received or sent, and what describes it.
   struct Payload {
-    std::string id;            // ce-id, shared by a request and its response
-    std::string model;
-    int64_t version = 0;       // the version the URL named; 0 = none
-    std::string content_type;  // of the body
-    std::optional<size_t> inference_header_length;  // binary extension bodies
-    std::shared_ptr<const std::string> body;
+    std::string id = {};            // ce-id, shared by a request and its response
+    std::string model = {};
+    int64_t version = 0;            // the version the request named; 0 = none
+    std::string content_type = {};  // of the body
+    std::optional<size_t> inference_header_length = {};  // binary extension bodies
+    std::shared_ptr<const std::string> body = {};
+    // When `body` is null: makes the body, on the logger's thread, just before sending (never
+    // for an event that is dropped). For transports whose payload is a message rather than
+    // bytes (gRPC): serialising stays off the inference path. Must be safe to call on another
+    // thread while the transport goes on; what it captures lives as long as the event.
+    std::function<std::string()> render_body = {};
   };
 
   // INVALID_ARGUMENT for a malformed URL, a rate outside 0..1 or a zero queue.
@@ -90,6 +103,9 @@ class PayloadLogger {
   bool sending_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> sent_{0}, dropped_full_{0}, dropped_error_{0};
+  // Back-off after sink failures; only the logger's thread touches these.
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds backoff_{0};
   std::thread thread_;
 };
 

@@ -1,20 +1,28 @@
 """Payload logging (docs/http-api.md, "Payload logging"): sampled inference requests and
-responses reach a sink as CloudEvents in binary content mode with KServe's logger attributes;
-a slow sink and a dead sink do not slow inference, and what they cost is counted as drops."""
+responses, over HTTP and gRPC, reach a sink as CloudEvents in binary content mode with KServe's
+logger attributes (gRPC ones carry the protobuf messages); a slow sink and a dead sink do not
+slow inference, and what they cost is counted as drops."""
 
 import http.server
 import threading
 import time
 
+import grpc
+import numpy as np
 import pytest
 import requests
 
 from conftest import start_server, stop_server
+from grpc_client import make_infer_request, stubs
 
 TIMEOUT_S = 20
 SIMPLE = {"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 16],
                       "data": [float(i) for i in range(16)]},
                      {"name": "INPUT1", "datatype": "FP32", "shape": [1, 16], "data": [1.0] * 16}]}
+REQUEST_TYPE = "org.kubeflow.serving.inference.request"
+RESPONSE_TYPE = "org.kubeflow.serving.inference.response"
+PROTO_REQUEST = "application/x-protobuf; messageType=inference.ModelInferRequest"
+PROTO_RESPONSE = "application/x-protobuf; messageType=inference.ModelInferResponse"
 
 
 class Sink(http.server.ThreadingHTTPServer):
@@ -70,6 +78,34 @@ def infer_latencies(srv, n, **kwargs):
     return sorted(out)
 
 
+def grpc_simple_request(request_id=""):
+    x = np.arange(16, dtype=np.float32).reshape(1, 16)
+    return make_infer_request("simple", [("INPUT0", "FP32", x),
+                                         ("INPUT1", "FP32", np.ones((1, 16), np.float32))],
+                              request_id=request_id)
+
+
+def grpc_stub(srv):
+    if srv.grpc_target is None:
+        pytest.skip("this build serves no gRPC")
+    ch = grpc.insecure_channel(srv.grpc_target)
+    grpc.channel_ready_future(ch).result(timeout=TIMEOUT_S)
+    return ch, stubs().rpc.GRPCInferenceServiceStub(ch)
+
+
+def grpc_latencies(srv, n):
+    ch, stub = grpc_stub(srv)
+    out = []
+    try:
+        for i in range(n):
+            t = time.perf_counter()
+            stub.ModelInfer(grpc_simple_request(f"g{i}"), timeout=TIMEOUT_S)
+            out.append(time.perf_counter() - t)
+    finally:
+        ch.close()
+    return sorted(out)
+
+
 @pytest.fixture(scope="module")
 def sink():
     s = Sink()
@@ -97,6 +133,19 @@ def wait_events(sink, n, deadline_s=5):
         return list(sink.events)
 
 
+def wait_matching(sink, keep, n, deadline_s=5):
+    """The events `keep(headers, body)` maps to something not None (what it maps them to),
+    once there are `n` of them or the deadline passes."""
+    end = time.monotonic() + deadline_s
+    while True:
+        with sink.lock:
+            events = list(sink.events)
+        kept = [k for k in (keep(h, body) for h, body in events) if k is not None]
+        if len(kept) >= n or time.monotonic() >= end:
+            return kept
+        time.sleep(0.02)
+
+
 def test_request_and_response_arrive_as_cloudevents(srv, sink):
     with sink.lock:
         sink.events.clear()
@@ -119,6 +168,64 @@ def test_request_and_response_arrive_as_cloudevents(srv, sink):
         assert h["content-type"] == "application/json"
     assert req_body == r.request.body
     assert res_body == r.content
+
+
+def test_grpc_infer_arrives_as_protobuf_cloudevents(srv, sink):
+    ch, stub = grpc_stub(srv)
+    request = grpc_simple_request("mine")
+    with ch:
+        response = stub.ModelInfer(request, timeout=TIMEOUT_S,
+                                   metadata=[("x-request-id", "grpc-7")])
+    events = wait_matching(sink, lambda h, body: (h, body) if h["ce-id"] == "grpc-7" else None,
+                           2)
+    by_type = {h["ce-type"]: (h, body) for h, body in events}
+    assert set(by_type) == {REQUEST_TYPE, RESPONSE_TYPE}
+    req_h, req_body = by_type[REQUEST_TYPE]
+    res_h, res_body = by_type[RESPONSE_TYPE]
+    for h in (req_h, res_h):  # the attributes an HTTP event has
+        assert h["ce-specversion"] == "1.0"
+        assert h["ce-source"].startswith("http://127.0.0.1:")
+        assert h["ce-inferenceservicename"] == "simple"
+        assert h["ce-modelname"] == "simple"
+        assert h["ce-namespace"] == "ml"
+        assert h["ce-time"].endswith("Z")
+    assert req_h["content-type"] == PROTO_REQUEST
+    assert res_h["content-type"] == PROTO_RESPONSE
+    # The messages themselves: what the client sent and what it received.
+    pb = stubs().pb
+    assert pb.ModelInferRequest.FromString(req_body) == request
+    assert pb.ModelInferResponse.FromString(res_body) == response
+
+
+def test_grpc_stream_logs_each_request_and_only_successful_responses(srv, sink):
+    ch, stub = grpc_stub(srv)
+    good = grpc_simple_request("stream-good")
+    bad = make_infer_request("simple", [("INPUT0", "FP32", np.zeros((1, 3), np.float32)),
+                                        ("INPUT1", "FP32", np.zeros((1, 3), np.float32))],
+                             request_id="stream-bad")
+    with ch:
+        answers = list(stub.ModelStreamInfer(iter([good, bad]), timeout=TIMEOUT_S))
+    assert sorted(bool(a.error_message) for a in answers) == [False, True]
+    pb = stubs().pb
+
+    def streamed(h, body):  # (headers, message) of this test's events
+        if h["content-type"] == PROTO_REQUEST:
+            msg = pb.ModelInferRequest.FromString(body)
+        elif h["content-type"] == PROTO_RESPONSE:
+            msg = pb.ModelInferResponse.FromString(body)
+        else:
+            return None
+        return (h, msg) if msg.id.startswith("stream-") else None
+
+    wait_matching(sink, streamed, 3)
+    events = wait_matching(sink, streamed, 4, deadline_s=0.3)  # a 4th must not come
+    requests_logged = {m.id: h["ce-id"] for h, m in events if h["ce-type"] == REQUEST_TYPE}
+    responses_logged = {m.id: h["ce-id"] for h, m in events if h["ce-type"] == RESPONSE_TYPE}
+    assert set(requests_logged) == {"stream-good", "stream-bad"}
+    # A stream's requests share its metadata, so each gets its own event id; a failed request's
+    # response is not logged (as over HTTP, and as KServe's logger logs only 200 answers).
+    assert requests_logged["stream-good"] != requests_logged["stream-bad"]
+    assert responses_logged == {"stream-good": requests_logged["stream-good"]}
 
 
 def test_a_slow_sink_does_not_slow_inference(srv, sink):
@@ -150,12 +257,17 @@ def test_a_dead_sink_is_counted_and_harmless(model_repo, tmp_path):
     try:
         lat = infer_latencies(s, 10)
         assert lat[-1] < 0.5, lat
+        expected = 20
+        if s.grpc_target is not None:
+            lat = grpc_latencies(s, 10)
+            assert lat[-1] < 0.5, lat
+            expected += 20
         end = time.monotonic() + 5
         while time.monotonic() < end:
-            if metric(s, 'inferd_payload_log_events_dropped_total{reason="sink_error"}') >= 20:
+            if metric(s, 'inferd_payload_log_events_dropped_total{reason="sink_error"}') >= expected:
                 break
             time.sleep(0.05)
-        assert metric(s, 'inferd_payload_log_events_dropped_total{reason="sink_error"}') >= 20
+        assert metric(s, 'inferd_payload_log_events_dropped_total{reason="sink_error"}') >= expected
         assert metric(s, "inferd_payload_log_events_sent_total") == 0
     finally:
         stop_server(s)
@@ -166,7 +278,35 @@ def test_sampling_zero_logs_nothing(model_repo, tmp_path, sink):
                                             "--payload-log-rate", "0"])
     try:
         infer_latencies(s, 5)
+        if s.grpc_target is not None:
+            grpc_latencies(s, 5)
         assert metric(s, "inferd_payload_log_events_sent_total") == 0
         assert metric(s, 'inferd_payload_log_events_dropped_total{reason="queue_full"}') == 0
     finally:
         stop_server(s)
+
+
+def test_grpc_sampling_logs_about_the_configured_share_in_pairs(model_repo, tmp_path):
+    sink = Sink()
+    s = start_server(model_repo, tmp_path, ["--payload-log-url", sink.url,
+                                            "--payload-log-rate", "0.5",
+                                            "--payload-log-max-queued", "1000"])
+    try:
+        n = 200
+        grpc_latencies(s, n)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and metric(s, "inferd_payload_log_queue_depth") > 0:
+            time.sleep(0.05)
+        time.sleep(0.1)  # the last event in flight
+        events = wait_events(sink, 0)
+        ids = {t: sorted(h["ce-id"] for h, _ in events if h["ce-type"] == t)
+               for t in (REQUEST_TYPE, RESPONSE_TYPE)}
+        # Binomial(200, 0.5): 70..130 is more than four standard deviations either side.
+        assert 70 <= len(ids[REQUEST_TYPE]) <= 130, len(ids[REQUEST_TYPE])
+        # A request is sampled with its response: both or neither.
+        assert ids[REQUEST_TYPE] == ids[RESPONSE_TYPE]
+        assert len(set(ids[REQUEST_TYPE])) == len(ids[REQUEST_TYPE])
+        assert metric(s, "inferd_payload_log_events_sent_total") == len(events)
+    finally:
+        stop_server(s)
+        sink.shutdown()

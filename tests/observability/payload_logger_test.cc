@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +31,7 @@ class SilentListener {
   }
   ~SilentListener() { ::close(fd_); }
   int port() const { return port_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -50,6 +53,8 @@ TEST(PayloadLogger, RejectsBadOptions) {
   EXPECT_FALSE(PayloadLogger::Create({.url = "ftp://x"}).ok());
   EXPECT_FALSE(PayloadLogger::Create({.url = "http://x", .sample_rate = 1.5}).ok());
   EXPECT_FALSE(PayloadLogger::Create({.url = "http://x", .max_queued = 0}).ok());
+  EXPECT_FALSE(
+      PayloadLogger::Create({.url = "http://x", .min_backoff_ms = 10, .max_backoff_ms = 5}).ok());
   EXPECT_FALSE(ParsePayloadLogMode("both").ok());
 }
 
@@ -65,6 +70,49 @@ TEST(PayloadLogger, CountsEventsADeadSinkNeverReceives) {
   EXPECT_NE((*logger)->MetricsText().find(
                 "inferd_payload_log_events_dropped_total{reason=\"sink_error\"} 2"),
             std::string::npos);
+}
+
+// A sink that accepts connections and closes them at once (every send fails), counting them.
+class RefusingSink {
+ public:
+  RefusingSink() : thread_([this] { Serve(); }) {}
+  ~RefusingSink() {
+    stop_ = true;
+    ::shutdown(listener_.fd(), SHUT_RDWR);
+    thread_.join();
+  }
+  int port() const { return listener_.port(); }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void Serve() {
+    for (;;) {
+      int fd = ::accept(listener_.fd(), nullptr, nullptr);
+      if (fd < 0 || stop_) {
+        if (fd >= 0) ::close(fd);
+        return;
+      }
+      ++connections_;
+      ::close(fd);
+    }
+  }
+  SilentListener listener_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+TEST(PayloadLogger, BacksOffFromAFailingSinkInsteadOfTryingItForEveryEvent) {
+  RefusingSink sink;
+  auto logger = PayloadLogger::Create({.url = "http://127.0.0.1:" + std::to_string(sink.port()),
+                                       .timeout_ms = 500,
+                                       .min_backoff_ms = 2000});
+  ASSERT_TRUE(logger.ok());
+  for (int i = 0; i < 50; ++i) (*logger)->LogRequest(Event());
+  (*logger)->Flush();
+  EXPECT_EQ((*logger)->dropped_sink_error() + (*logger)->dropped_queue_full(), 50u);
+  EXPECT_EQ((*logger)->sent(), 0u);
+  EXPECT_LE(sink.connections(), 2);  // the first failure starts a 2 s back-off
 }
 
 TEST(PayloadLogger, DropsWhatDoesNotFitBehindAHangingSinkWithoutBlocking) {
@@ -103,6 +151,32 @@ TEST(PayloadLogger, ModeRequestLogsNoResponses) {
   (*logger)->LogRequest(Event());
   (*logger)->Flush();
   EXPECT_EQ((*logger)->dropped_sink_error(), 1u);
+}
+
+TEST(PayloadLogger, RendersALazyBodyOnItsOwnThreadAndOnlyForEventsItSends) {
+  SilentListener sink;
+  auto logger = PayloadLogger::Create({.url = "http://127.0.0.1:" + std::to_string(sink.port()),
+                                       .max_queued = 1,
+                                       .timeout_ms = 200});
+  ASSERT_TRUE(logger.ok());
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> renders{0}, on_caller{0};
+  for (int i = 0; i < 10; ++i) {
+    PayloadLogger::Payload payload = Event();
+    payload.body = nullptr;
+    payload.render_body = [&renders, &on_caller, caller] {
+      ++renders;
+      if (std::this_thread::get_id() == caller) ++on_caller;
+      return std::string("{}");
+    };
+    (*logger)->LogRequest(std::move(payload));
+  }
+  (*logger)->Flush();
+  EXPECT_GE((*logger)->dropped_queue_full(), 8u);
+  // Dropped events are never rendered; the ones tried are, on the logger's thread.
+  EXPECT_EQ(renders.load(), static_cast<int>(10 - (*logger)->dropped_queue_full()));
+  EXPECT_EQ(renders.load(), static_cast<int>((*logger)->dropped_sink_error()));
+  EXPECT_EQ(on_caller.load(), 0);
 }
 
 TEST(PayloadLogger, EventIdsAreVersion4Uuids) {
