@@ -20,6 +20,7 @@
 #include "server/inference_server.h"
 #include "server/version.h"
 #include "bench_command.h"
+#include "optimize_command.h"
 
 namespace {
 
@@ -482,9 +483,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
+  CLI::App* optimize = inferd::app::AddOptimizeCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(flags);
   if (bench->parsed()) return inferd::app::RunBenchCommand();
+  if (optimize->parsed()) return inferd::app::RunOptimizeCommand();
   return EXIT_SUCCESS;
 }

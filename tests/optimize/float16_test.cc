@@ -1,0 +1,39 @@
+#include "optimize/float16.h"
+
+#include <gtest/gtest.h>
+
+#include "optimize/onnx_model.h"
+#include "rewrite_test_support.h"
+#include "tiny_models.h"
+
+namespace inferd::optimize {
+namespace {
+
+TEST(ConvertToFloat16, WeightsBecomeHalfWhileInputsAndOutputsStayFloat) {
+  auto result = ConvertToFloat16(testing::TinyMlp());
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const auto& g = result->model.graph();
+  for (const auto& t : g.initializer()) EXPECT_EQ(t.data_type(), onnx::TensorProto::FLOAT16);
+  EXPECT_EQ(g.input(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
+  EXPECT_EQ(g.output(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
+  EXPECT_EQ(g.node(0).op_type(), "Cast");  // at the input edge
+  EXPECT_EQ(g.node(g.node_size() - 1).op_type(), "Cast");  // at the output edge
+  EXPECT_TRUE(CheckOnnxModel(result->model).ok()) << CheckOnnxModel(result->model).message();
+}
+
+TEST(ConvertToFloat16, HalvesTheWeightBytesAndStaysClose) {
+  auto original = testing::TinyMlp(/*hidden=*/64);
+  auto result = ConvertToFloat16(original);
+  ASSERT_TRUE(result.ok());
+  EXPECT_LT(result->model.ByteSizeLong(), original.ByteSizeLong() * 0.6);
+  EXPECT_LT(testing::MaxOutputDiff(original, result->model), 5e-3);
+}
+
+TEST(ConvertToFloat16, ModelWithoutWeightsIsUnimplemented) {
+  auto result = ConvertToFloat16(testing::ReluOnly());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace inferd::optimize
