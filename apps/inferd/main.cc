@@ -21,6 +21,7 @@
 #include "server/version.h"
 #include "bench_command.h"
 #include "optimize_command.h"
+#include "tune_command.h"
 
 namespace {
 
@@ -484,10 +485,12 @@ int main(int argc, char** argv) {
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
   CLI::App* optimize = inferd::app::AddOptimizeCommand(app);
+  CLI::App* tune = inferd::app::AddTuneCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(flags);
   if (bench->parsed()) return inferd::app::RunBenchCommand();
   if (optimize->parsed()) return inferd::app::RunOptimizeCommand();
+  if (tune->parsed()) return inferd::app::RunTuneCommand();
   return EXIT_SUCCESS;
 }
