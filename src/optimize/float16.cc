@@ -100,7 +100,7 @@ Result<TransformResult> ConvertToFloat16(onnx::ModelProto model) {
   for (auto& n : *graph.mutable_node()) *nodes.Add() = std::move(n);
   for (auto& n : tail) *nodes.Add() = std::move(n);
   graph.mutable_node()->Swap(&nodes);
-  RETURN_IF_ERROR(ReinferShapes(model));
+  DropValueInfo(model);
   return TransformResult{std::move(model),
                          fmt::format("{} weights fp16, fp32 inputs/outputs kept", converted)};
 }

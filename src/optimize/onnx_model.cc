@@ -41,15 +41,7 @@ Status CheckOnnxModel(const onnx::ModelProto& model) {
   return Status::Ok();
 }
 
-Status ReinferShapes(onnx::ModelProto& model) {
-  model.mutable_graph()->clear_value_info();
-  try {
-    onnx::shape_inference::InferShapes(model);
-  } catch (const std::exception& e) {
-    return InvalidArgument(fmt::format("ONNX shape inference: {}", e.what()));
-  }
-  return Status::Ok();
-}
+void DropValueInfo(onnx::ModelProto& model) { model.mutable_graph()->clear_value_info(); }
 
 onnx::TensorProto* FindInitializer(onnx::GraphProto& graph, const std::string& name) {
   for (auto& t : *graph.mutable_initializer()) {

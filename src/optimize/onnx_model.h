@@ -22,8 +22,9 @@ Result<onnx::ModelProto> LoadOnnxModel(const std::string& path);
 // The ONNX checker plus strict shape inference; INVALID_ARGUMENT with the checker's message.
 Status CheckOnnxModel(const onnx::ModelProto& model);
 
-// Drops the graph's value_info and infers it again (after a rewrite changed types or shapes).
-Status ReinferShapes(onnx::ModelProto& model);
+// Drops the graph's value_info (intermediate types and shapes), which a rewrite that changes
+// types or shapes makes stale; ONNX Runtime infers them at load, CheckOnnxModel in its copy.
+void DropValueInfo(onnx::ModelProto& model);
 
 // The initializer called `name`, or null.
 onnx::TensorProto* FindInitializer(onnx::GraphProto& graph, const std::string& name);

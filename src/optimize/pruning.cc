@@ -213,7 +213,7 @@ Result<TransformResult> StructuredPrune(onnx::ModelProto model, double fraction)
     return Unimplemented(
         "structured: no Dense -> activation -> Dense chain with constant weights to shrink");
   }
-  RETURN_IF_ERROR(ReinferShapes(model));
+  DropValueInfo(model);
   return TransformResult{std::move(model),
                          fmt::format("{} hidden layer(s), {} -> {} units", shrunk, units_before,
                                      units_after)};

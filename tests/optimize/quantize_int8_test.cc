@@ -39,7 +39,9 @@ TEST(QuantizeDynamicInt8, ScalesPerOutputChannelAndUndoesTransB) {
       EXPECT_EQ(t.dims(0), 8);
       EXPECT_EQ(t.dims(1), 3);
     }
-    if (t.name().ends_with("_Wscale")) EXPECT_EQ(t.dims_size(), 1);
+    if (t.name().ends_with("_Wscale")) {
+      EXPECT_EQ(t.dims_size(), 1);
+    }
   }
 }
 

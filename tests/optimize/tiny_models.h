@@ -78,6 +78,7 @@ inline onnx::ModelProto ReluOnly() {
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
   auto& g = *m.mutable_graph();
+  g.set_name("relu_only");
   *g.add_input() = FloatInfo("x", {-1, 4});
   *g.add_output() = FloatInfo("y", {-1, 4});
   *g.add_node() = MakeNode("Relu", {"x"}, "y");
