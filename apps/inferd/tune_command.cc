@@ -179,8 +179,12 @@ int RunTuneCommand() {
     bench::SweepResult r;
     r.point = p;
     auto config = bench::ApplySweepPoint(*base_config, p);
-    if (!config.ok()) return Fail(config.status());
-    configs.push_back(*config);
+    configs.push_back(config.ok() ? *config : std::string());
+    if (!config.ok()) {
+      r.error = std::string(config.status().message());
+      results.push_back(r);
+      continue;
+    }
     nlohmann::json load = {{"parameters", {{"config", *config}}}};
     fmt::print(stderr, "{}{}: loading{}", tty ? "\r\033[K" : "", name, tty ? "" : "\n");
     auto loaded = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load",

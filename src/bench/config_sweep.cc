@@ -36,6 +36,27 @@ Result<std::string> ApplySweepPoint(const std::string& config_json, const SweepP
   }
   config["parameters"]["intra_op_thread_count"] = {{"string_value",
                                                     std::to_string(point.threads)}};
+  // Tensor dims exclude the batch dimension when batching is on: switching batching off puts
+  // it back as a variable (-1) first dimension, and switching it on takes that one away.
+  const int64_t was = config.value("max_batch_size", int64_t{0});
+  if ((was > 0) != (point.max_batch > 0)) {
+    for (const char* key : {"input", "output"}) {
+      if (!config.contains(key) || !config[key].is_array()) continue;
+      for (auto& tensor : config[key]) {
+        if (!tensor.contains("dims") || !tensor["dims"].is_array()) continue;
+        auto& dims = tensor["dims"];
+        if (point.max_batch == 0) {
+          dims.insert(dims.begin(), -1);
+        } else if (!dims.empty() && (dims[0] == -1 || dims[0] == "-1")) {
+          dims.erase(dims.begin());
+        } else {
+          return InvalidArgument(fmt::format(
+              "max batch {}: '{}' has no variable first dimension to batch along",
+              point.max_batch, tensor.value("name", std::string())));
+        }
+      }
+    }
+  }
   config["max_batch_size"] = point.max_batch;
   if (point.max_batch > 0) {
     config["dynamic_batching"] = {{"max_queue_delay_microseconds", point.queue_delay_us}};

@@ -34,6 +34,19 @@ TEST(ApplySweepPoint, SetsInstancesThreadsBatchAndDelay) {
   EXPECT_FALSE(ApplySweepPoint("[1]", {}).ok());
 }
 
+TEST(ApplySweepPoint, MovesTheBatchDimensionWhenBatchingSwitches) {
+  const std::string batched =
+      R"({"max_batch_size":8,"input":[{"name":"x","dims":["16"]}],"output":[{"name":"y","dims":[5]}]})";
+  auto off = nlohmann::json::parse(ApplySweepPoint(batched, {.max_batch = 0}).value());
+  EXPECT_EQ(off["input"][0]["dims"], nlohmann::json::parse(R"([-1, "16"])"));
+  EXPECT_EQ(off["output"][0]["dims"], nlohmann::json::parse("[-1, 5]"));
+  auto on = nlohmann::json::parse(ApplySweepPoint(off.dump(), {.max_batch = 4}).value());
+  EXPECT_EQ(on["input"][0]["dims"], nlohmann::json::parse(R"(["16"])"));
+  EXPECT_FALSE(ApplySweepPoint(R"({"max_batch_size":0,"input":[{"name":"x","dims":[3]}]})",
+                               {.max_batch = 4})
+                   .ok());
+}
+
 SweepResult Measured(double rps, double p99, bool ok = true) {
   SweepResult r;
   r.ok = ok;
