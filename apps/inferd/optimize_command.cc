@@ -1,8 +1,8 @@
 #include "optimize_command.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "optimize/optimizer.h"
 #include "optimize/version_writer.h"
@@ -52,8 +52,9 @@ const optimize::CandidateReport* Choose(const optimize::OptimizeReport& report,
 CLI::App* AddOptimizeCommand(CLI::App& app) {
   OptimizeFlags& f = Flags();
   CLI::App* cmd = app.add_subcommand(
-      "optimize", "Transform an ONNX model (graph optimization, int8, fp16, pruning, distill), "
-                  "measure each result, write the chosen one as a new model version");
+      "optimize",
+      "Transform an ONNX model (graph optimization, int8, fp16, pruning, distill), "
+      "measure each result, write the chosen one as a new model version");
   cmd->add_option("model", f.options.model_path, "The ONNX model file")->required();
   cmd->add_option("--out", f.out_dir,
                   "Model directory in a repository (DIR/<next version>/model.onnx)");
@@ -70,8 +71,7 @@ CLI::App* AddOptimizeCommand(CLI::App& app) {
   cmd->add_option("--max-accuracy-drop", f.options.max_accuracy_drop,
                   "A candidate losing more accuracy (labels) or top-1 agreement (no labels) "
                   "than this is reported and not written");
-  cmd->add_option("--write", f.write,
-                  "The candidate to write (default: the fastest accepted one)");
+  cmd->add_option("--write", f.write, "The candidate to write (default: the fastest accepted one)");
   cmd->add_flag("--dry-run", f.dry_run, "Measure only; write nothing");
   cmd->add_option("--batch", f.options.batch, "Samples per ORT run")->capture_default_str();
   cmd->add_option("--threads", f.options.intra_op_threads, "ORT intra-op threads per session")

@@ -1,12 +1,11 @@
 #include "tune_command.h"
 
+#include <fmt/format.h>
+#include <google/protobuf/text_format.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
-#include <google/protobuf/text_format.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/config_sweep.h"
@@ -83,10 +82,13 @@ int Fail(const Status& s) {
 CLI::App* AddTuneCommand(CLI::App& app) {
   TuneFlags& f = Flags();
   CLI::App* cmd = app.add_subcommand(
-      "tune", "Sweep a live server's serving configuration for a model (instances, threads, "
-              "max batch, queue delay) and write the best config.pbtxt");
-  cmd->add_option("model", f.model, "Model to tune (the server runs --model-control-mode "
-                                    "explicit)")->required();
+      "tune",
+      "Sweep a live server's serving configuration for a model (instances, threads, "
+      "max batch, queue delay) and write the best config.pbtxt");
+  cmd->add_option("model", f.model,
+                  "Model to tune (the server runs --model-control-mode "
+                  "explicit)")
+      ->required();
   cmd->add_option("--url", f.url, "The server, http://host:port")->capture_default_str();
   cmd->add_option("--instances", f.instances, "Instance counts, comma-separated")
       ->capture_default_str();
@@ -156,7 +158,9 @@ int RunTuneCommand() {
       [&](boost::asio::io_context& io) -> std::unique_ptr<bench::InferClient> {
     return std::make_unique<bench::HttpInferClient>(io, *target, request);
   };
-  bench::StatsFetcher fetch_stats = [&]() { return bench::HttpGet(*target, model_path + "/stats"); };
+  bench::StatsFetcher fetch_stats = [&]() {
+    return bench::HttpGet(*target, model_path + "/stats");
+  };
 
   bench::LevelOptions level;
   level.concurrency = f.concurrency;
@@ -187,14 +191,14 @@ int RunTuneCommand() {
     }
     nlohmann::json load = {{"parameters", {{"config", *config}}}};
     fmt::print(stderr, "{}{}: loading{}", tty ? "\r\033[K" : "", name, tty ? "" : "\n");
-    auto loaded = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load",
-                                  load.dump());
+    auto loaded =
+        bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", load.dump());
     if (!loaded.ok()) {
       r.error = std::string(loaded.status().message());
     } else {
       bench::ProgressFn progress = [&](int window, double rps, uint64_t errors) {
-        fmt::print(stderr, "{}{}: window {} {:.1f} req/s, {} errors{}", tty ? "\r\033[K" : "",
-                   name, window, rps, errors, tty ? "" : "\n");
+        fmt::print(stderr, "{}{}: window {} {:.1f} req/s, {} errors{}", tty ? "\r\033[K" : "", name,
+                   window, rps, errors, tty ? "" : "\n");
       };
       auto measured = bench::RunLevel(level, make_client, fetch_stats, f.model, progress);
       if (!measured.ok()) {
@@ -215,7 +219,8 @@ int RunTuneCommand() {
   if (!f.keep_best || !best) {
     // Back to the model's own config.pbtxt.
     auto restored = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", "{}");
-    if (!restored.ok()) fmt::print(stderr, "inferd tune: reload: {}\n", restored.status().message());
+    if (!restored.ok())
+      fmt::print(stderr, "inferd tune: reload: {}\n", restored.status().message());
   } else {
     nlohmann::json load = {{"parameters", {{"config", configs[*best]}}}};
     auto kept = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", load.dump());
@@ -230,8 +235,9 @@ int RunTuneCommand() {
   if (s.ok()) s = WriteText(out / "frontier.svg", bench::FormatFrontierSvg(f.model, results, best));
   if (!s.ok()) return Fail(s);
   if (!best) {
-    fmt::print(stderr, "inferd tune: no configuration met the objective; no config.pbtxt "
-                       "written\n");
+    fmt::print(stderr,
+               "inferd tune: no configuration met the objective; no config.pbtxt "
+               "written\n");
     return 1;
   }
   auto proto = config::ModelConfigFromJson(configs[*best]);
@@ -239,11 +245,11 @@ int RunTuneCommand() {
   std::string text;
   google::protobuf::TextFormat::PrintToString(*proto, &text);
   if (s = WriteText(out / "config.pbtxt", text); !s.ok()) return Fail(s);
-  fmt::print("best: instances {} threads {} max batch {} delay {}us: {:.1f} req/s, p99 {:.2f} ms "
-             "-> {}\n",
-             grid[*best].instances, grid[*best].threads, grid[*best].max_batch,
-             grid[*best].queue_delay_us, results[*best].throughput_rps, results[*best].p99_ms,
-             (out / "config.pbtxt").string());
+  fmt::print(
+      "best: instances {} threads {} max batch {} delay {}us: {:.1f} req/s, p99 {:.2f} ms "
+      "-> {}\n",
+      grid[*best].instances, grid[*best].threads, grid[*best].max_batch, grid[*best].queue_delay_us,
+      results[*best].throughput_rps, results[*best].p99_ms, (out / "config.pbtxt").string());
   return 0;
 }
 

@@ -1,8 +1,8 @@
 #include "bench/config_sweep.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace inferd::bench {
@@ -29,13 +29,12 @@ std::vector<SweepPoint> SweepGrid(const std::vector<int>& instances,
 Result<std::string> ApplySweepPoint(const std::string& config_json, const SweepPoint& point) {
   nlohmann::json config = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) return InvalidArgument("the model's config is not a JSON object");
-  config["instance_group"] = nlohmann::json::array(
-      {{{"count", point.instances}, {"kind", "KIND_CPU"}}});
+  config["instance_group"] =
+      nlohmann::json::array({{{"count", point.instances}, {"kind", "KIND_CPU"}}});
   if (!config.contains("parameters") || !config["parameters"].is_object()) {
     config["parameters"] = nlohmann::json::object();
   }
-  config["parameters"]["intra_op_thread_count"] = {{"string_value",
-                                                    std::to_string(point.threads)}};
+  config["parameters"]["intra_op_thread_count"] = {{"string_value", std::to_string(point.threads)}};
   // Tensor dims exclude the batch dimension when batching is on: switching batching off puts
   // it back as a variable (-1) first dimension, and switching it on takes that one away.
   const int64_t was = config.value("max_batch_size", int64_t{0});
@@ -50,9 +49,9 @@ Result<std::string> ApplySweepPoint(const std::string& config_json, const SweepP
         } else if (!dims.empty() && (dims[0] == -1 || dims[0] == "-1")) {
           dims.erase(dims.begin());
         } else {
-          return InvalidArgument(fmt::format(
-              "max batch {}: '{}' has no variable first dimension to batch along",
-              point.max_batch, tensor.value("name", std::string())));
+          return InvalidArgument(
+              fmt::format("max batch {}: '{}' has no variable first dimension to batch along",
+                          point.max_batch, tensor.value("name", std::string())));
         }
       }
     }
@@ -104,9 +103,9 @@ std::vector<size_t> ParetoFrontier(const std::vector<SweepResult>& results) {
 }
 
 std::string FormatSweepTable(const std::vector<SweepResult>& results, std::optional<size_t> best) {
-  std::string text = fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12} {:>9} {:>9} {:>6}  {}\n",
-                                 "instances", "threads", "max batch", "delay (us)", "throughput/s",
-                                 "p50 (ms)", "p99 (ms)", "errors", "");
+  std::string text =
+      fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12} {:>9} {:>9} {:>6}  {}\n", "instances", "threads",
+                  "max batch", "delay (us)", "throughput/s", "p50 (ms)", "p99 (ms)", "errors", "");
   for (size_t i = 0; i < results.size(); ++i) {
     const SweepResult& r = results[i];
     const SweepPoint& p = r.point;

@@ -16,9 +16,9 @@ namespace inferd::bench {
 
 struct SweepPoint {
   int instances = 1;
-  int threads = 1;            // the ONNX Runtime backend's intra_op_thread_count
-  int max_batch = 0;          // max_batch_size; 0 = no batching
-  int64_t queue_delay_us = 0; // dynamic_batching.max_queue_delay_microseconds
+  int threads = 1;             // the ONNX Runtime backend's intra_op_thread_count
+  int max_batch = 0;           // max_batch_size; 0 = no batching
+  int64_t queue_delay_us = 0;  // dynamic_batching.max_queue_delay_microseconds
 };
 
 // Every combination, in order (instances outermost).
@@ -34,18 +34,18 @@ Result<std::string> ApplySweepPoint(const std::string& config_json, const SweepP
 
 struct SweepResult {
   SweepPoint point;
-  bool ok = false;            // false: the config did not load or the level failed
+  bool ok = false;  // false: the config did not load or the level failed
   std::string error;
   double throughput_rps = 0;
   double p50_ms = 0, p99_ms = 0;
-  uint64_t errors = 0;        // failed requests during the measurement
+  uint64_t errors = 0;  // failed requests during the measurement
 };
 
 struct Objective {
   enum class Kind { kMaxThroughput, kMinLatency };
   Kind kind = Kind::kMaxThroughput;
-  double p99_budget_ms = 0;   // kMaxThroughput: 0 = no budget
-  double rate_rps = 0;        // kMinLatency: the offered rate (a point must sustain 95% of it)
+  double p99_budget_ms = 0;  // kMaxThroughput: 0 = no budget
+  double rate_rps = 0;       // kMinLatency: the offered rate (a point must sustain 95% of it)
 };
 
 // The index of the best successful point under the objective; nullopt when none qualifies.

@@ -1,12 +1,12 @@
 // The only file of inferd_optimize that includes libtorch (see distill.h).
 #include "optimize/distill.h"
 
-#include <algorithm>
-#include <random>
-
 #include <fmt/format.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
+
+#include <algorithm>
+#include <random>
 
 #include "optimize/onnx_model.h"
 
@@ -131,9 +131,9 @@ Result<TransformResult> Distill(const onnx::ModelProto& teacher, OrtEvaluator& e
   torch::Tensor x = torch::from_blob(const_cast<float*>(train.data[0].data()),
                                      {train.count, features}, torch::kFloat32)
                         .clone();
-  torch::Tensor y = torch::from_blob(targets.values.data(), {train.count, targets.width},
-                                     torch::kFloat32)
-                        .clone();
+  torch::Tensor y =
+      torch::from_blob(targets.values.data(), {train.count, targets.width}, torch::kFloat32)
+          .clone();
   torch::nn::Linear l1(features, options.hidden_units), l2(options.hidden_units, targets.width);
   std::vector<torch::Tensor> params = l1->parameters();
   for (auto& p : l2->parameters()) params.push_back(p);
@@ -145,8 +145,8 @@ Result<TransformResult> Distill(const onnx::ModelProto& teacher, OrtEvaluator& e
       torch::Tensor idx = order.slice(0, begin, std::min(train.count, begin + options.batch));
       torch::Tensor z = l2(torch::relu(l1(x.index_select(0, idx))));
       torch::Tensor t = y.index_select(0, idx);
-      torch::Tensor loss = softmax ? -(t * torch::log_softmax(z, 1)).sum(1).mean()
-                                   : torch::mse_loss(z, t);
+      torch::Tensor loss =
+          softmax ? -(t * torch::log_softmax(z, 1)).sum(1).mean() : torch::mse_loss(z, t);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();

@@ -1,12 +1,12 @@
 #include "optimize/eval_set.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace inferd::optimize {
 namespace {
@@ -35,20 +35,20 @@ Result<std::vector<ModelInput>> ModelInputs(const onnx::ModelProto& model) {
     if (initializers.count(in.name())) continue;
     const auto& type = in.type().tensor_type();
     if (!in.type().has_tensor_type() || type.elem_type() != onnx::TensorProto::FLOAT) {
-      return Unimplemented(
-          fmt::format("input '{}' is not a FLOAT tensor (optimize evaluates FLOAT inputs only)",
-                      in.name()));
+      return Unimplemented(fmt::format(
+          "input '{}' is not a FLOAT tensor (optimize evaluates FLOAT inputs only)", in.name()));
     }
     ModelInput mi;
     mi.name = in.name();
     const auto& dims = type.shape().dim();
-    if (dims.empty()) return Unimplemented(fmt::format("input '{}' has no batch dimension", in.name()));
+    if (dims.empty())
+      return Unimplemented(fmt::format("input '{}' has no batch dimension", in.name()));
     if (dims[0].has_dim_value()) mi.fixed_batch = dims[0].dim_value();
     for (int i = 1; i < dims.size(); ++i) {
       if (!dims[i].has_dim_value() || dims[i].dim_value() <= 0) {
-        return Unimplemented(fmt::format(
-            "input '{}': dimension {} is dynamic (only the first, the batch, may be)", in.name(),
-            i));
+        return Unimplemented(
+            fmt::format("input '{}': dimension {} is dynamic (only the first, the batch, may be)",
+                        in.name(), i));
       }
       mi.sample_shape.push_back(dims[i].dim_value());
     }
@@ -105,9 +105,8 @@ Result<EvalSet> LoadEvalSet(const std::string& path, std::vector<ModelInput> inp
         }
       }
     } catch (const nlohmann::json::exception&) {
-      return InvalidArgument(
-          fmt::format("eval set '{}': input '{}' holds a value that is not a number", path,
-                      mi.name));
+      return InvalidArgument(fmt::format(
+          "eval set '{}': input '{}' holds a value that is not a number", path, mi.name));
     }
     set.data.push_back(std::move(values));
   }

@@ -8,11 +8,11 @@
 // FLOAT inputs only.
 #pragma once
 
+#include <onnx/onnx_pb.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "core/status.h"
 
@@ -26,9 +26,9 @@ struct ModelInput {
 };
 
 struct EvalSet {
-  std::vector<ModelInput> inputs;         // in the model's order
-  std::vector<std::vector<float>> data;   // per input: count × sample_size values
-  std::vector<int64_t> labels;            // empty: no labels
+  std::vector<ModelInput> inputs;        // in the model's order
+  std::vector<std::vector<float>> data;  // per input: count × sample_size values
+  std::vector<int64_t> labels;           // empty: no labels
   int64_t count = 0;
 };
 

@@ -1,8 +1,8 @@
 #include "optimize/float16.h"
 
-#include <unordered_set>
-
 #include <fmt/format.h>
+
+#include <unordered_set>
 
 #include "optimize/onnx_model.h"
 #include "protocol/half.h"
@@ -58,9 +58,10 @@ Result<TransformResult> ConvertToFloat16(onnx::ModelProto model) {
   if (converted == 0) return Unimplemented("fp16: the model has no FLOAT weights to convert");
   for (auto& node : *graph.mutable_node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
-      return Unimplemented(fmt::format("fp16: node '{}' is a {}:{} op (only ONNX ops are "
-                                       "converted)",
-                                       node.name(), node.domain(), node.op_type()));
+      return Unimplemented(
+          fmt::format("fp16: node '{}' is a {}:{} op (only ONNX ops are "
+                      "converted)",
+                      node.name(), node.domain(), node.op_type()));
     }
     for (auto& a : *node.mutable_attribute()) {
       if (a.has_t()) RETURN_IF_ERROR(ToHalf(*a.mutable_t()).status());

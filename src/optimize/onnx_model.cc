@@ -1,13 +1,13 @@
 #include "optimize/onnx_model.h"
 
+#include <fmt/format.h>
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <unordered_set>
-
-#include <fmt/format.h>
-#include <onnx/checker.h>
-#include <onnx/shape_inference/implementation.h>
 
 namespace inferd::optimize {
 
@@ -15,8 +15,8 @@ Result<onnx::ModelProto> ParseOnnxModel(const std::string& bytes, const std::str
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes) || !model.has_graph() ||
       model.graph().node_size() == 0) {
-    return InvalidArgument(fmt::format("'{}' is not an ONNX model (no ModelProto with a graph)",
-                                       what));
+    return InvalidArgument(
+        fmt::format("'{}' is not an ONNX model (no ModelProto with a graph)", what));
   }
   return model;
 }
@@ -63,8 +63,8 @@ Result<std::vector<float>> FloatValues(const onnx::TensorProto& tensor) {
   std::vector<float> values;
   if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != static_cast<size_t>(count) * sizeof(float)) {
-      return InvalidArgument(fmt::format("initializer '{}': raw_data size does not match dims",
-                                         tensor.name()));
+      return InvalidArgument(
+          fmt::format("initializer '{}': raw_data size does not match dims", tensor.name()));
     }
     values.resize(count);
     std::memcpy(values.data(), tensor.raw_data().data(), tensor.raw_data().size());

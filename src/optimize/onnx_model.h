@@ -3,11 +3,11 @@
 // in this folder share. Pure functions over protobuf values; no ONNX Runtime here.
 #pragma once
 
+#include <onnx/onnx_pb.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "core/status.h"
 

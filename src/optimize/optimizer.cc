@@ -1,9 +1,9 @@
 #include "optimize/optimizer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "optimize/distill.h"
 #include "optimize/eval_set.h"
@@ -34,14 +34,13 @@ Result<TransformResult> ApplyStep(const TransformStep& step, onnx::ModelProto mo
   if (step.kind == "graph" || step.kind == "graph-extended") {
     const GraphLevel level = step.kind == "graph" ? GraphLevel::kBasic : GraphLevel::kExtended;
     const int before = model.graph().node_size();
-    ASSIGN_OR_RETURN(std::string bytes,
-                     evaluator.OptimizeGraph(model.SerializeAsString(), level));
+    ASSIGN_OR_RETURN(std::string bytes, evaluator.OptimizeGraph(model.SerializeAsString(), level));
     ASSIGN_OR_RETURN(onnx::ModelProto optimized, ParseOnnxModel(bytes, "ORT's optimized graph"));
     const int after = optimized.graph().node_size();
-    return TransformResult{std::move(optimized),
-                           fmt::format("ORT {} level: {} -> {} nodes",
-                                       level == GraphLevel::kBasic ? "basic" : "extended", before,
-                                       after)};
+    return TransformResult{
+        std::move(optimized),
+        fmt::format("ORT {} level: {} -> {} nodes",
+                    level == GraphLevel::kBasic ? "basic" : "extended", before, after)};
   }
   if (step.kind == "int8") return QuantizeDynamicInt8(std::move(model));
   if (step.kind == "fp16") return ConvertToFloat16(std::move(model));
@@ -60,9 +59,7 @@ Result<TransformResult> ApplyStep(const TransformStep& step, onnx::ModelProto mo
   return InvalidArgument(fmt::format("unknown transform '{}'", step.kind));
 }
 
-int64_t Argmax(const float* row, int64_t width) {
-  return std::max_element(row, row + width) - row;
-}
+int64_t Argmax(const float* row, int64_t width) { return std::max_element(row, row + width) - row; }
 
 // Fills the accuracy columns of `c` from its outputs and the original's.
 void Score(CandidateReport& c, const OrtEvaluator::Outputs& out,
@@ -96,7 +93,7 @@ void Score(CandidateReport& c, const OrtEvaluator::Outputs& out,
 }  // namespace
 
 Result<std::vector<Candidate>> ParseCandidates(const std::string& text) {
-  static const char* const kKinds[] = {"graph", "graph-extended", "int8", "fp16",
+  static const char* const kKinds[] = {"graph", "graph-extended", "int8",   "fp16",
                                        "prune", "structured",     "distill"};
   std::vector<Candidate> candidates;
   for (const std::string& name : Split(text, ',')) {
@@ -119,9 +116,8 @@ Result<std::vector<Candidate>> ParseCandidates(const std::string& text) {
           step.parameter = std::stod(step_text.substr(colon + 1), &used);
           if (used != step_text.size() - colon - 1 || !(step.parameter > 0)) throw 0;
         } catch (...) {
-          return InvalidArgument(
-              fmt::format("transform '{}': '{}' is not a positive number", step.kind,
-                          step_text.substr(colon + 1)));
+          return InvalidArgument(fmt::format("transform '{}': '{}' is not a positive number",
+                                             step.kind, step_text.substr(colon + 1)));
         }
       }
       c.steps.push_back(step);
@@ -149,9 +145,10 @@ Result<OptimizeReport> RunOptimize(const OptimizeOptions& options) {
     ASSIGN_OR_RETURN(set, LoadEvalSet(options.eval_path, inputs));
   }
   if (batch > 1 && set.count % batch != 0 && inputs[0].fixed_batch > 0) {
-    return InvalidArgument(fmt::format("the model's batch is fixed at {}; the eval set's {} "
-                                       "samples are not a multiple of it",
-                                       batch, set.count));
+    return InvalidArgument(
+        fmt::format("the model's batch is fixed at {}; the eval set's {} "
+                    "samples are not a multiple of it",
+                    batch, set.count));
   }
   std::optional<EvalSet> train;
   if (!options.train_path.empty()) {
@@ -181,8 +178,7 @@ Result<OptimizeReport> RunOptimize(const OptimizeOptions& options) {
     std::vector<std::string> notes;
     Status failure;
     for (const TransformStep& step : c.steps) {
-      auto result = ApplyStep(step, std::move(model), *evaluator, set,
-                               train ? &*train : nullptr);
+      auto result = ApplyStep(step, std::move(model), *evaluator, set, train ? &*train : nullptr);
       if (!result.ok()) {
         failure = result.status();
         break;
@@ -201,9 +197,10 @@ Result<OptimizeReport> RunOptimize(const OptimizeOptions& options) {
     if (failure.ok()) {
       auto out = evaluator->Predict(*session, set, batch);
       if (out.ok() && out->width != reference.width) {
-        failure = InvalidArgument(fmt::format("its first output has {} values per sample, the "
-                                              "original's {}",
-                                              out->width, reference.width));
+        failure =
+            InvalidArgument(fmt::format("its first output has {} values per sample, the "
+                                        "original's {}",
+                                        out->width, reference.width));
       } else if (out.ok()) {
         Score(row, *out, reference, set, report.original);
       } else {
@@ -258,9 +255,9 @@ std::string FormatReport(const OptimizeReport& report) {
          (c.rejected ? fmt::format("rejected (drop {:.4f}): ", c.accuracy_drop) : "") + c.note});
   };
   add(report.original);
-  rows.back().back() = fmt::format("{:.0f} samples/s, {} eval samples{}",
-                                   report.original.throughput, report.samples,
-                                   report.labelled ? " with labels" : " (sampled or unlabelled)");
+  rows.back().back() =
+      fmt::format("{:.0f} samples/s, {} eval samples{}", report.original.throughput, report.samples,
+                  report.labelled ? " with labels" : " (sampled or unlabelled)");
   for (const auto& c : report.candidates) add(c);
   // Column widths in characters (the header's '÷' counts as one).
   auto width = [](const std::string& s) {

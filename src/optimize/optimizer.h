@@ -30,31 +30,31 @@ Result<std::vector<Candidate>> ParseCandidates(const std::string& text);
 
 struct OptimizeOptions {
   std::string model_path;
-  std::string eval_path;             // empty: sample inputs
-  int64_t sample_count = 256;        // sampled inputs when there is no eval set
-  std::string train_path;            // distill's inputs (eval set format; labels ignored);
-                                     // empty: sampled within the eval set's ranges
+  std::string eval_path;       // empty: sample inputs
+  int64_t sample_count = 256;  // sampled inputs when there is no eval set
+  std::string train_path;      // distill's inputs (eval set format; labels ignored);
+                               // empty: sampled within the eval set's ranges
   std::string transforms = "graph,int8,fp16,prune:0.5,structured:0.25";
-  int64_t batch = 32;                // samples per ORT run (a fixed batch dim overrides it)
+  int64_t batch = 32;  // samples per ORT run (a fixed batch dim overrides it)
   int intra_op_threads = 1;
   int64_t bench_microseconds = 60'000;  // per model per round
-  int bench_rounds = 5;              // interleaved; each model's best round counts
-  double max_accuracy_drop = -1;     // < 0: no limit
+  int bench_rounds = 5;                 // interleaved; each model's best round counts
+  double max_accuracy_drop = -1;        // < 0: no limit
 };
 
 struct CandidateReport {
   std::string name;
-  std::string note;                  // what the transform did, or why it failed
-  bool failed = false;               // the transform, the checker or ORT refused it
-  bool rejected = false;             // it lost more accuracy than max_accuracy_drop
+  std::string note;       // what the transform did, or why it failed
+  bool failed = false;    // the transform, the checker or ORT refused it
+  bool rejected = false;  // it lost more accuracy than max_accuracy_drop
   int64_t size_bytes = 0;
-  double throughput = 0;             // samples per second
-  double throughput_ratio = 0;       // ÷ the original, same run
-  std::optional<double> accuracy;    // with labels
-  double agreement = 0;              // top-1 agreement with the original
+  double throughput = 0;                       // samples per second
+  double throughput_ratio = 0;                 // ÷ the original, same run
+  std::optional<double> accuracy;              // with labels
+  double agreement = 0;                        // top-1 agreement with the original
   double max_abs_diff = 0, mean_abs_diff = 0;  // first output vs the original's
-  double accuracy_drop = 0;          // labels: accuracy lost; else 1 - agreement
-  std::string model_bytes;           // the candidate (empty when failed)
+  double accuracy_drop = 0;                    // labels: accuracy lost; else 1 - agreement
+  std::string model_bytes;                     // the candidate (empty when failed)
 };
 
 struct OptimizeReport {

@@ -1,15 +1,14 @@
 #include "optimize/ort_evaluator.h"
 
-#include <chrono>
+#include <fmt/format.h>
+#include <onnxruntime_cxx_api.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <onnxruntime_cxx_api.h>
 
 namespace inferd::optimize {
 
@@ -53,8 +52,7 @@ Result<std::unique_ptr<OrtEvaluator>> OrtEvaluator::Create(const Options& option
   }
 }
 
-Result<std::string> OrtEvaluator::OptimizeGraph(const std::string& model_bytes,
-                                                GraphLevel level) {
+Result<std::string> OrtEvaluator::OptimizeGraph(const std::string& model_bytes, GraphLevel level) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path dir = fs::temp_directory_path(ec);
@@ -83,8 +81,7 @@ Result<std::string> OrtEvaluator::OptimizeGraph(const std::string& model_bytes,
   return bytes.str();
 }
 
-Result<std::shared_ptr<OrtEvaluator::Session>> OrtEvaluator::Load(
-    const std::string& model_bytes) {
+Result<std::shared_ptr<OrtEvaluator::Session>> OrtEvaluator::Load(const std::string& model_bytes) {
   try {
     Ort::SessionOptions so = impl_->SessionOptions();
     so.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
@@ -99,8 +96,8 @@ namespace {
 
 // Runs samples [begin, begin+n) of the set and returns the session's first output.
 Result<Ort::Value> RunSlice(Ort::Session& session, const std::vector<std::string>& names,
-                                   const std::string& output, const EvalSet& set, int64_t begin,
-                                   int64_t n) {
+                            const std::string& output, const EvalSet& set, int64_t begin,
+                            int64_t n) {
   auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   std::vector<Ort::Value> values;
   std::vector<const char*> input_names;
@@ -130,8 +127,7 @@ Result<Ort::Value> RunSlice(Ort::Session& session, const std::vector<std::string
 
 }  // namespace
 
-Result<OrtEvaluator::Outputs> OrtEvaluator::Predict(Session& s, const EvalSet& set,
-                                                    int64_t batch) {
+Result<OrtEvaluator::Outputs> OrtEvaluator::Predict(Session& s, const EvalSet& set, int64_t batch) {
   Outputs out;
   for (int64_t begin = 0; begin < set.count; begin += batch) {
     const int64_t n = std::min(batch, set.count - begin);

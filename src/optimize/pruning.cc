@@ -1,10 +1,10 @@
 #include "optimize/pruning.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "optimize/onnx_model.h"
 
@@ -82,7 +82,7 @@ std::vector<int64_t> Iota(int64_t n) {
 }
 
 bool IsElementwiseActivation(const std::string& op) {
-  static const char* const kOps[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh",
+  static const char* const kOps[] = {"Relu", "LeakyRelu", "Sigmoid",  "Tanh",
                                      "Elu",  "Selu",      "Softplus", "Gelu"};
   return std::any_of(std::begin(kOps), std::end(kOps), [&](const char* k) { return op == k; });
 }
@@ -214,9 +214,8 @@ Result<TransformResult> StructuredPrune(onnx::ModelProto model, double fraction)
         "structured: no Dense -> activation -> Dense chain with constant weights to shrink");
   }
   DropValueInfo(model);
-  return TransformResult{std::move(model),
-                         fmt::format("{} hidden layer(s), {} -> {} units", shrunk, units_before,
-                                     units_after)};
+  return TransformResult{std::move(model), fmt::format("{} hidden layer(s), {} -> {} units", shrunk,
+                                                       units_before, units_after)};
 }
 
 }  // namespace inferd::optimize

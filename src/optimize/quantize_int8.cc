@@ -1,11 +1,11 @@
 #include "optimize/quantize_int8.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "optimize/onnx_model.h"
 
@@ -155,14 +155,13 @@ Result<TransformResult> QuantizeDynamicInt8(onnx::ModelProto model) {
     to->set_type(onnx::AttributeProto::INT);
     to->set_i(onnx::TensorProto::FLOAT);
     rewritten.push_back(std::move(cast));
-    rewritten.push_back(
-        MakeNode("Mul", {xq[1], base + "_Wscale"}, {base + "_S"}, base + "_scale"));
+    rewritten.push_back(MakeNode("Mul", {xq[1], base + "_Wscale"}, {base + "_S"}, base + "_scale"));
     if (d.bias.empty()) {
-      rewritten.push_back(MakeNode("Mul", {base + "_Yf", base + "_S"}, {node.output(0)},
-                                   base + "_out"));
+      rewritten.push_back(
+          MakeNode("Mul", {base + "_Yf", base + "_S"}, {node.output(0)}, base + "_out"));
     } else {
-      rewritten.push_back(MakeNode("Mul", {base + "_Yf", base + "_S"}, {base + "_Ynb"},
-                                   base + "_out"));
+      rewritten.push_back(
+          MakeNode("Mul", {base + "_Yf", base + "_S"}, {base + "_Ynb"}, base + "_out"));
       new_initializers.push_back(MakeFloatTensor(base + "_bias", d.bias_dims, d.bias));
       rewritten.push_back(
           MakeNode("Add", {base + "_Ynb", base + "_bias"}, {node.output(0)}, base + "_bias_add"));

@@ -3,9 +3,9 @@
 // model by value and leave the caller's copy alone.
 #pragma once
 
-#include <string>
-
 #include <onnx/onnx_pb.h>
+
+#include <string>
 
 namespace inferd::optimize {
 

@@ -1,10 +1,9 @@
 #include "optimize/version_writer.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <fstream>
-
-#include <fmt/format.h>
 
 namespace inferd::optimize {
 namespace fs = std::filesystem;
@@ -75,8 +74,8 @@ Result<int64_t> WriteModelVersion(const fs::path& model_dir, const std::string& 
   if (ec) {
     const std::string message = ec.message();
     fs::remove_all(staging, ec);
-    return Internal(fmt::format("cannot move version {} into '{}': {}", version,
-                                model_dir.string(), message));
+    return Internal(
+        fmt::format("cannot move version {} into '{}': {}", version, model_dir.string(), message));
   }
   return version;
 }

@@ -1,6 +1,7 @@
 #include "bench/config_sweep.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace inferd::bench {
@@ -42,9 +43,9 @@ TEST(ApplySweepPoint, MovesTheBatchDimensionWhenBatchingSwitches) {
   EXPECT_EQ(off["output"][0]["dims"], nlohmann::json::parse("[-1, 5]"));
   auto on = nlohmann::json::parse(ApplySweepPoint(off.dump(), {.max_batch = 4}).value());
   EXPECT_EQ(on["input"][0]["dims"], nlohmann::json::parse(R"(["16"])"));
-  EXPECT_FALSE(ApplySweepPoint(R"({"max_batch_size":0,"input":[{"name":"x","dims":[3]}]})",
-                               {.max_batch = 4})
-                   .ok());
+  EXPECT_FALSE(
+      ApplySweepPoint(R"({"max_batch_size":0,"input":[{"name":"x","dims":[3]}]})", {.max_batch = 4})
+          .ok());
 }
 
 SweepResult Measured(double rps, double p99, bool ok = true) {
@@ -56,7 +57,8 @@ SweepResult Measured(double rps, double p99, bool ok = true) {
 }
 
 TEST(ChooseBest, MaxThroughputWithinTheP99Budget) {
-  std::vector<SweepResult> rs{Measured(100, 2), Measured(300, 9), Measured(200, 4), Measured(900, 1, false)};
+  std::vector<SweepResult> rs{Measured(100, 2), Measured(300, 9), Measured(200, 4),
+                              Measured(900, 1, false)};
   Objective o;
   EXPECT_EQ(ChooseBest(rs, o), 1u);
   o.p99_budget_ms = 5;
@@ -72,7 +74,8 @@ TEST(ChooseBest, MinP99AmongPointsThatSustainTheRate) {
 }
 
 TEST(ParetoFrontier, KeepsOnlyUndominatedPointsByThroughput) {
-  std::vector<SweepResult> rs{Measured(100, 2), Measured(300, 9), Measured(200, 4), Measured(150, 5)};
+  std::vector<SweepResult> rs{Measured(100, 2), Measured(300, 9), Measured(200, 4),
+                              Measured(150, 5)};
   EXPECT_EQ(ParetoFrontier(rs), (std::vector<size_t>{0, 2, 1}));
   const std::string svg = FormatFrontierSvg("m", rs, 2);
   EXPECT_NE(svg.find("<polyline"), std::string::npos);

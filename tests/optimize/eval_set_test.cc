@@ -1,9 +1,9 @@
 #include "optimize/eval_set.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "tiny_models.h"
 
@@ -24,8 +24,8 @@ class EvalSetFile : public ::testing::Test {
 };
 
 TEST_F(EvalSetFile, ReadsNestedSamplesAndLabels) {
-  auto set = LoadEvalSet(Write(R"({"inputs": {"x": [[1,2,3,4],[5,6,7,8]]}, "labels": [0, 2]})"),
-                         Inputs());
+  auto set =
+      LoadEvalSet(Write(R"({"inputs": {"x": [[1,2,3,4],[5,6,7,8]]}, "labels": [0, 2]})"), Inputs());
   ASSERT_TRUE(set.ok()) << set.status().message();
   EXPECT_EQ(set->count, 2);
   EXPECT_EQ(set->data[0][5], 6.0f);

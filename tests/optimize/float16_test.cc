@@ -16,7 +16,7 @@ TEST(ConvertToFloat16, WeightsBecomeHalfWhileInputsAndOutputsStayFloat) {
   for (const auto& t : g.initializer()) EXPECT_EQ(t.data_type(), onnx::TensorProto::FLOAT16);
   EXPECT_EQ(g.input(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
   EXPECT_EQ(g.output(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
-  EXPECT_EQ(g.node(0).op_type(), "Cast");  // at the input edge
+  EXPECT_EQ(g.node(0).op_type(), "Cast");                  // at the input edge
   EXPECT_EQ(g.node(g.node_size() - 1).op_type(), "Cast");  // at the output edge
   EXPECT_TRUE(CheckOnnxModel(result->model).ok()) << CheckOnnxModel(result->model).message();
 }

@@ -1,9 +1,9 @@
 // Runs a tiny model and its rewrite in ONNX Runtime on the same sampled inputs.
 #pragma once
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "optimize/eval_set.h"
 #include "optimize/ort_evaluator.h"

@@ -1,11 +1,11 @@
 // Tiny ONNX models built in-test with the ONNX protobuf API, for the src/optimize tests.
 #pragma once
 
+#include <onnx/onnx_pb.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "optimize/onnx_model.h"
 

@@ -1,11 +1,10 @@
 #include "optimize/version_writer.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace inferd::optimize {
 namespace {
