@@ -64,6 +64,21 @@ Result<TransformResult> ConvertToFloat16(onnx::ModelProto model) {
                       node.name(), node.domain(), node.op_type()));
     }
     for (auto& a : *node.mutable_attribute()) {
+      // A Constant's value_float / value_floats become a FLOAT16 `value` tensor.
+      if (node.op_type() == "Constant" &&
+          (a.name() == "value_float" || a.name() == "value_floats")) {
+        const bool scalar = a.name() == "value_float";
+        std::vector<float> values = scalar
+                                        ? std::vector<float>{a.f()}
+                                        : std::vector<float>(a.floats().begin(), a.floats().end());
+        onnx::TensorProto t = MakeFloatTensor(
+            "", scalar ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(values.size())},
+            values);
+        a.Clear();
+        a.set_name("value");
+        a.set_type(onnx::AttributeProto::TENSOR);
+        *a.mutable_t() = std::move(t);
+      }
       if (a.has_t()) RETURN_IF_ERROR(ToHalf(*a.mutable_t()).status());
       if (node.op_type() == "Cast" && a.name() == "to" && a.i() == onnx::TensorProto::FLOAT) {
         a.set_i(onnx::TensorProto::FLOAT16);

@@ -29,6 +29,26 @@ TEST(ConvertToFloat16, HalvesTheWeightBytesAndStaysClose) {
   EXPECT_LT(testing::MaxOutputDiff(original, result->model), 5e-3);
 }
 
+TEST(ConvertToFloat16, ConstantFloatAttributesBecomeHalfTensors) {
+  // y = softmax(...) * 2, the 2 from a Constant with value_float.
+  auto original = testing::TinyMlp();
+  auto& g = *original.mutable_graph();
+  g.mutable_node(g.node_size() - 1)->set_output(0, "p");
+  g.mutable_node(g.node_size() - 1)->set_name("p_node");
+  auto constant = testing::MakeNode("Constant", {}, "two");
+  auto* a = constant.add_attribute();
+  a->set_name("value_float");
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(2.0f);
+  *g.add_node() = std::move(constant);
+  *g.add_node() = testing::MakeNode("Mul", {"p", "two"}, "y");
+  ASSERT_TRUE(CheckOnnxModel(original).ok()) << CheckOnnxModel(original).message();
+  auto result = ConvertToFloat16(original);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(CheckOnnxModel(result->model).ok()) << CheckOnnxModel(result->model).message();
+  EXPECT_LT(testing::MaxOutputDiff(original, result->model), 5e-3);
+}
+
 TEST(ConvertToFloat16, ModelWithoutWeightsIsUnimplemented) {
   auto result = ConvertToFloat16(testing::ReluOnly());
   ASSERT_FALSE(result.ok());
