@@ -209,6 +209,7 @@ int RunTuneCommand() {
         r.p50_ms = measured->latency.p50_us / 1000.0;
         r.p99_ms = measured->latency.p99_us / 1000.0;
         r.errors = measured->errors;
+        r.stable = measured->stable;
       }
     }
     results.push_back(r);

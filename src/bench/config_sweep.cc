@@ -103,9 +103,9 @@ std::vector<size_t> ParetoFrontier(const std::vector<SweepResult>& results) {
 }
 
 std::string FormatSweepTable(const std::vector<SweepResult>& results, std::optional<size_t> best) {
-  std::string text =
-      fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12} {:>9} {:>9} {:>6}  {}\n", "instances", "threads",
-                  "max batch", "delay (us)", "throughput/s", "p50 (ms)", "p99 (ms)", "errors", "");
+  std::string text = fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12} {:>9} {:>9} {:>6} {:>6}\n",
+                                 "instances", "threads", "max batch", "delay (us)", "throughput/s",
+                                 "p50 (ms)", "p99 (ms)", "errors", "stable");
   for (size_t i = 0; i < results.size(); ++i) {
     const SweepResult& r = results[i];
     const SweepPoint& p = r.point;
@@ -114,9 +114,10 @@ std::string FormatSweepTable(const std::vector<SweepResult>& results, std::optio
                           p.max_batch, p.queue_delay_us, r.error);
       continue;
     }
-    text += fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12.1f} {:>9.2f} {:>9.2f} {:>6}  {}\n",
+    text += fmt::format("{:>9} {:>7} {:>9} {:>10} {:>12.1f} {:>9.2f} {:>9.2f} {:>6} {:>6}  {}\n",
                         p.instances, p.threads, p.max_batch, p.queue_delay_us, r.throughput_rps,
-                        r.p50_ms, r.p99_ms, r.errors, best == i ? "<- best" : "");
+                        r.p50_ms, r.p99_ms, r.errors, r.stable ? "yes" : "no",
+                        best == i ? "<- best" : "");
   }
   return text;
 }

@@ -39,6 +39,7 @@ struct SweepResult {
   double throughput_rps = 0;
   double p50_ms = 0, p99_ms = 0;
   uint64_t errors = 0;  // failed requests during the measurement
+  bool stable = false;  // the bench engine's measurement windows agreed (LevelOptions)
 };
 
 struct Objective {
