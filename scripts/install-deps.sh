@@ -12,7 +12,8 @@ PACKAGES=(
   libboost-dev libssl-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libtorch-dev  # the TorchScript backend (src/backends/pytorch): libtorch 1.13, CPU
+  libtorch-dev  # the TorchScript backend (src/backends/pytorch) and `inferd optimize` distill
+  libonnx-dev  # `inferd optimize` (src/optimize): ONNX protobuf, checker, shape inference
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-onnx python3-numpy python3-requests python3-grpcio python3-pytest

@@ -22,7 +22,9 @@
 #include "server/inference_server.h"
 #include "server/version.h"
 #include "bench_command.h"
+#include "optimize_command.h"
 #include "predict_command.h"
+#include "tune_command.h"
 
 namespace {
 
@@ -611,10 +613,14 @@ int main(int argc, char** argv) {
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
   CLI::App* predict = inferd::app::AddPredictCommand(app);
+  CLI::App* optimize = inferd::app::AddOptimizeCommand(app);
+  CLI::App* tune = inferd::app::AddTuneCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(flags);
   if (bench->parsed()) return inferd::app::RunBenchCommand();
   if (predict->parsed()) return inferd::app::RunPredictCommand();
+  if (optimize->parsed()) return inferd::app::RunOptimizeCommand();
+  if (tune->parsed()) return inferd::app::RunTuneCommand();
   return EXIT_SUCCESS;
 }

@@ -42,7 +42,12 @@ Result<HttpTarget> ParseHttpUrl(const std::string& url) {
   return t;
 }
 
-Result<std::string> HttpGet(const HttpTarget& target, const std::string& path) {
+namespace {
+
+// One blocking request on its own connection; the response, or UNAVAILABLE for I/O errors.
+Result<http::response<http::string_body>> HttpCall(const HttpTarget& target, http::verb verb,
+                                                   const std::string& path,
+                                                   const std::string* body) {
   asio::io_context io;
   tcp::resolver resolver(io);
   tcp::socket socket(io);
@@ -53,19 +58,40 @@ Result<std::string> HttpGet(const HttpTarget& target, const std::string& path) {
     return Unavailable(fmt::format("cannot connect to {}:{}: {}", target.host, target.port,
                                    ec.message()));
   }
-  http::request<http::empty_body> req(http::verb::get, path, 11);
+  http::request<http::string_body> req(verb, path, 11);
   req.set(http::field::host, target.host);
+  if (body != nullptr) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = *body;
+  }
+  req.prepare_payload();
   http::write(socket, req, ec);
   boost::beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBytes);
   if (!ec) http::read(socket, buffer, parser, ec);
-  if (ec) return Unavailable(fmt::format("GET {}: {}", path, ec.message()));
+  if (ec) {
+    return Unavailable(fmt::format("{} {}: {}", std::string(http::to_string(verb)), path,
+                                   ec.message()));
+  }
   socket.shutdown(tcp::socket::shutdown_both, ec);
-  const auto& res = parser.get();
+  return parser.release();
+}
+
+}  // namespace
+
+Result<std::string> HttpGet(const HttpTarget& target, const std::string& path) {
+  ASSIGN_OR_RETURN(auto res, HttpCall(target, http::verb::get, path, nullptr));
   if (res.result() == http::status::ok) return res.body();
   if (res.result() == http::status::not_found) return NotFound("GET " + path + ": 404");
   return Unavailable(fmt::format("GET {}: HTTP {}", path, res.result_int()));
+}
+
+Result<std::string> HttpPost(const HttpTarget& target, const std::string& path,
+                             const std::string& json_body) {
+  ASSIGN_OR_RETURN(auto res, HttpCall(target, http::verb::post, path, &json_body));
+  if (res.result() == http::status::ok) return res.body();
+  return Unavailable(fmt::format("POST {}: HTTP {} {}", path, res.result_int(), res.body()));
 }
 
 HttpInferClient::HttpInferClient(asio::io_context& io, HttpTarget target,

@@ -29,6 +29,10 @@ Result<HttpTarget> ParseHttpUrl(const std::string& url);
 
 // Blocking GET; returns the body of a 200 answer, NOT_FOUND for 404, UNAVAILABLE otherwise.
 Result<std::string> HttpGet(const HttpTarget& target, const std::string& path);
+// Blocking POST of a JSON body; the body of a 200 answer, else UNAVAILABLE with the answer's
+// status and body (the server's error message).
+Result<std::string> HttpPost(const HttpTarget& target, const std::string& path,
+                             const std::string& json_body);
 
 class HttpInferClient final : public InferClient {
  public:
