@@ -32,8 +32,8 @@ class NpzWriter final : public RowWriter {
     std::string name;
     while (std::getline(names, name)) parts_.push_back(Part{.name = name});
     if (parts_.empty()) {
-      return FailedPrecondition(fmt::format("cannot resume '{}': '{}' is missing or empty", path_,
-                                            NamesPath()));
+      return FailedPrecondition(
+          fmt::format("cannot resume '{}': '{}' is missing or empty", path_, NamesPath()));
     }
     uint64_t row_bytes = 0;
     for (size_t i = 0; i < parts_.size(); ++i) {
@@ -65,8 +65,8 @@ class NpzWriter final : public RowWriter {
   Status WriteRows(const std::vector<Tensor>& outputs, int64_t rows) override {
     if (parts_.empty()) RETURN_IF_ERROR(Start(outputs, rows));
     if (outputs.size() != parts_.size()) {
-      return Internal(fmt::format("{} outputs where the .npz has {}", outputs.size(),
-                                  parts_.size()));
+      return Internal(
+          fmt::format("{} outputs where the .npz has {}", outputs.size(), parts_.size()));
     }
     for (size_t i = 0; i < outputs.size(); ++i) {
       const Tensor& output = outputs[i];
@@ -133,9 +133,9 @@ class NpzWriter final : public RowWriter {
     std::string names;
     for (const Tensor& output : outputs) {
       if (output.dtype() == DataType::kBytes) {
-        return InvalidArgument(fmt::format(
-            "output '{}' is BYTES (e.g. --classification); .npz holds numbers only",
-            output.name()));
+        return InvalidArgument(
+            fmt::format("output '{}' is BYTES (e.g. --classification); .npz holds numbers only",
+                        output.name()));
       }
       if (output.name().find_first_of("/\n") != std::string::npos) {
         return InvalidArgument(
@@ -157,8 +157,8 @@ class NpzWriter final : public RowWriter {
       part.dtype = output.dtype();
       const Shape& shape = output.shape();
       // Without the batch dim when the tensor has one (its first dim is `rows`).
-      part.row_shape = !shape.empty() && shape[0] == rows ? Shape(shape.begin() + 1, shape.end())
-                                                          : shape;
+      part.row_shape =
+          !shape.empty() && shape[0] == rows ? Shape(shape.begin() + 1, shape.end()) : shape;
       part.row_bytes = output.byte_size() / static_cast<uint64_t>(rows);
       ASSIGN_OR_RETURN(part.file, OutputFile::Open(PartPath(i), std::nullopt));
       ASSIGN_OR_RETURN(std::string header, NpyHeaderText(part.dtype, 0, part.row_shape));

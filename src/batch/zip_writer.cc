@@ -159,8 +159,8 @@ std::string CentralHeader(const WrittenMember& m, bool force_zip64) {
 
 std::string EndRecords(uint64_t count, uint64_t directory_offset, uint64_t directory_size,
                        bool force_zip64) {
-  const bool zip64 = force_zip64 || count >= kMax16 || directory_offset >= kMax32 ||
-                     directory_size >= kMax32;
+  const bool zip64 =
+      force_zip64 || count >= kMax16 || directory_offset >= kMax32 || directory_size >= kMax32;
   std::string e;
   if (zip64) {
     const uint64_t record_offset = directory_offset + directory_size;
@@ -229,8 +229,8 @@ Status WriteStoredZip(const std::string& path, const std::vector<ZipSource>& mem
       const ssize_t n = pread(in, buffer.get(), kBufferBytes, static_cast<off_t>(copied));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        return FailedPrecondition(fmt::format("'{}' changed while it was being archived",
-                                              source.path));
+        return FailedPrecondition(
+            fmt::format("'{}' changed while it was being archived", source.path));
       }
       const std::span<const std::byte> chunk(buffer.get(), static_cast<size_t>(n));
       m.crc = Crc32(chunk, m.crc);
