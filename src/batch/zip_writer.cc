@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -12,17 +14,6 @@
 
 namespace inferd::batch {
 namespace {
-
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 
 constexpr uint32_t kMax32 = 0xFFFFFFFFu;
 constexpr uint16_t kMax16 = 0xFFFFu;
@@ -193,9 +184,15 @@ std::string EndRecords(uint64_t count, uint64_t directory_offset, uint64_t direc
 }  // namespace
 
 uint32_t Crc32(std::span<const std::byte> bytes, uint32_t crc) {
-  crc = ~crc;
-  for (std::byte b : bytes) crc = kCrcTable[(crc ^ static_cast<uint32_t>(b)) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  // zlib's crc32 is the zip CRC (and its sliced tables are several times a byte-wise loop);
+  // it takes lengths as uInt, so large spans go in pieces.
+  uLong value = crc;
+  while (!bytes.empty()) {
+    const size_t n = std::min<size_t>(bytes.size(), 1u << 30);
+    value = crc32(value, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n));
+    bytes = bytes.subspan(n);
+  }
+  return static_cast<uint32_t>(value);
 }
 
 Status WriteStoredZip(const std::string& path, const std::vector<ZipSource>& members,
