@@ -28,6 +28,8 @@ PACKAGES=(
   libcurl4-openssl-dev
   # asynchronous jobs (src/jobs, #17): the durable job store; payload logging reuses libcurl
   libsqlite3-dev
+  # inferd predict .npz output (src/batch/zip_writer.cc): the zip CRC-32
+  zlib1g-dev
   # pipelines (#13): image processors (src/backends/image), the digits example, Pillow baseline
   libjpeg62-turbo-dev libpng-dev python3-sklearn python3-pil
   # tests/web/console.test.mjs: the web console in headless Chromium (playwright-core drives

@@ -157,14 +157,14 @@ CLI::App* AddPredictCommand(CLI::App& app) {
   cmd->add_option("--input", f.job.input, "Input file: .jsonl, .csv, .npy or .npz")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--output", f.job.output, "Output file: .jsonl, .csv or .npy")->required();
+  cmd->add_option("--output", f.job.output, "Output file: .jsonl, .csv, .npy or .npz")->required();
   cmd->add_option("--errors", f.job.errors,
                   "Bad rows, JSON Lines of {line, error} (default: <output>.errors.jsonl; "
                   "removed when no row failed)");
   cmd->add_option("--input-format", f.input_format, "jsonl, csv, npy or npz (default: extension)")
       ->check(CLI::IsMember({"jsonl", "csv", "npy", "npz"}));
-  cmd->add_option("--output-format", f.output_format, "jsonl, csv or npy (default: extension)")
-      ->check(CLI::IsMember({"jsonl", "csv", "npy"}));
+  cmd->add_option("--output-format", f.output_format, "jsonl, csv, npy or npz (default: extension)")
+      ->check(CLI::IsMember({"jsonl", "csv", "npy", "npz"}));
   cmd->add_option("--columns", f.columns,
                   "CSV input: the columns that make a row, by header name, comma separated "
                   "(default: all)");

@@ -112,6 +112,7 @@ class Runner {
     errors_.reset();
     if (error_size == 0) std::filesystem::remove(ErrorsPath(options_));
     std::filesystem::remove(checkpoint_path);
+    writer_->RemoveScratchFiles();
     summary_.progress = Progress();
     summary_.stopped_at_bad_row = stop_;
     return summary_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "batch/npy_format.h"
+#include "batch/npz_writer.h"
 #include "protocol/json_text.h"
 #include "protocol/v2_json_codec.h"
 
@@ -230,7 +231,7 @@ class NpyWriter final : public RowWriter {
 Result<std::unique_ptr<RowWriter>> OpenRowWriter(const std::string& path, FileFormat format,
                                                  std::optional<uint64_t> resume_bytes) {
   if (format == FileFormat::kNpz) {
-    return Unimplemented("predict does not write .npz yet: write .npy (one output) or .jsonl");
+    return OpenNpzWriter(path, resume_bytes);
   }
   ASSIGN_OR_RETURN(auto file, OutputFile::Open(path, resume_bytes));
   switch (format) {

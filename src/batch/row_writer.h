@@ -1,6 +1,7 @@
 // RowWriter: the output side of `inferd predict`: one output row per scored input row, in input
-// order, as JSON Lines ({"<output>": [values], ...}), CSV (a header of <output>[_<i>] columns)
-// or .npy (one output). Writers append to an OutputFile so that a resumed run continues them.
+// order, as JSON Lines ({"<output>": [values], ...}), CSV (a header of <output>[_<i>] columns),
+// .npy (one output) or .npz (an array per output, npz_writer.h). Writers append to OutputFiles
+// so that a resumed run continues them.
 // Not thread-safe.
 #pragma once
 
@@ -26,6 +27,8 @@ class RowWriter {
   virtual Result<uint64_t> Flush() = 0;
   // After the last row: completes what needs the row count (the .npy header).
   virtual Status Finish() = 0;
+  // After the run's checkpoint is removed: deletes working files (the .npz parts), if any.
+  virtual void RemoveScratchFiles() {}
 };
 
 // resume_bytes: nullopt starts the file afresh; otherwise the writer continues a file that a

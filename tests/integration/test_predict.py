@@ -94,6 +94,41 @@ def test_npz_holds_an_array_per_input(model_repo, client, tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), a - b)
 
 
+def test_npz_output_holds_an_array_per_output_and_leaves_no_parts(model_repo, tmp_path):
+    rows = mlp_rows(70)
+    np.save(tmp_path / "in.npy", rows)
+    common = ["--model-repository", model_repo, "--model", "mlp", "--input", tmp_path / "in.npy",
+              "--block-rows", 32]
+    predict(*common, "--output", tmp_path / "logits.npy", "--outputs", "logits")
+    predict(*common, "--output", tmp_path / "probabilities.npy", "--outputs", "probabilities")
+    predict(*common, "--output", tmp_path / "out.npz", "--outputs", "probabilities,logits")
+    with np.load(tmp_path / "out.npz") as npz:
+        assert npz.files == ["probabilities", "logits"]  # --outputs order
+        for name in npz.files:
+            assert npz[name].shape == (70, 10) and npz[name].dtype == np.float32
+            np.testing.assert_array_equal(npz[name], np.load(tmp_path / f"{name}.npy"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.npy", "logits.npy", "out.npz", "probabilities.npy"]
+
+    # All the model's outputs by default.
+    a = np.arange(5 * 16, dtype=np.float32).reshape(5, 16)
+    np.savez(tmp_path / "in.npz", INPUT0=a, INPUT1=np.ones((5, 16), dtype=np.float32))
+    predict("--model-repository", model_repo, "--model", "simple", "--input",
+            tmp_path / "in.npz", "--output", tmp_path / "simple.npz")
+    with np.load(tmp_path / "simple.npz") as npz:
+        assert sorted(npz.files) == ["OUTPUT0", "OUTPUT1"]
+        np.testing.assert_array_equal(npz["OUTPUT0"], a + 1)
+        np.testing.assert_array_equal(npz["OUTPUT1"], a - 1)
+
+
+def test_npz_output_refuses_bytes_outputs(model_repo, tmp_path):
+    np.save(tmp_path / "in.npy", mlp_rows(3))
+    proc = predict("--model-repository", model_repo, "--model", "mlp", "--input",
+                   tmp_path / "in.npy", "--output", tmp_path / "out.npz", "--classification", 2,
+                   check_rc=1)
+    assert ".npz holds numbers only" in proc.stderr
+
+
 def test_unusable_inputs_are_refused_with_a_reason(model_repo, tmp_path):
     np.save(tmp_path / "in.npy", np.zeros((3, 5), dtype=np.float32))
     proc = predict("--model-repository", model_repo, "--model", "mlp", "--input",

@@ -88,3 +88,19 @@ def test_shards_split_the_blocks_between_them(model_repo, tmp_path):
         got = (tmp_path / f"s{shard}.jsonl").read_text().splitlines()
         want = [line for i, line in enumerate(whole) if (i // 10) % 2 == shard]
         assert got == want
+
+
+def test_npz_shards_hold_the_interleaved_blocks_of_the_whole(model_repo, tmp_path):
+    np.save(tmp_path / "in.npy", mlp_rows(45))
+    common = ["--model-repository", model_repo, "--model", "mlp", "--input",
+              tmp_path / "in.npy", "--block-rows", 10]
+    predict(*common, "--output", tmp_path / "all.npz")
+    for shard in (0, 1):
+        predict(*common, "--shard", f"{shard}/2", "--output", tmp_path / f"s{shard}.npz")
+    with np.load(tmp_path / "all.npz") as whole:
+        for shard in (0, 1):
+            with np.load(tmp_path / f"s{shard}.npz") as part:
+                assert part.files == whole.files
+                for name in whole.files:
+                    want = [row for i, row in enumerate(whole[name]) if (i // 10) % 2 == shard]
+                    np.testing.assert_array_equal(part[name], np.array(want))

@@ -18,14 +18,16 @@ from conftest import inferd_binary
 from predict_helpers import mlp_rows, predict, write_jsonl
 
 
-def test_a_killed_run_resumes_to_byte_identical_output(model_repo, tmp_path):
+@pytest.mark.parametrize("suffix", ["jsonl", "npz"])
+def test_a_killed_run_resumes_to_byte_identical_output(model_repo, tmp_path, suffix):
     np.save(tmp_path / "in.npy", mlp_rows(20000))
     # Small blocks and batches, a checkpoint after each block: a run long enough to kill.
     args = ["--model-repository", model_repo, "--model", "mlp", "--input", tmp_path / "in.npy",
             "--block-rows", 10, "--batch-size", 2, "--checkpoint-secs", 0, "--in-flight", 1]
-    predict(*args, "--output", tmp_path / "whole.jsonl")
+    whole = tmp_path / f"whole.{suffix}"
+    predict(*args, "--output", whole)
 
-    out = tmp_path / "killed.jsonl"
+    out = tmp_path / f"killed.{suffix}"
     checkpoint = pathlib.Path(str(out) + ".checkpoint")
     proc = subprocess.Popen([inferd_binary(), "predict", *map(str, args), "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -36,13 +38,20 @@ def test_a_killed_run_resumes_to_byte_identical_output(model_repo, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert checkpoint.exists()
-    partial = out.stat().st_size
-    assert 0 < partial < (tmp_path / "whole.jsonl").stat().st_size
+    # .npz: the rows so far are in one .npy part per output; the archive comes at the end.
+    written = [out] if suffix == "jsonl" else sorted(tmp_path.glob(f"{out.name}.*.npy.part"))
+    assert len(written) == (1 if suffix == "jsonl" else 2)
+    partial = sum(p.stat().st_size for p in written)
+    assert 0 < partial < whole.stat().st_size
 
     resumed = predict(*args, "--output", out)
     assert "(resumed)" in resumed.stderr
-    assert out.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    assert out.read_bytes() == whole.read_bytes()
     assert not checkpoint.exists()
+    assert not list(tmp_path.glob(f"{out.name}.*part*"))
+    if suffix == "npz":
+        with np.load(out) as npz:
+            assert npz.files == ["logits", "probabilities"] and len(npz["logits"]) == 20000
 
 
 def test_a_checkpoint_of_another_command_is_not_resumed(model_repo, tmp_path):
