@@ -1,10 +1,17 @@
 // inferd command line: `inferd serve` runs the server; `--version` and `--help` as usual.
 #include <sched.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -22,7 +29,6 @@
 #include "server/inference_server.h"
 #include "server/version.h"
 #include "bench_command.h"
-#include "optimize_command.h"
 #include "predict_command.h"
 #include "tune_command.h"
 
@@ -400,7 +406,25 @@ int Serve(const ServeFlags& flags) {
 
 }  // namespace
 
+// `inferd optimize ARGS` execs `inferd-optimize optimize ARGS` from inferd's own directory
+// (apps/inferd/optimize_main.cc says why it is a separate executable). Returns only on failure.
+int RunSiblingOptimize(int argc, char** argv) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::filesystem::path sibling = self.parent_path() / "inferd-optimize";
+  const std::string program = sibling.string();
+  // argv[0] stays the name the user typed, so usage lines read "inferd optimize ...".
+  std::vector<char*> args(argv, argv + argc);
+
+  args.push_back(nullptr);
+  if (!error) ::execv(program.c_str(), args.data());
+  fmt::print(stderr, "inferd optimize runs {}, which could not be started: {}\n", program,
+             error ? error.message() : std::strerror(errno));
+  return EXIT_FAILURE;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "optimize") return RunSiblingOptimize(argc, argv);
   CLI::App app{"inferd: an inference server for ONNX models (KServe v2 / Triton protocols)"};
   app.set_version_flag("--version", std::string(inferd::server::kVersion));
   app.require_subcommand(1);
@@ -613,14 +637,17 @@ int main(int argc, char** argv) {
 
   CLI::App* bench = inferd::app::AddBenchCommand(app);
   CLI::App* predict = inferd::app::AddPredictCommand(app);
-  CLI::App* optimize = inferd::app::AddOptimizeCommand(app);
+  // Listed for --help only: main() hands `inferd optimize ...` to inferd-optimize before parsing.
+  app.add_subcommand("optimize",
+                     "Transform an ONNX model (graph optimization, int8, fp16, pruning, "
+                     "distill), measure each result, write the chosen one as a new model version "
+                     "(runs inferd-optimize; `inferd optimize --help` for its options)");
   CLI::App* tune = inferd::app::AddTuneCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return Serve(flags);
   if (bench->parsed()) return inferd::app::RunBenchCommand();
   if (predict->parsed()) return inferd::app::RunPredictCommand();
-  if (optimize->parsed()) return inferd::app::RunOptimizeCommand();
   if (tune->parsed()) return inferd::app::RunTuneCommand();
   return EXIT_SUCCESS;
 }
