@@ -21,22 +21,29 @@ bool IsBlank(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
 }
 
+// The next non-blank line of `file` as a row (parsed by `parse_line` when `parse`), or none at
+// the end of the file.
+template <typename ParseLine>
+Result<std::optional<Row>> NextRow(LineFile& file, bool parse, const ParseLine& parse_line) {
+  std::string_view line;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, file.Next(line));
+    if (!more) return std::optional<Row>();
+    if (!IsBlank(line)) break;
+  }
+  Row row;
+  row.line = file.line();
+  if (parse) parse_line(line, row);
+  return std::optional<Row>(std::move(row));
+}
+
 class JsonLinesReader final : public RowReader {
  public:
   JsonLinesReader(std::unique_ptr<LineFile> file, ModelSpec model)
       : file_(std::move(file)), model_(std::move(model)) {}
 
   Result<std::optional<Row>> Next(bool parse) override {
-    std::string_view line;
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, file_->Next(line));
-      if (!more) return std::optional<Row>();
-      if (!IsBlank(line)) break;
-    }
-    Row row;
-    row.line = file_->line();
-    if (parse) Parse(line, row);
-    return std::optional<Row>(std::move(row));
+    return NextRow(*file_, parse, [this](std::string_view line, Row& row) { Parse(line, row); });
   }
   uint64_t position() const override { return file_->position(); }
   int64_t line() const override { return file_->line(); }
@@ -139,16 +146,7 @@ class CsvReader final : public RowReader {
         data_start_(data_start) {}
 
   Result<std::optional<Row>> Next(bool parse) override {
-    std::string_view line;
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, file_->Next(line));
-      if (!more) return std::optional<Row>();
-      if (!IsBlank(line)) break;
-    }
-    Row row;
-    row.line = file_->line();
-    if (parse) Parse(line, row);
-    return std::optional<Row>(std::move(row));
+    return NextRow(*file_, parse, [this](std::string_view line, Row& row) { Parse(line, row); });
   }
   uint64_t position() const override { return file_->position(); }
   int64_t line() const override { return file_->line(); }
