@@ -694,9 +694,12 @@ def scenario_predict():
     """Batch prediction (docs/batch.md): `inferd predict` scoring an .npy of BENCH_PREDICT_ROWS
     rows with mlp_wide (1024 -> 2048 -> 2048 -> 10, ~6.3 M MACs a row, max_batch_size 256)
     in-process ÷ raw ONNX Runtime in-process at its best batch, and `predict --url` against an
-    `inferd serve` of the same repository (HTTP, binary tensors) ÷ in-process, same run. Raw ORT
-    is measured before and after, the two predict modes alternate BENCH_REPEATS times; each
-    counts by its best run. Writes OUT/predict.json and predict.md."""
+    `inferd serve` of the same repository (HTTP, binary tensors) ÷ in-process, same run. A short
+    sweep (before and after) finds raw ORT's best batch; then raw ORT at that batch for as long as
+    it takes to score the same rows, in-process predict and predict against the server alternate
+    BENCH_REPEATS times, and each counts by its best run: the ratios compare runs of equal
+    length, not a 3-second window's best moment with a run of minutes. Writes OUT/predict.json
+    and predict.md."""
     import numpy as np
     rows = int(os.environ.get("BENCH_PREDICT_ROWS", "50000"))
     result = {"rows": rows}
@@ -720,13 +723,22 @@ def scenario_predict():
         batches = "32,64,128,256"
         log("predict: raw ORT mlp_wide")
         raw, best = raw_best(wide, batches)
+        # predict sends requests of the batch size raw ORT ran best at: both run the same batches.
         common = ["--model", "mlp_wide", "--input", d / "in.npy", "--outputs", "logits",
-                  "--block-rows", 1024, "--in-flight", 4]
+                  "--block-rows", 1024, "--in-flight", 4, "--batch-size", best["batch"]]
         # The two modes alternate BENCH_REPEATS times (default 2); each counts by its best run,
         # as raw ORT does, so that a burst of load on a shared machine hits neither alone.
         inproc = remote = inproc_s = remote_s = 0
+        raw_runs = []
+        raw_seconds = max(1, round(rows / best["inferences_per_s"]))
         with Inferd(repo) as srv:
             for _ in range(int(os.environ.get("BENCH_REPEATS", "2"))):
+                log(f"predict: raw ORT at batch {best['batch']} for {raw_seconds}s "
+                    f"(about {rows} rows)")
+                raw_runs.append(json.loads(subprocess.run(
+                    [ORT_RAW, "--model", wide, "--batch", str(best["batch"]), "--duration",
+                     str(raw_seconds)], check=True, capture_output=True,
+                    text=True).stdout)["levels"][0])
                 log(f"predict: in-process, {rows} rows")
                 rate, secs = predict_rows_per_s(
                     ["--model-repository", repo, *common, "--output", d / "local.npy"])
@@ -738,20 +750,23 @@ def scenario_predict():
                 if rate > remote:
                     remote, remote_s = rate, secs
         raw_after, best_after = raw_best(wide, batches)
-        if best_after["inferences_per_s"] > best["inferences_per_s"]:
-            best = best_after
+        raw_long = max(r["inferences_per_s"] for r in raw_runs)
         same = bool(np.allclose(np.load(d / "local.npy"), np.load(d / "remote.npy"),
                                 rtol=1e-4, atol=1e-5))
-    result.update(raw=[raw, raw_after], raw_best_rows_per_s=best["inferences_per_s"],
-                  raw_best_batch=best["batch"], in_process_rows_per_s=inproc,
+    result.update(raw_sweeps=[raw, raw_after], raw_best_batch=best["batch"],
+                  raw_sweep_best_rows_per_s=max(best["inferences_per_s"],
+                                                best_after["inferences_per_s"]),
+                  raw_runs=raw_runs, raw_rows_per_s=raw_long, in_process_rows_per_s=inproc,
                   in_process_seconds=inproc_s, server_rows_per_s=remote,
                   server_seconds=remote_s, outputs_match=same,
-                  in_process_over_raw=inproc / best["inferences_per_s"],
+                  in_process_over_raw=inproc / raw_long,
                   server_over_in_process=remote / inproc)
     (OUT / "predict.json").write_text(json.dumps(result, indent=2))
     table = (f"| mlp_wide, {rows} rows | rows/s | ratio |\n|---|---|---|\n"
-             f"| raw ONNX Runtime, best batch ({best['batch']}) | "
-             f"{best['inferences_per_s']:.0f} | 1 |\n"
+             f"| raw ONNX Runtime at its best batch ({best['batch']}), {raw_seconds} s runs | "
+             f"{raw_long:.0f} | 1 |\n"
+             f"| (raw ONNX Runtime, best 3-second window of the sweeps) | "
+             f"{result['raw_sweep_best_rows_per_s']:.0f} | |\n"
              f"| `inferd predict`, in-process | {inproc:.0f} | "
              f"{result['in_process_over_raw']:.2f} × raw |\n"
              f"| `inferd predict --url` (HTTP binary) | {remote:.0f} | "
