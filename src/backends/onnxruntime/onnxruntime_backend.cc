@@ -132,27 +132,30 @@ class OnnxRuntimeInstance final : public ModelInstance {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     scratch_.clear();
-    std::vector<Ort::Value> values;
-    std::vector<const char*> input_names;
-    values.reserve(inputs.size());
-    input_names.reserve(inputs.size());
+    // The per-call arrays live in the instance (one Execute at a time) and keep their capacity,
+    // so a run allocates none of its own. Outputs are passed to ORT empty (null), so it
+    // allocates them; a non-null value there would ask ORT to write into it.
+    values_.clear();
+    input_names_.clear();
     for (const Tensor& in : inputs) {
-      input_names.push_back(in.name().c_str());
+      input_names_.push_back(in.name().c_str());
       ASSIGN_OR_RETURN(Ort::Value v, ToOrtValue(in));
-      values.push_back(std::move(v));
+      values_.push_back(std::move(v));
     }
-    std::vector<const char*> names;
-    names.reserve(output_names.size());
-    for (const auto& n : output_names) names.push_back(n.c_str());
+    output_names_.clear();
+    for (const auto& n : output_names) output_names_.push_back(n.c_str());
+    results_.clear();
+    for (size_t i = 0; i < output_names.size(); ++i) results_.emplace_back(nullptr);
 
     const auto t1 = Clock::now();
-    auto results = session_.Run(run_options_, input_names.data(), values.data(), values.size(),
-                                names.data(), names.size());
+    session_.Run(run_options_, input_names_.data(), values_.data(), values_.size(),
+                 output_names_.data(), results_.data(), results_.size());
     const auto t2 = Clock::now();
+    values_.clear();  // the inputs borrow the request's bytes: drop them with the call
     std::vector<Tensor> outputs;
-    outputs.reserve(results.size());
-    for (size_t i = 0; i < results.size(); ++i) {
-      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results[i])));
+    outputs.reserve(results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results_[i])));
       outputs.push_back(std::move(t));
     }
     if (timings) {
@@ -221,6 +224,11 @@ class OnnxRuntimeInstance final : public ModelInstance {
   config::ModelSignature signature_;
   // Aligned copies of misaligned inputs, alive for one Execute call.
   std::vector<std::vector<uint64_t>> scratch_;
+  // One Execute call's arguments to Session::Run, reused (capacity kept) across calls.
+  std::vector<const char*> input_names_;
+  std::vector<Ort::Value> values_;
+  std::vector<const char*> output_names_;
+  std::vector<Ort::Value> results_;
   Ort::RunOptions run_options_{nullptr};
   Ort::AllocatorWithDefaultOptions allocator_;
   Ort::MemoryInfo memory_info_ =
