@@ -194,13 +194,25 @@ class OnnxRuntimeInstance final : public ModelInstance {
   }
 
   Result<Tensor> FromOrtValue(const std::string& name, Ort::Value value) {
+#if ORT_API_VERSION >= 24
+    // A view of the value's own type and shape (ORT 1.24+): GetTensorTypeAndShapeInfo would
+    // allocate an info object and a shape array per output.
+    ONNXTensorElementDataType element_type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    Ort::Value::Shape dims{};
+    value.GetTensorElementTypeAndShapeDataReference(element_type, dims);
+    Shape shape(dims.shape, dims.shape + dims.shape_len);
+    const size_t count = static_cast<size_t>(ElementCount(shape));
+#else
     auto info = value.GetTensorTypeAndShapeInfo();
-    Tensor out(name, FromOrtType(info.GetElementType()), info.GetShape());
+    const ONNXTensorElementDataType element_type = info.GetElementType();
+    Shape shape = info.GetShape();
+    const size_t count = info.GetElementCount();
+#endif
+    Tensor out(name, FromOrtType(element_type), std::move(shape));
     if (out.dtype() == DataType::kInvalid) {
       return Internal(fmt::format("output '{}' has an ONNX element type inferd does not serve",
                                   name));
     }
-    const size_t count = info.GetElementCount();
     if (out.dtype() == DataType::kBytes) {
       std::vector<std::byte> bytes;
       bytes.reserve(value.GetStringTensorDataLength() + 4 * count);
