@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <memory_resource>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "http/shared_memory_json.h"
 #include "http/trace_json.h"
 #include "http/metadata_json.h"
+#include "http/pool_allocator.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
@@ -39,7 +41,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Request = bhttp::request<bhttp::string_body>;
+// Requests keep their header fields in the session's pool (see PoolAllocator).
+using RequestFields = bhttp::basic_fields<PoolAllocator<char>>;
+using Request = bhttp::request<bhttp::string_body, RequestFields>;
 using Response = bhttp::response<bhttp::string_body>;
 using handler::CallRecord;
 using handler::RequestHandler;
@@ -100,7 +104,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Waits (idle timeout) for the first byte of the next request, then gives its header the
   // shorter header timeout, so a client that trickles a header cannot hold the connection.
   void DoRead() {
-    parser_.emplace();
+    // The new message's body starts as the buffer the last request left (see TakeBody).
+    // Its header fields come from the connection's pool.
+    parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(next_body_)),
+                    std::make_tuple(PoolAllocator<char>(&header_pool_)));
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(options_.max_header_bytes);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
@@ -475,7 +482,7 @@ class Session : public std::enable_shared_from_this<Session> {
       handler_->StartTrace(record_, {});
     }
     const auto decode_start = handler::SteadyClock::now();
-    auto body = std::make_shared<std::string>(std::move(request_.body()));
+    std::shared_ptr<std::string> body = TakeBody();
     log_id_.clear();
     if (options_.payload_logger != nullptr && options_.payload_logger->Sample()) {
       auto request_id = Header("x-request-id");
@@ -494,15 +501,19 @@ class Session : public std::enable_shared_from_this<Session> {
     InferenceRequest request = std::move(decoded).value();
     request.model_name = std::move(route.model);
     request.model_version = route.version;
-    record_.infer = std::make_shared<handler::InferCall>();
+    record_.infer = ReuseOrMake(spare_infer_);
     infer_done_ = false;
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
     answer_shape_.parameters = request.parameters;
     answer_shape_.outputs = request.outputs;
 
+    // The callback holds the session through in_flight_, not in its capture: a capture of one
+    // pointer fits std::function's inline storage, a shared_ptr would be allocated.
+    in_flight_ = shared_from_this();
     handler_->Infer(record_, std::move(request),
-                    [self = shared_from_this()](Result<InferenceResponse> result) mutable {
+                    [session = this](Result<InferenceResponse> result) mutable {
+                      std::shared_ptr<Session> self = std::move(session->in_flight_);
                       const uint64_t facade_end = handler::UnixNanos();
                       // Back to this connection's I/O thread; encoding happens there, off the
                       // worker thread. When the model ran inline on that thread, dispatch
@@ -515,6 +526,39 @@ class Session : public std::enable_shared_from_this<Session> {
                     });
     // A model that ran on this thread has answered already: nothing to watch for.
     if (!infer_done_) WatchForDisconnect();
+  }
+
+  // The request body as a shared buffer the decoded tensors can borrow. The previous request's
+  // buffer and its control block are reused when nothing holds them any more (the answer is
+  // written and no payload log or queued copy kept them); the body read into request_ swaps
+  // its bytes in, and request_ gets the old buffer's capacity for the next request.
+  std::shared_ptr<std::string> TakeBody() {
+    std::shared_ptr<std::string> body = ReuseOrMake(spare_body_);
+    body->swap(request_.body());
+    next_body_ = std::move(request_.body());
+    next_body_.clear();
+    spare_body_ = body;
+    return body;
+  }
+
+  // `spare` itself when this session holds its only reference (then reset for reuse), else a
+  // new T. The acquire fence pairs with the release by which another thread dropped its
+  // reference, so its last reads of the object happen before this reuse.
+  template <typename T>
+  static std::shared_ptr<T> ReuseOrMake(std::shared_ptr<T>& spare) {
+    if (spare != nullptr && spare.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      std::shared_ptr<T> reused = std::move(spare);
+      Reset(*reused);
+      return reused;
+    }
+    spare.reset();
+    return std::make_shared<T>();
+  }
+  static void Reset(std::string& body) { body.clear(); }
+  static void Reset(handler::InferCall& call) {
+    call.cancelled.store(false);
+    call.observation = {};
   }
 
   void OnInferDone(Result<InferenceResponse> result) {
@@ -658,7 +702,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!keep_alive_) return CloseAfterAnswer();
     request_ = {};
     response_ = {};
-    record_.infer.reset();
+    spare_infer_ = std::move(record_.infer);
     if (watch_reading_) {  // a disconnect watch is reading: the next read follows it
       resume_after_watch_ = true;
       return;
@@ -685,10 +729,16 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpServer::Options& options_;
   RequestHandler* const handler_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // Declared before the parser and the request, whose header fields it holds.
+  std::pmr::unsynchronized_pool_resource header_pool_;
+  std::optional<bhttp::request_parser<bhttp::string_body, PoolAllocator<char>>> parser_;
   Request request_;
   Response response_;
   CallRecord record_;
+  std::shared_ptr<Session> in_flight_;  // this session, held while its inference runs
+  std::shared_ptr<std::string> spare_body_;           // last request's body, for reuse
+  std::string next_body_;  // an empty buffer with capacity, for the next request's body
+  std::shared_ptr<handler::InferCall> spare_infer_;  // last request's InferCall, for reuse
   InferenceRequest answer_shape_;  // the requested outputs and parameters, for the encoder
   protocol::EncodedInferResponse answer_;  // the last inference answer's body (buffer reused)
   std::string head_;                       // its status line and headers (buffer reused)
