@@ -117,6 +117,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
     try {
       return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
+      reused_outputs_.clear();  // sized by a run that worked; the next run sizes them again
       // The engine refusing the request's inputs (a rank or dim it cannot take, shapes a node
       // cannot combine) is the client's error; anything else is the engine's.
       if (CausedByInputShapes(e.GetOrtErrorCode(), e.what())) {
@@ -129,6 +130,23 @@ class OnnxRuntimeInstance final : public ModelInstance {
   }
 
  private:
+  // A small fixed-size input's value, made over the instance's own buffer (see InputValue).
+  struct ReusedInput {
+    DataType dtype = DataType::kInvalid;
+    Shape shape;
+    std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
+    Ort::Value value{nullptr};     // over `buffer`
+  };
+  // A small fixed-size output that ORT writes into the instance's buffer (see ReuseOutput).
+  struct ReusedOutput {
+    std::string name;  // the output it was sized for
+    DataType dtype = DataType::kInvalid;
+    Shape shape;
+    size_t byte_size = 0;
+    std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
+    Ort::Value value{nullptr};     // over `buffer`; null: this output is not reused
+  };
+
   Result<std::vector<Tensor>> Run(std::span<const Tensor> inputs,
                                   std::span<const std::string> output_names,
                                   ExecutionTimings* timings) {
@@ -136,11 +154,11 @@ class OnnxRuntimeInstance final : public ModelInstance {
     const auto t0 = Clock::now();
     scratch_.clear();
     // The per-call arrays live in the instance (one Execute at a time) and keep their capacity,
-    // so a run allocates none of its own. Outputs are passed to ORT empty (null), so it
-    // allocates them; a non-null value there would ask ORT to write into it.
+    // so a run allocates none of its own.
     made_values_.clear();
     input_values_.clear();
     input_names_.clear();
+    inputs_reused_ = inputs_unchanged_ = true;
     for (size_t i = 0; i < inputs.size(); ++i) {
       input_names_.push_back(inputs[i].name().c_str());
       ASSIGN_OR_RETURN(const OrtValue* v, InputValue(inputs[i], i));
@@ -148,20 +166,36 @@ class OnnxRuntimeInstance final : public ModelInstance {
     }
     output_names_.clear();
     for (const auto& n : output_names) output_names_.push_back(n.c_str());
-    results_.clear();
-    for (size_t i = 0; i < output_names.size(); ++i) results_.emplace_back(nullptr);
+    // A null output is allocated by ORT; a reused output's value asks ORT to write into it.
+    const bool steady = inputs_unchanged_ && ReusedOutputsFit(output_names);
+    if (!steady) reused_outputs_.clear();
+    output_values_.clear();
+    for (size_t i = 0; i < output_names.size(); ++i) {
+      output_values_.push_back(steady ? static_cast<OrtValue*>(reused_outputs_[i].value)
+                                      : nullptr);
+    }
 
     const auto t1 = Clock::now();
-    static_assert(sizeof(Ort::Value) == sizeof(OrtValue*), "Ort::Value wraps one pointer");
     Ort::ThrowOnError(Ort::GetApi().Run(session_, run_options_, input_names_.data(),
                                         input_values_.data(), input_values_.size(),
-                                        output_names_.data(), results_.size(),
-                                        reinterpret_cast<OrtValue**>(results_.data())));
+                                        output_names_.data(), output_values_.size(),
+                                        output_values_.data()));
     const auto t2 = Clock::now();
     made_values_.clear();  // they may borrow the request's bytes: drop them with the call
+    // Owns what ORT allocated (null where it wrote into a reused output).
+    results_.clear();
+    for (size_t i = 0; i < output_values_.size(); ++i) {
+      const bool reused = steady && reused_outputs_[i].value != nullptr;
+      results_.emplace_back(reused ? nullptr : output_values_[i]);
+    }
     std::vector<Tensor> outputs;
     outputs.reserve(results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
+      if (results_[i] == nullptr) {
+        outputs.push_back(CopyOut(reused_outputs_[i]));
+        continue;
+      }
+      if (!steady && inputs_reused_) ReuseOutput(i, output_names[i], results_[i]);
       ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results_[i])));
       outputs.push_back(std::move(t));
     }
@@ -183,6 +217,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
       if (reused_inputs_.size() <= index) reused_inputs_.resize(index + 1);
       ReusedInput& reused = reused_inputs_[index];
       if (reused.value == nullptr || reused.dtype != in.dtype() || reused.shape != in.shape()) {
+        inputs_unchanged_ = false;
         reused.value = Ort::Value(nullptr);
         reused.dtype = in.dtype();
         reused.shape = in.shape();
@@ -194,9 +229,71 @@ class OnnxRuntimeInstance final : public ModelInstance {
       std::memcpy(reused.buffer.data(), in.data().data(), in.byte_size());
       return static_cast<const OrtValue*>(reused.value);
     }
+    inputs_reused_ = inputs_unchanged_ = false;
     ASSIGN_OR_RETURN(Ort::Value v, ToOrtValue(in));
     made_values_.push_back(std::move(v));
     return static_cast<const OrtValue*>(made_values_.back());
+  }
+
+  // Whether reused_outputs_ were sized for exactly these outputs (by a run on inputs of the
+  // shapes this run has: the caller checks that no reused input changed).
+  bool ReusedOutputsFit(std::span<const std::string> output_names) const {
+    if (reused_outputs_.size() != output_names.size()) return false;
+    for (size_t i = 0; i < output_names.size(); ++i) {
+      if (reused_outputs_[i].name != output_names[i]) return false;
+    }
+    return true;
+  }
+
+  // After a run whose inputs all went to reused values: keeps a preallocated value for output
+  // `index` shaped as `produced`, so the next run on inputs of the same shapes has ORT write
+  // there instead of making an output (5 allocations inside ORT). Only small fixed-size
+  // outputs whose dims the model declares fixed, so that equal input shapes give equal output
+  // shapes (a data-dependent shape would fail against a preallocated value), and that are not
+  // graph inputs passed through.
+  void ReuseOutput(size_t index, const std::string& name, const Ort::Value& produced) {
+    if (reused_outputs_.size() <= index) reused_outputs_.resize(index + 1);
+    ReusedOutput& reused = reused_outputs_[index];
+    reused.name = name;
+    reused.value = Ort::Value(nullptr);
+    const auto declared = std::find_if(signature_.outputs.begin(), signature_.outputs.end(),
+                                       [&](const auto& o) { return o.name == name; });
+    if (declared == signature_.outputs.end() ||
+        std::any_of(declared->dims.begin(), declared->dims.end(),
+                    [](int64_t d) { return d < 0; })) {
+      return;
+    }
+    // A graph input that is also a graph output: ORT hands the input's value back in place of
+    // a preallocated one instead of writing into it.
+    if (std::any_of(signature_.inputs.begin(), signature_.inputs.end(),
+                    [&](const auto& in) { return in.name == name; })) {
+      return;
+    }
+    auto info = produced.GetTensorTypeAndShapeInfo();
+    const DataType dtype = FromOrtType(info.GetElementType());
+    Shape shape = info.GetShape();
+    const int64_t count = ElementCount(shape);
+    if (dtype == DataType::kBytes || dtype == DataType::kInvalid || count <= 0 ||
+        shape != declared->dims) {
+      return;
+    }
+    const size_t byte_size = static_cast<size_t>(count) * DataTypeByteSize(dtype);
+    if (byte_size > kReusedInputMaxBytes) return;
+    reused.dtype = dtype;
+    reused.shape = std::move(shape);
+    reused.byte_size = byte_size;
+    reused.buffer.assign((byte_size + 7) / 8, 0);
+    reused.value = Ort::Value::CreateTensor(memory_info_, reused.buffer.data(), byte_size,
+                                            reused.shape.data(), reused.shape.size(),
+                                            ToOrtType(dtype));
+  }
+
+  // The answer's tensor for a reused output: a copy, since the next run overwrites it.
+  static Tensor CopyOut(const ReusedOutput& reused) {
+    Tensor out(reused.name, reused.dtype, reused.shape);
+    std::memcpy(out.AllocateData(reused.byte_size).data(), reused.buffer.data(),
+                reused.byte_size);
+    return out;
   }
 
   // Whether `data` lies in a reused input's buffer: ORT hands a graph input that is also a
@@ -287,15 +384,13 @@ class OnnxRuntimeInstance final : public ModelInstance {
   std::vector<const char*> input_names_;
   std::vector<const OrtValue*> input_values_;  // reused_inputs_' or made_values_' values
   std::vector<Ort::Value> made_values_;         // values made for this call only
-  struct ReusedInput {
-    DataType dtype = DataType::kInvalid;
-    Shape shape;
-    std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
-    Ort::Value value{nullptr};     // over `buffer`
-  };
   std::vector<ReusedInput> reused_inputs_;  // by input position (see InputValue)
   std::vector<const char*> output_names_;
-  std::vector<Ort::Value> results_;
+  std::vector<OrtValue*> output_values_;  // null: ORT allocates; else a reused output's value
+  std::vector<Ort::Value> results_;       // this run's outputs that ORT allocated
+  std::vector<ReusedOutput> reused_outputs_;  // by output position (see ReuseOutput)
+  bool inputs_reused_ = false;     // this run's inputs all went to reused values
+  bool inputs_unchanged_ = false;  // ... none of which was made again (same shapes as before)
   Ort::RunOptions run_options_{nullptr};
   Ort::AllocatorWithDefaultOptions allocator_;
   Ort::MemoryInfo memory_info_ =

@@ -85,8 +85,10 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputValuesCarryEachCallsBytes) {
 }
 
 // A graph output that is the graph input itself comes back from ORT as the input's value; the
-// output must not keep pointing into the reused input buffer the next call overwrites.
-TEST_F(OnnxRuntimeBackendTest, AnInputPassedThroughAsAnOutputKeepsItsBytes) {
+// output must not keep pointing into the reused input buffer the next call overwrites. The
+// Identity output (fixed [1,4]) is written into a reused output buffer from the second call
+// on; each call's answer must still be its own.
+TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
   const char* root = std::getenv("INFERD_SOURCE_DIR");
   auto model = std::filesystem::path(root ? root : ".") /
                "tests/backends/onnxruntime/testdata/passthrough.onnx";
@@ -99,9 +101,16 @@ TEST_F(OnnxRuntimeBackendTest, AnInputPassedThroughAsAnOutputKeepsItsBytes) {
   std::vector<Tensor> second = {Fp32("INPUT0", {1, 4}, 50)};
   auto r2 = (*inst)->Execute(second, outputs, nullptr);
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  std::vector<Tensor> third = {Fp32("INPUT0", {1, 4}, -3)};
+  auto r3 = (*inst)->Execute(third, outputs, nullptr);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
   for (const auto& out : *r1) EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(1, 2, 3, 4));
   for (const auto& out : *r2) {
     EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(50, 51, 52, 53));
+  }
+  for (const auto& out : *r3) {
+    EXPECT_EQ(out.shape(), (Shape{1, 4}));
+    EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(-3, -2, -1, 0));
   }
 }
 
