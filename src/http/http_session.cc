@@ -21,6 +21,7 @@
 
 #include "core/duration.h"
 #include "http/connection_stream.h"
+#include "http/handler_memory.h"
 #include "http/jobs_http.h"
 #include "http/logging_json.h"
 #include "http/shared_memory_json.h"
@@ -113,19 +114,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            InMemory([self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->OnRead(ec);
                               self->buffer_.commit(n);
                               self->ReadHeader();
-                            });
+                            }));
   }
 
   void ReadHeader() {
     stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                             InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
                                self->OnHeader(ec);
-                             });
+                             }));
   }
 
   void OnHeader(beast::error_code ec) {
@@ -136,9 +137,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRead(ec);
-                      });
+                      }));
   }
 
   void OnRead(beast::error_code ec) {
@@ -561,6 +562,12 @@ class Session : public std::enable_shared_from_this<Session> {
     call.observation = {};
   }
 
+  // `handler` with its socket operations allocated from this connection's handler_memory_.
+  template <typename Handler>
+  WithHandlerMemory<Handler> InMemory(Handler handler) {
+    return WithHandlerMemory<Handler>(handler_memory_, std::move(handler));
+  }
+
   void OnInferDone(Result<InferenceResponse> result) {
     infer_done_ = true;
     if (!result.ok()) return SendStatus(result.status());
@@ -606,9 +613,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
                                                    net::buffer(answer_.body)};
-    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWrite(ec);
-    });
+    net::async_write(stream_, buffers,
+                     InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnWrite(ec);
+                     }));
   }
 
   Response MakeResponse(bhttp::status status, std::string body) {
@@ -668,10 +676,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Observe(static_cast<int>(res.result_int()), res.body().size());
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
-                                                                       size_t) {
-      self->OnWrite(ec);
-    });
+    bhttp::async_write(stream_, response_,
+                       InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->OnWrite(ec);
+                       }));
   }
 
   // The access log line and the trace of the request, answered with `status` and a body of
@@ -724,6 +732,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.AsyncShutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
   }
 
+  HandlerMemory handler_memory_;  // the socket operations' state (see InMemory)
   ConnectionStream stream_;
   ListenerState* const state_;
   const HttpServer::Options& options_;
