@@ -3,8 +3,10 @@ preload bench/alloc_counter.c (the allocations scenario of bench/run.py, docs/pe
 
 One keep-alive connection sends the same binary-extension request to an FP32 [1,4] Identity
 model; after a warm-up the server's allocation count must grow by at most
-MAX_BINARY_ALLOCATIONS per request. Counts are deterministic (no timing involved); the small
-slack covers a stray allocation by a background thread during the measured requests.
+MAX_BINARY_ALLOCATIONS per request. Counts are deterministic up to a few hundredths: a timer
+operation of Asio sometimes finds its per-thread cached block free and sometimes not, and a
+background thread may allocate during the measured requests. The slack stays under one, so a
+single new allocation on the path fails the test.
 """
 
 import json
@@ -26,7 +28,7 @@ from kserve_v2 import HEADER_LENGTH
 # What the HTTP binary path reached (docs/performance.md, "The request path"); lower it when
 # the path allocates less. The 53 it started from is what this test exists to keep away.
 MAX_BINARY_ALLOCATIONS = 29
-SLACK = 0.25
+SLACK = 0.5
 WARMUP_REQUESTS = 300
 MEASURED_REQUESTS = 2000
 
