@@ -53,6 +53,8 @@ constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
 constexpr std::string_view kTraceParent = "traceparent";
 constexpr std::string_view kJobCallback = "Inferd-Job-Callback";
 constexpr size_t kFirstReadBytes = 4096;
+// Request body buffers up to this capacity are kept for the connection's next request.
+constexpr size_t kKeptBodyBytes = 64 * 1024;
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 Method MethodOf(bhttp::verb v) {
@@ -510,7 +512,8 @@ class Session : public std::enable_shared_from_this<Session> {
     answer_shape_.outputs = request.outputs;
 
     // The callback holds the session through in_flight_, not in its capture: a capture of one
-    // pointer fits std::function's inline storage, a shared_ptr would be allocated.
+    // pointer fits std::function's inline storage, a shared_ptr would be allocated. The facade
+    // calls `done` exactly once, which releases in_flight_.
     in_flight_ = shared_from_this();
     handler_->Infer(record_, std::move(request),
                     [session = this](Result<InferenceResponse> result) mutable {
@@ -532,13 +535,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // The request body as a shared buffer the decoded tensors can borrow. The previous request's
   // buffer and its control block are reused when nothing holds them any more (the answer is
   // written and no payload log or queued copy kept them); the body read into request_ swaps
-  // its bytes in, and request_ gets the old buffer's capacity for the next request.
+  // its bytes in, and the next request's body starts in the old buffer. Only buffers up to
+  // kKeptBodyBytes are kept, so one large request does not pin its size to the connection.
   std::shared_ptr<std::string> TakeBody() {
     std::shared_ptr<std::string> body = ReuseOrMake(spare_body_);
     body->swap(request_.body());
     next_body_ = std::move(request_.body());
     next_body_.clear();
-    spare_body_ = body;
+    if (next_body_.capacity() > kKeptBodyBytes) next_body_ = std::string();
+    if (body->capacity() <= kKeptBodyBytes) spare_body_ = body;
     return body;
   }
 
