@@ -112,6 +112,20 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
     EXPECT_EQ(out.shape(), (Shape{1, 4}));
     EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(-3, -2, -1, 0));
   }
+  // More answers held at once than the instance keeps buffers for: each keeps its own bytes.
+  std::vector<std::vector<Tensor>> held;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<Tensor> in = {Fp32("INPUT0", {1, 4}, static_cast<float>(10 * i))};
+    auto r = (*inst)->Execute(in, outputs, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    held.push_back(std::move(r).value());
+  }
+  for (int i = 0; i < 8; ++i) {
+    const float f = static_cast<float>(10 * i);
+    for (const auto& out : held[i]) {
+      EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(f, f + 1, f + 2, f + 3)) << i;
+    }
+  }
 }
 
 // The engine failing on shapes the request brought (here two inputs it cannot add) is the
