@@ -87,7 +87,9 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputValuesCarryEachCallsBytes) {
 // A graph output that is the graph input itself comes back from ORT as the input's value; the
 // output must not keep pointing into the reused input buffer the next call overwrites. The
 // Identity output (fixed [1,4]) is written into a reused output buffer from the second call
-// on; each call's answer must still be its own.
+// on; each call's answer must still be its own. testdata/passthrough.onnx (135 bytes, made
+// with python3-onnx's helper.make_graph, opset 13): input INPUT0 FP32 [1,4]; outputs INPUT0
+// (the input itself, no node) and IDENTITY0 = Identity(INPUT0), both declared [1,4].
 TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
   const char* root = std::getenv("INFERD_SOURCE_DIR");
   auto model = std::filesystem::path(root ? root : ".") /
