@@ -33,12 +33,14 @@ void Tensor::SetData(std::span<const std::byte> bytes, std::shared_ptr<const voi
 }
 
 std::span<std::byte> Tensor::AllocateData(size_t byte_size) {
-  auto owned = std::make_shared<std::vector<std::byte>>(byte_size);
-  std::span<std::byte> out(owned->data(), owned->size());
-  data_ = owned->data();
-  size_ = owned->size();
+  // One allocation for the bytes and their reference count, as 8-byte words so that every
+  // element type is aligned (value-initialised: zeroed).
+  std::shared_ptr<uint64_t[]> owned = std::make_shared<uint64_t[]>((byte_size + 7) / 8);
+  auto* bytes = reinterpret_cast<std::byte*>(owned.get());
+  data_ = bytes;
+  size_ = byte_size;
   owner_ = std::move(owned);
-  return out;
+  return {bytes, byte_size};
 }
 
 Status Tensor::ValidateByteSize() const {

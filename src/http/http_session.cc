@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <memory_resource>
 #include <thread>
 #include <vector>
 
@@ -20,11 +21,13 @@
 
 #include "core/duration.h"
 #include "http/connection_stream.h"
+#include "http/handler_memory.h"
 #include "http/jobs_http.h"
 #include "http/logging_json.h"
 #include "http/shared_memory_json.h"
 #include "http/trace_json.h"
 #include "http/metadata_json.h"
+#include "http/pool_allocator.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
@@ -39,7 +42,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using Request = bhttp::request<bhttp::string_body>;
+// Requests keep their header fields in the session's pool (see PoolAllocator).
+using RequestFields = bhttp::basic_fields<PoolAllocator<char>>;
+using Request = bhttp::request<bhttp::string_body, RequestFields>;
 using Response = bhttp::response<bhttp::string_body>;
 using handler::CallRecord;
 using handler::RequestHandler;
@@ -48,6 +53,8 @@ constexpr std::string_view kHeaderLength = "Inference-Header-Content-Length";
 constexpr std::string_view kTraceParent = "traceparent";
 constexpr std::string_view kJobCallback = "Inferd-Job-Callback";
 constexpr size_t kFirstReadBytes = 4096;
+// Request body buffers up to this capacity are kept for the connection's next request.
+constexpr size_t kKeptBodyBytes = 64 * 1024;
 constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 Method MethodOf(bhttp::verb v) {
@@ -100,25 +107,28 @@ class Session : public std::enable_shared_from_this<Session> {
   // Waits (idle timeout) for the first byte of the next request, then gives its header the
   // shorter header timeout, so a client that trickles a header cannot hold the connection.
   void DoRead() {
-    parser_.emplace();
+    // The new message's body starts as the buffer the last request left (see TakeBody).
+    // Its header fields come from the connection's pool.
+    parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(next_body_)),
+                    std::make_tuple(PoolAllocator<char>(&header_pool_)));
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(options_.max_header_bytes);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            InMemory([self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->OnRead(ec);
                               self->buffer_.commit(n);
                               self->ReadHeader();
-                            });
+                            }));
   }
 
   void ReadHeader() {
     stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                             InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
                                self->OnHeader(ec);
-                             });
+                             }));
   }
 
   void OnHeader(beast::error_code ec) {
@@ -129,9 +139,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
                         self->OnRead(ec);
-                      });
+                      }));
   }
 
   void OnRead(beast::error_code ec) {
@@ -475,7 +485,7 @@ class Session : public std::enable_shared_from_this<Session> {
       handler_->StartTrace(record_, {});
     }
     const auto decode_start = handler::SteadyClock::now();
-    auto body = std::make_shared<std::string>(std::move(request_.body()));
+    std::shared_ptr<std::string> body = TakeBody();
     log_id_.clear();
     if (options_.payload_logger != nullptr && options_.payload_logger->Sample()) {
       auto request_id = Header("x-request-id");
@@ -494,15 +504,20 @@ class Session : public std::enable_shared_from_this<Session> {
     InferenceRequest request = std::move(decoded).value();
     request.model_name = std::move(route.model);
     request.model_version = route.version;
-    record_.infer = std::make_shared<handler::InferCall>();
+    record_.infer = ReuseOrMake(spare_infer_);
     infer_done_ = false;
 
     // What the encoder needs from the request, kept while the request itself goes to a worker.
     answer_shape_.parameters = request.parameters;
     answer_shape_.outputs = request.outputs;
 
+    // The callback holds the session through in_flight_, not in its capture: a capture of one
+    // pointer fits std::function's inline storage, a shared_ptr would be allocated. The facade
+    // calls `done` exactly once, which releases in_flight_.
+    in_flight_ = shared_from_this();
     handler_->Infer(record_, std::move(request),
-                    [self = shared_from_this()](Result<InferenceResponse> result) mutable {
+                    [session = this](Result<InferenceResponse> result) mutable {
+                      std::shared_ptr<Session> self = std::move(session->in_flight_);
                       const uint64_t facade_end = handler::UnixNanos();
                       // Back to this connection's I/O thread; encoding happens there, off the
                       // worker thread. When the model ran inline on that thread, dispatch
@@ -515,6 +530,47 @@ class Session : public std::enable_shared_from_this<Session> {
                     });
     // A model that ran on this thread has answered already: nothing to watch for.
     if (!infer_done_) WatchForDisconnect();
+  }
+
+  // The request body as a shared buffer the decoded tensors can borrow. The previous request's
+  // buffer and its control block are reused when nothing holds them any more (the answer is
+  // written and no payload log or queued copy kept them); the body read into request_ swaps
+  // its bytes in, and the next request's body starts in the old buffer. Only buffers up to
+  // kKeptBodyBytes are kept, so one large request does not pin its size to the connection.
+  std::shared_ptr<std::string> TakeBody() {
+    std::shared_ptr<std::string> body = ReuseOrMake(spare_body_);
+    body->swap(request_.body());
+    next_body_ = std::move(request_.body());
+    next_body_.clear();
+    if (next_body_.capacity() > kKeptBodyBytes) next_body_ = std::string();
+    if (body->capacity() <= kKeptBodyBytes) spare_body_ = body;
+    return body;
+  }
+
+  // `spare` itself when this session holds its only reference (then reset for reuse), else a
+  // new T. The acquire fence pairs with the release by which another thread dropped its
+  // reference, so its last reads of the object happen before this reuse.
+  template <typename T>
+  static std::shared_ptr<T> ReuseOrMake(std::shared_ptr<T>& spare) {
+    if (spare != nullptr && spare.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      std::shared_ptr<T> reused = std::move(spare);
+      Reset(*reused);
+      return reused;
+    }
+    spare.reset();
+    return std::make_shared<T>();
+  }
+  static void Reset(std::string& body) { body.clear(); }
+  static void Reset(handler::InferCall& call) {
+    call.cancelled.store(false);
+    call.observation = {};
+  }
+
+  // `handler` with its socket operations allocated from this connection's handler_memory_.
+  template <typename Handler>
+  WithHandlerMemory<Handler> InMemory(Handler handler) {
+    return WithHandlerMemory<Handler>(handler_memory_, std::move(handler));
   }
 
   void OnInferDone(Result<InferenceResponse> result) {
@@ -562,9 +618,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
                                                    net::buffer(answer_.body)};
-    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWrite(ec);
-    });
+    net::async_write(stream_, buffers,
+                     InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnWrite(ec);
+                     }));
   }
 
   Response MakeResponse(bhttp::status status, std::string body) {
@@ -624,10 +681,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Observe(static_cast<int>(res.result_int()), res.body().size());
     response_ = std::move(res);
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec,
-                                                                       size_t) {
-      self->OnWrite(ec);
-    });
+    bhttp::async_write(stream_, response_,
+                       InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->OnWrite(ec);
+                       }));
   }
 
   // The access log line and the trace of the request, answered with `status` and a body of
@@ -658,7 +715,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!keep_alive_) return CloseAfterAnswer();
     request_ = {};
     response_ = {};
-    record_.infer.reset();
+    spare_infer_ = std::move(record_.infer);
     if (watch_reading_) {  // a disconnect watch is reading: the next read follows it
       resume_after_watch_ = true;
       return;
@@ -680,15 +737,22 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.AsyncShutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
   }
 
+  HandlerMemory handler_memory_;  // the socket operations' state (see InMemory)
   ConnectionStream stream_;
   ListenerState* const state_;
   const HttpServer::Options& options_;
   RequestHandler* const handler_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // Declared before the parser and the request, whose header fields it holds.
+  std::pmr::unsynchronized_pool_resource header_pool_;
+  std::optional<bhttp::request_parser<bhttp::string_body, PoolAllocator<char>>> parser_;
   Request request_;
   Response response_;
   CallRecord record_;
+  std::shared_ptr<Session> in_flight_;  // this session, held while its inference runs
+  std::shared_ptr<std::string> spare_body_;           // last request's body, for reuse
+  std::string next_body_;  // an empty buffer with capacity, for the next request's body
+  std::shared_ptr<handler::InferCall> spare_infer_;  // last request's InferCall, for reuse
   InferenceRequest answer_shape_;  // the requested outputs and parameters, for the encoder
   protocol::EncodedInferResponse answer_;  // the last inference answer's body (buffer reused)
   std::string head_;                       // its status line and headers (buffer reused)

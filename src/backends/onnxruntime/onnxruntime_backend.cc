@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <optional>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "backends/onnxruntime/session_options.h"
@@ -95,6 +97,12 @@ bool CausedByInputShapes(OrtErrorCode code, std::string_view message) {
   return false;
 }
 
+// Inputs up to this size are copied into a reused OrtValue rather than wrapped in a new one.
+constexpr size_t kReusedInputMaxBytes = 4096;
+
+// Answer buffers kept per reused output: answers in flight at once beyond this get new bytes.
+constexpr size_t kAnswerBuffers = 4;
+
 class OnnxRuntimeInstance final : public ModelInstance {
  public:
   OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature,
@@ -114,6 +122,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
     try {
       return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
+      reused_outputs_.clear();  // sized by a run that worked; the next run sizes them again
       // The engine refusing the request's inputs (a rank or dim it cannot take, shapes a node
       // cannot combine) is the client's error; anything else is the engine's.
       if (CausedByInputShapes(e.GetOrtErrorCode(), e.what())) {
@@ -126,33 +135,75 @@ class OnnxRuntimeInstance final : public ModelInstance {
   }
 
  private:
+  // A small fixed-size input's value, made over the instance's own buffer (see InputValue).
+  struct ReusedInput {
+    DataType dtype = DataType::kInvalid;
+    Shape shape;
+    std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
+    Ort::Value value{nullptr};     // over `buffer`
+  };
+  // A small fixed-size output that ORT writes into the instance's buffer (see ReuseOutput).
+  struct ReusedOutput {
+    std::string name;  // the output it was sized for
+    DataType dtype = DataType::kInvalid;
+    Shape shape;
+    size_t byte_size = 0;
+    std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
+    Ort::Value value{nullptr};     // over `buffer`; null: this output is not reused
+    // Copies handed to answers; one no answer holds any more is refilled (see CopyOut).
+    std::vector<std::shared_ptr<std::vector<uint64_t>>> answers;
+  };
+
   Result<std::vector<Tensor>> Run(std::span<const Tensor> inputs,
                                   std::span<const std::string> output_names,
                                   ExecutionTimings* timings) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     scratch_.clear();
-    std::vector<Ort::Value> values;
-    std::vector<const char*> input_names;
-    values.reserve(inputs.size());
-    input_names.reserve(inputs.size());
-    for (const Tensor& in : inputs) {
-      input_names.push_back(in.name().c_str());
-      ASSIGN_OR_RETURN(Ort::Value v, ToOrtValue(in));
-      values.push_back(std::move(v));
+    // The per-call arrays live in the instance (one Execute at a time) and keep their capacity,
+    // so a run allocates none of its own.
+    made_values_.clear();
+    input_values_.clear();
+    input_names_.clear();
+    inputs_reused_ = inputs_unchanged_ = true;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      input_names_.push_back(inputs[i].name().c_str());
+      ASSIGN_OR_RETURN(const OrtValue* v, InputValue(inputs[i], i));
+      input_values_.push_back(v);
     }
-    std::vector<const char*> names;
-    names.reserve(output_names.size());
-    for (const auto& n : output_names) names.push_back(n.c_str());
+    output_names_.clear();
+    for (const auto& n : output_names) output_names_.push_back(n.c_str());
+    // A null output is allocated by ORT; a reused output's value asks ORT to write into it.
+    const bool steady = inputs_unchanged_ && ReusedOutputsFit(output_names);
+    if (!steady) reused_outputs_.clear();
+    output_values_.clear();
+    for (size_t i = 0; i < output_names.size(); ++i) {
+      output_values_.push_back(steady ? static_cast<OrtValue*>(reused_outputs_[i].value)
+                                      : nullptr);
+    }
 
     const auto t1 = Clock::now();
-    auto results = session_.Run(run_options_, input_names.data(), values.data(), values.size(),
-                                names.data(), names.size());
+    Ort::ThrowOnError(Ort::GetApi().Run(session_, run_options_, input_names_.data(),
+                                        input_values_.data(), input_values_.size(),
+                                        output_names_.data(), output_values_.size(),
+                                        output_values_.data()));
     const auto t2 = Clock::now();
+    made_values_.clear();  // they may borrow the request's bytes: drop them with the call
+    // Owns what ORT allocated (null where it wrote into a reused output).
+    results_.clear();
+    for (size_t i = 0; i < output_values_.size(); ++i) {
+      const bool reused = steady && reused_outputs_[i].value != nullptr;
+      results_.emplace_back(reused ? nullptr : output_values_[i]);
+    }
     std::vector<Tensor> outputs;
-    outputs.reserve(results.size());
-    for (size_t i = 0; i < results.size(); ++i) {
-      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results[i])));
+    outputs.reserve(results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+      if (results_[i] == nullptr) {
+        outputs.push_back(CopyOut(reused_outputs_[i]));
+        continue;
+      }
+      if (!steady && inputs_reused_) ReuseOutput(i, output_names[i], results_[i]);
+      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results_[i])));
       outputs.push_back(std::move(t));
     }
     if (timings) {
@@ -161,6 +212,126 @@ class OnnxRuntimeInstance final : public ModelInstance {
       timings->output_ns = ToNanos(Clock::now() - t2);
     }
     return outputs;
+  }
+
+  // The value ORT reads input `index` from. A small fixed-size input is copied into the
+  // instance's reused value for that position (made again only when the dtype or shape
+  // changes), so a steady stream of same-shaped requests makes no OrtValue: making one costs
+  // three allocations inside ORT, more than copying a few KiB. Larger inputs are borrowed.
+  Result<const OrtValue*> InputValue(const Tensor& in, size_t index) {
+    if (in.dtype() != DataType::kBytes && in.byte_size() > 0 &&
+        in.byte_size() <= kReusedInputMaxBytes) {
+      if (reused_inputs_.size() <= index) reused_inputs_.resize(index + 1);
+      ReusedInput& reused = reused_inputs_[index];
+      if (reused.value == nullptr || reused.dtype != in.dtype() || reused.shape != in.shape()) {
+        inputs_unchanged_ = false;
+        reused.value = Ort::Value(nullptr);
+        reused.dtype = in.dtype();
+        reused.shape = in.shape();
+        reused.buffer.assign((in.byte_size() + 7) / 8, 0);
+        reused.value = Ort::Value::CreateTensor(memory_info_, reused.buffer.data(),
+                                                in.byte_size(), reused.shape.data(),
+                                                reused.shape.size(), ToOrtType(in.dtype()));
+      }
+      std::memcpy(reused.buffer.data(), in.data().data(), in.byte_size());
+      return static_cast<const OrtValue*>(reused.value);
+    }
+    inputs_reused_ = inputs_unchanged_ = false;
+    ASSIGN_OR_RETURN(Ort::Value v, ToOrtValue(in));
+    made_values_.push_back(std::move(v));
+    return static_cast<const OrtValue*>(made_values_.back());
+  }
+
+  // Whether reused_outputs_ were sized for exactly these outputs (by a run on inputs of the
+  // shapes this run has: the caller checks that no reused input changed).
+  bool ReusedOutputsFit(std::span<const std::string> output_names) const {
+    if (reused_outputs_.size() != output_names.size()) return false;
+    for (size_t i = 0; i < output_names.size(); ++i) {
+      if (reused_outputs_[i].name != output_names[i]) return false;
+    }
+    return true;
+  }
+
+  // After a run whose inputs all went to reused values: keeps a preallocated value for output
+  // `index` shaped as `produced`, so the next run on inputs of the same shapes has ORT write
+  // there instead of making an output (5 allocations inside ORT). Only small fixed-size
+  // outputs whose dims the model declares fixed, so that equal input shapes give equal output
+  // shapes (a data-dependent shape would fail against a preallocated value), and that are not
+  // graph inputs passed through.
+  void ReuseOutput(size_t index, const std::string& name, const Ort::Value& produced) {
+    if (reused_outputs_.size() <= index) reused_outputs_.resize(index + 1);
+    ReusedOutput& reused = reused_outputs_[index];
+    reused.name = name;
+    reused.value = Ort::Value(nullptr);
+    const auto declared = std::find_if(signature_.outputs.begin(), signature_.outputs.end(),
+                                       [&](const auto& o) { return o.name == name; });
+    if (declared == signature_.outputs.end() ||
+        std::any_of(declared->dims.begin(), declared->dims.end(),
+                    [](int64_t d) { return d < 0; })) {
+      return;
+    }
+    // A graph input that is also a graph output: ORT hands the input's value back in place of
+    // a preallocated one instead of writing into it.
+    if (std::any_of(signature_.inputs.begin(), signature_.inputs.end(),
+                    [&](const auto& in) { return in.name == name; })) {
+      return;
+    }
+    auto info = produced.GetTensorTypeAndShapeInfo();
+    const DataType dtype = FromOrtType(info.GetElementType());
+    Shape shape = info.GetShape();
+    const int64_t count = ElementCount(shape);
+    if (dtype == DataType::kBytes || dtype == DataType::kInvalid || count <= 0 ||
+        shape != declared->dims) {
+      return;
+    }
+    const size_t byte_size = static_cast<size_t>(count) * DataTypeByteSize(dtype);
+    if (byte_size > kReusedInputMaxBytes) return;
+    reused.dtype = dtype;
+    reused.shape = std::move(shape);
+    reused.byte_size = byte_size;
+    reused.buffer.assign((byte_size + 7) / 8, 0);
+    reused.value = Ort::Value::CreateTensor(memory_info_, reused.buffer.data(), byte_size,
+                                            reused.shape.data(), reused.shape.size(),
+                                            ToOrtType(dtype));
+  }
+
+  // The answer's tensor for a reused output: a copy, since the next run overwrites it. The
+  // copy goes into one of the output's answer buffers that no earlier answer still holds (the
+  // acquire fence pairs with the release by which another thread dropped it), so a steady
+  // stream of requests allocates none; with all kAnswerBuffers held, into new bytes.
+  static Tensor CopyOut(ReusedOutput& reused) {
+    Tensor out(reused.name, reused.dtype, reused.shape);
+    std::shared_ptr<std::vector<uint64_t>> answer;
+    for (const auto& a : reused.answers) {
+      if (a.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        answer = a;
+        break;
+      }
+    }
+    if (answer == nullptr && reused.answers.size() < kAnswerBuffers) {
+      answer = reused.answers.emplace_back(
+          std::make_shared<std::vector<uint64_t>>(reused.buffer.size()));
+    }
+    if (answer == nullptr) {
+      std::memcpy(out.AllocateData(reused.byte_size).data(), reused.buffer.data(),
+                  reused.byte_size);
+      return out;
+    }
+    std::memcpy(answer->data(), reused.buffer.data(), reused.byte_size);
+    const auto* bytes = reinterpret_cast<const std::byte*>(answer->data());
+    out.SetData({bytes, reused.byte_size}, std::move(answer));
+    return out;
+  }
+
+  // Whether `data` lies in a reused input's buffer: ORT hands a graph input that is also a
+  // graph output back as the output itself, and the next call overwrites that buffer.
+  bool InReusedInput(const std::byte* data) const {
+    for (const ReusedInput& r : reused_inputs_) {
+      const auto* begin = reinterpret_cast<const std::byte*>(r.buffer.data());
+      if (data >= begin && data < begin + r.buffer.size() * sizeof(uint64_t)) return true;
+    }
+    return false;
   }
 
   Result<Ort::Value> ToOrtValue(const Tensor& in) {
@@ -191,13 +362,25 @@ class OnnxRuntimeInstance final : public ModelInstance {
   }
 
   Result<Tensor> FromOrtValue(const std::string& name, Ort::Value value) {
+#if ORT_API_VERSION >= 24
+    // A view of the value's own type and shape (ORT 1.24+): GetTensorTypeAndShapeInfo would
+    // allocate an info object and a shape array per output.
+    ONNXTensorElementDataType element_type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    Ort::Value::Shape dims{};
+    value.GetTensorElementTypeAndShapeDataReference(element_type, dims);
+    Shape shape(dims.shape, dims.shape + dims.shape_len);
+    const size_t count = static_cast<size_t>(ElementCount(shape));
+#else
     auto info = value.GetTensorTypeAndShapeInfo();
-    Tensor out(name, FromOrtType(info.GetElementType()), info.GetShape());
+    const ONNXTensorElementDataType element_type = info.GetElementType();
+    Shape shape = info.GetShape();
+    const size_t count = info.GetElementCount();
+#endif
+    Tensor out(name, FromOrtType(element_type), std::move(shape));
     if (out.dtype() == DataType::kInvalid) {
       return Internal(fmt::format("output '{}' has an ONNX element type inferd does not serve",
                                   name));
     }
-    const size_t count = info.GetElementCount();
     if (out.dtype() == DataType::kBytes) {
       std::vector<std::byte> bytes;
       bytes.reserve(value.GetStringTensorDataLength() + 4 * count);
@@ -210,10 +393,14 @@ class OnnxRuntimeInstance final : public ModelInstance {
       out.SetData(std::move(bytes));
       return out;
     }
+    const auto* data = static_cast<const std::byte*>(value.GetTensorRawData());
+    const size_t byte_size = count * DataTypeByteSize(out.dtype());
+    if (byte_size > 0 && InReusedInput(data)) {  // an input passed through: copy it out
+      std::memcpy(out.AllocateData(byte_size).data(), data, byte_size);
+      return out;
+    }
     // Zero copy: the tensor borrows ORT's output buffer and keeps the OrtValue alive.
-    auto owner = std::make_shared<Ort::Value>(std::move(value));
-    const auto* data = static_cast<const std::byte*>(owner->GetTensorRawData());
-    out.SetData({data, count * DataTypeByteSize(out.dtype())}, owner);
+    out.SetData({data, byte_size}, std::make_shared<Ort::Value>(std::move(value)));
     return out;
   }
 
@@ -221,6 +408,17 @@ class OnnxRuntimeInstance final : public ModelInstance {
   config::ModelSignature signature_;
   // Aligned copies of misaligned inputs, alive for one Execute call.
   std::vector<std::vector<uint64_t>> scratch_;
+  // One Execute call's arguments to Session::Run, reused (capacity kept) across calls.
+  std::vector<const char*> input_names_;
+  std::vector<const OrtValue*> input_values_;  // reused_inputs_' or made_values_' values
+  std::vector<Ort::Value> made_values_;         // values made for this call only
+  std::vector<ReusedInput> reused_inputs_;  // by input position (see InputValue)
+  std::vector<const char*> output_names_;
+  std::vector<OrtValue*> output_values_;  // null: ORT allocates; else a reused output's value
+  std::vector<Ort::Value> results_;       // this run's outputs that ORT allocated
+  std::vector<ReusedOutput> reused_outputs_;  // by output position (see ReuseOutput)
+  bool inputs_reused_ = false;     // this run's inputs all went to reused values
+  bool inputs_unchanged_ = false;  // ... none of which was made again (same shapes as before)
   Ort::RunOptions run_options_{nullptr};
   Ort::AllocatorWithDefaultOptions allocator_;
   Ort::MemoryInfo memory_info_ =

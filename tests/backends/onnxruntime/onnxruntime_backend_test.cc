@@ -63,6 +63,73 @@ TEST_F(OnnxRuntimeBackendTest, ExecutesAndReturnsTheRequestedOutputsInOrder) {
   EXPECT_FLOAT_EQ(sum[31], 10.0f + 31 + 31);
 }
 
+// Small inputs are copied into a value the instance reuses; each call must still see its own
+// bytes, and an earlier call's outputs must keep theirs.
+TEST_F(OnnxRuntimeBackendTest, ReusedInputValuesCarryEachCallsBytes) {
+  auto inst = backend_->CreateInstance(ExampleModel("simple"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok());
+  std::vector<std::string> outputs = {"OUTPUT0"};
+  std::vector<Tensor> first = {Fp32("INPUT0", {1, 16}, 1), Fp32("INPUT1", {1, 16}, 0)};
+  auto r1 = (*inst)->Execute(first, outputs, nullptr);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  std::vector<Tensor> second = {Fp32("INPUT0", {1, 16}, 100), Fp32("INPUT1", {1, 16}, 0)};
+  auto r2 = (*inst)->Execute(second, outputs, nullptr);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  std::vector<Tensor> wider = {Fp32("INPUT0", {2, 16}, 7), Fp32("INPUT1", {2, 16}, 0)};
+  auto r3 = (*inst)->Execute(wider, outputs, nullptr);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  EXPECT_FLOAT_EQ((*r1)[0].As<float>()[15], 1.0f + 15 + 15);  // INPUT0 + INPUT1
+  EXPECT_FLOAT_EQ((*r2)[0].As<float>()[15], 100.0f + 15 + 15);
+  ASSERT_EQ((*r3)[0].shape(), (Shape{2, 16}));
+  EXPECT_FLOAT_EQ((*r3)[0].As<float>()[31], 7.0f + 31 + 31);
+}
+
+// A graph output that is the graph input itself comes back from ORT as the input's value; the
+// output must not keep pointing into the reused input buffer the next call overwrites. The
+// Identity output (fixed [1,4]) is written into a reused output buffer from the second call
+// on; each call's answer must still be its own. testdata/passthrough.onnx (135 bytes, made
+// with python3-onnx's helper.make_graph, opset 13): input INPUT0 FP32 [1,4]; outputs INPUT0
+// (the input itself, no node) and IDENTITY0 = Identity(INPUT0), both declared [1,4].
+TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
+  const char* root = std::getenv("INFERD_SOURCE_DIR");
+  auto model = std::filesystem::path(root ? root : ".") /
+               "tests/backends/onnxruntime/testdata/passthrough.onnx";
+  auto inst = backend_->CreateInstance(model, {}, {1, 1});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  std::vector<std::string> outputs = {"INPUT0", "IDENTITY0"};
+  std::vector<Tensor> first = {Fp32("INPUT0", {1, 4}, 1)};
+  auto r1 = (*inst)->Execute(first, outputs, nullptr);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  std::vector<Tensor> second = {Fp32("INPUT0", {1, 4}, 50)};
+  auto r2 = (*inst)->Execute(second, outputs, nullptr);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  std::vector<Tensor> third = {Fp32("INPUT0", {1, 4}, -3)};
+  auto r3 = (*inst)->Execute(third, outputs, nullptr);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  for (const auto& out : *r1) EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(1, 2, 3, 4));
+  for (const auto& out : *r2) {
+    EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(50, 51, 52, 53));
+  }
+  for (const auto& out : *r3) {
+    EXPECT_EQ(out.shape(), (Shape{1, 4}));
+    EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(-3, -2, -1, 0));
+  }
+  // More answers held at once than the instance keeps buffers for: each keeps its own bytes.
+  std::vector<std::vector<Tensor>> held;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<Tensor> in = {Fp32("INPUT0", {1, 4}, static_cast<float>(10 * i))};
+    auto r = (*inst)->Execute(in, outputs, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    held.push_back(std::move(r).value());
+  }
+  for (int i = 0; i < 8; ++i) {
+    const float f = static_cast<float>(10 * i);
+    for (const auto& out : held[i]) {
+      EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(f, f + 1, f + 2, f + 3)) << i;
+    }
+  }
+}
+
 // The engine failing on shapes the request brought (here two inputs it cannot add) is the
 // client's error (HTTP 400), not the server's.
 TEST_F(OnnxRuntimeBackendTest, EngineShapeErrorsBecomeInvalidArgument) {
