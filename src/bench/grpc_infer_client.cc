@@ -6,9 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace inferd::bench {
 
@@ -103,13 +104,16 @@ Result<std::string> GrpcModelMetadataJson(const std::string& target, const std::
 class GrpcClientQueues {
  public:
   static std::shared_ptr<GrpcClientQueues> Get() {
-    static std::mutex mu;
-    static std::weak_ptr<GrpcClientQueues> current;
-    std::lock_guard lock(mu);
-    auto queues = current.lock();
+    struct Registry {
+      Mutex mu;
+      std::weak_ptr<GrpcClientQueues> current GUARDED_BY(mu);
+    };
+    static Registry* registry = new Registry();  // never destroyed: no exit-order question
+    MutexLock lock(registry->mu);
+    auto queues = registry->current.lock();
     if (!queues) {
       queues = std::make_shared<GrpcClientQueues>();
-      current = queues;
+      registry->current = queues;
     }
     return queues;
   }
