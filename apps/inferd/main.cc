@@ -319,6 +319,7 @@ int Serve(const ServeFlags& flags) {
     grpc_options.host = flags.host;
     grpc_options.port = flags.grpc_port;
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
+    grpc_options.infer_threads = http_threads;  // ModelInfer's pollers: the same I/O budget
     grpc_options.payload_logger = payload_logger->get();
     grpc_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
     auto created = inferd::grpc::GrpcServer::Create(grpc_options, grpc_handler->get());
