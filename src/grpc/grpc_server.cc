@@ -55,7 +55,7 @@ Result<std::shared_ptr<::grpc::ServerCredentials>> MakeCredentials(
 
 int InferThreads(int requested) {
   if (requested > 0) return requested;
-  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 4);
 }
 
 }  // namespace

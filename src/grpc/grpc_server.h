@@ -29,8 +29,8 @@ class GrpcServer {
     // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
     int max_message_bytes = 64 << 20;
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
-    // Threads polling ModelInfer's completion queues; 0 = one per core, 1..4. `inferd serve`
-    // gives it the HTTP I/O thread count (--http-threads, or the CPU budget's share).
+    // Threads polling ModelInfer's completion queues; 0 = one per two cores, 1..4. `inferd
+    // serve` gives it half the HTTP I/O threads (--http-threads, or the CPU budget's share).
     int infer_threads = 0;
     // Sampled inference calls go to it (grpc/infer_payload_log.h); not owned, must outlive the
     // server; null = no payload logging.
