@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -319,6 +320,9 @@ int Serve(const ServeFlags& flags) {
     grpc_options.host = flags.host;
     grpc_options.port = flags.grpc_port;
     grpc_options.max_message_bytes = flags.grpc_max_message_bytes;
+    // ModelInfer's pollers, from the same I/O share: grpc++'s callback API polls on two threads
+    // of its own as well, and one poller per two HTTP threads measured as fast as one each.
+    grpc_options.infer_threads = std::max(1, http_threads / 2);
     grpc_options.payload_logger = payload_logger->get();
     grpc_options.tls = {flags.tls_cert, flags.tls_key, flags.tls_client_ca};
     auto created = inferd::grpc::GrpcServer::Create(grpc_options, grpc_handler->get());

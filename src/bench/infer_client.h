@@ -1,7 +1,7 @@
 // InferClient: one connection of the load generator (one virtual user), with at most one request
 // in flight. The request bytes are built once; each Send() writes them and reads one response.
 // Implementations: HttpInferClient (Boost.Beast, keep-alive) and GrpcInferClient (grpc++
-// callback API). LoadGenerator drives them; it never knows which protocol it measures.
+// async completion-queue API). LoadGenerator drives them; it never knows which protocol it measures.
 #pragma once
 
 #include <functional>

@@ -8,6 +8,7 @@
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -16,8 +17,10 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "grpc/channelz_connections.h"
+#include "grpc/infer_pollers.h"
 #include "grpc/inference_service.h"
 #include "security/pem_file.h"
 
@@ -50,6 +53,11 @@ Result<std::shared_ptr<::grpc::ServerCredentials>> MakeCredentials(
   return ::grpc::SslServerCredentials(ssl);
 }
 
+int InferThreads(int requested) {
+  if (requested > 0) return requested;
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 4);
+}
+
 }  // namespace
 
 class GrpcServer::Impl {
@@ -58,8 +66,11 @@ class GrpcServer::Impl {
       : options_(options),
         handler_(handler),
         service_(InferenceService::Options{options.max_stream_requests_in_flight,
-                                            options.payload_logger},
-                 handler) {}
+                                           options.payload_logger},
+                 handler),
+        pollers_(
+            InferPollers::Options{InferThreads(options.infer_threads), 8, options.payload_logger},
+            &service_, handler) {}
 
   Status Start() {
     if (options_.max_message_bytes <= 0) {
@@ -81,12 +92,14 @@ class GrpcServer::Impl {
     builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
     builder.SetMaxSendMessageSize(options_.max_message_bytes);
     builder.RegisterService(&service_);
+    pollers_.AddTo(builder);
     grpc_server_ = builder.BuildAndStart();
     if (grpc_server_ == nullptr || port_ == 0) {
       return Unavailable(fmt::format(
           "cannot listen for gRPC on {}{}", address,
           options_.tls.enabled() ? " (or its TLS certificate or key is not valid PEM)" : ""));
     }
+    pollers_.Start();
     if (options_.tls.enabled()) {
       spdlog::info("gRPC on port {}: TLS with certificate '{}'{}", port_, options_.tls.cert_file,
                    options_.tls.client_ca_file.empty()
@@ -118,15 +131,19 @@ class GrpcServer::Impl {
   void Stop(std::chrono::milliseconds grace) {
     if (stopped_.exchange(true) || grpc_server_ == nullptr) return;
     if (auto* health = grpc_server_->GetHealthCheckService()) health->Shutdown();
+    pollers_.StopAccepting();
     grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
     grpc_server_->Wait();
+    pollers_.Stop();  // after the server's shutdown, before its completion queues go
     handler_->connections().SetProbe(nullptr);  // no connections left; the probe's `this` goes
   }
 
  private:
   const Options options_;
   handler::RequestHandler* const handler_;
-  InferenceService service_;  // must outlive grpc_server_ (declared first, destroyed last)
+  // Both must outlive grpc_server_ (declared first, destroyed last).
+  InferenceService service_;
+  InferPollers pollers_;  // owns ModelInfer's completion queues
   std::unique_ptr<::grpc::Server> grpc_server_;
   int port_ = 0;
   std::atomic<bool> stopped_{false};

@@ -1,7 +1,9 @@
 // GrpcServer: the gRPC frontend. Serves inference.GRPCInferenceService (KServe v2 / Triton
-// protocol, see grpc/grpc_service.proto) and grpc.health.v1.Health on one port, on grpc++'s
-// callback API: gRPC threads only decode, call handler::RequestHandler and encode; inference
-// completes on model workers. Created by `inferd serve` next to the HTTP frontend.
+// protocol, see grpc/grpc_service.proto) and grpc.health.v1.Health on one port: ModelInfer on
+// grpc++'s async API with inferd's own polling threads (InferPollers), the other RPCs on its
+// callback API. gRPC threads only decode, call handler::RequestHandler and encode; inference
+// completes on model workers (or inline, see docs/scheduling.md). Created by `inferd serve` next
+// to the HTTP frontend.
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,9 @@ class GrpcServer {
     // Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED.
     int max_message_bytes = 64 << 20;
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream
+    // Threads polling ModelInfer's completion queues; 0 = one per two cores, 1..4. `inferd
+    // serve` gives it half the HTTP I/O threads (--http-threads, or the CPU budget's share).
+    int infer_threads = 0;
     // Sampled inference calls go to it (grpc/infer_payload_log.h); not owned, must outlive the
     // server; null = no payload logging.
     observability::PayloadLogger* payload_logger = nullptr;

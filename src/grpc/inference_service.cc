@@ -2,9 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/duration.h"
 #include "grpc/grpc_codec.h"
-#include "grpc/infer_payload_log.h"
 #include "grpc/metadata_messages.h"
 #include "grpc/status_mapping.h"
 #include "grpc/stream_infer_reactor.h"
@@ -13,32 +11,7 @@
 namespace inferd::grpc {
 namespace {
 
-using InferRequest = inference::ModelInferRequest;
-using InferResponse = inference::ModelInferResponse;
 using security::ApiCategory;
-
-// Owns a ModelInfer call's messages, the request through a shared_ptr: decoded tensors borrow
-// raw_input_contents from it and keep it alive for as long as they live, even past the RPC.
-class InferMessageHolder final : public ::grpc::MessageHolder<InferRequest, InferResponse> {
- public:
-  InferMessageHolder() : request_(std::make_shared<InferRequest>()) {
-    set_request(request_.get());
-    set_response(&response_);
-  }
-  void Release() override { delete this; }
-  std::shared_ptr<const InferRequest> shared_request() const { return request_; }
-
- private:
-  std::shared_ptr<InferRequest> request_;
-  InferResponse response_;
-};
-
-class InferMessageAllocator final : public ::grpc::MessageAllocator<InferRequest, InferResponse> {
- public:
-  ::grpc::MessageHolder<InferRequest, InferResponse>* AllocateMessages() override {
-    return new InferMessageHolder();  // deleted by its Release(), when the RPC is done
-  }
-};
 
 Status RejectRepositoryName(const std::string& repository_name) {
   if (repository_name.empty()) return Status::Ok();
@@ -47,21 +20,10 @@ Status RejectRepositoryName(const std::string& repository_name) {
                   repository_name));
 }
 
-// A metadata value the call's client sent ("" when absent): `traceparent` (W3C trace
-// context), `x-request-id` (the payload log's event id, as the HTTP header is).
-std::string_view ClientMetadata(const ::grpc::ServerContextBase& ctx, std::string_view key) {
-  const auto& metadata = ctx.client_metadata();
-  auto it = metadata.find(::grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return {};
-  return std::string_view(it->second.data(), it->second.size());
-}
-
 }  // namespace
 
 InferenceService::InferenceService(const Options& options, handler::RequestHandler* handler)
-    : options_(options), handler_(handler), infer_allocator_(new InferMessageAllocator()) {
-  SetMessageAllocatorFor_ModelInfer(infer_allocator_.get());
-}
+    : options_(options), handler_(handler) {}
 
 InferenceService::~InferenceService() = default;
 
@@ -124,56 +86,6 @@ InferenceService::~InferenceService() = default;
   auto metadata = handler_->ModelMetadata(request->name(), *version);
   if (metadata.ok()) FillModelMetadata(*metadata, response);
   call->Complete(ToGrpcStatus(metadata.status()));
-  return call;
-}
-
-::grpc::ServerUnaryReactor* InferenceService::ModelInfer(Ctx* ctx, const InferRequest* request,
-                                                         InferResponse* response) {
-  auto* call = new UnaryCall(handler_, ctx, "ModelInfer");
-  if (!call->Admit(ApiCategory::kInference)) return call;
-  handler::CallRecord& record = call->record();
-  record.model = request->model_name();
-  record.deadline = DeadlineOf(*ctx);
-  handler_->StartTrace(record, ClientMetadata(*ctx, "traceparent"));
-  std::shared_ptr<const InferRequest> message;
-  if (auto* holder = dynamic_cast<InferMessageHolder*>(ctx->GetRpcAllocatorState())) {
-    message = holder->shared_request();
-  } else {
-    message = std::make_shared<InferRequest>(*request);  // no allocator: keep a copy
-  }
-  // Logged before decoding, as HTTP logs the body it received: a request the server refuses
-  // is logged too, and its (failed) response is not.
-  std::string log_id =
-      LogInferRequest(options_.payload_logger, ClientMetadata(*ctx, "x-request-id"), message);
-  const auto decode_start = handler::SteadyClock::now();
-  auto decoded = DecodeModelInferRequest(std::move(message));
-  record.times.decode_ns = NanosSince(decode_start);
-  if (!decoded.ok()) {
-    call->Complete(ToGrpcStatus(decoded.status()), request);
-    return call;
-  }
-  record.version = decoded->model_version;
-  // Runs on a model worker (or here, for errors found before queueing); the call and the
-  // response message stay valid until Complete.
-  handler_->Infer(record, std::move(decoded).value(),
-                  [call, request, response, logger = options_.payload_logger,
-                   log_id = std::move(log_id)](Result<InferenceResponse> result) mutable {
-                    handler::CallRecord& record = call->record();
-                    record.times.facade_end_unix_ns = handler::UnixNanos();
-                    if (!result.ok()) {
-                      call->Complete(ToGrpcStatus(result.status()), request);
-                      return;
-                    }
-                    const auto encode_start = handler::SteadyClock::now();
-                    record.times.encode_start_unix_ns = handler::UnixNanos();
-                    EncodeModelInferResponse(*result, response);
-                    record.times.encode_ns = NanosSince(encode_start);
-                    if (!log_id.empty()) {
-                      LogInferResponse(logger, std::move(log_id), request->model_name(),
-                                       record.version, std::move(result).value());
-                    }
-                    call->Complete(::grpc::Status::OK, request, response);
-                  });
   return call;
 }
 

@@ -1,9 +1,10 @@
-// InferenceService: the GRPCInferenceService RPCs on grpc++'s callback API, each one a call to
-// handler::RequestHandler (admission, tracing, access log, cancellation and the server facade),
-// which it reads from and writes to protobuf messages. Nothing here blocks a gRPC thread on
-// inference: ModelInfer and ModelStreamInfer finish from the completion callback; repository
-// load/unload runs on the handler's control thread. Created and registered by GrpcServer;
-// thread-safe.
+// InferenceService: the GRPCInferenceService RPCs, each one a call to handler::RequestHandler
+// (admission, tracing, access log, cancellation and the server facade), which it reads from and
+// writes to protobuf messages. ModelInfer is served on grpc++'s async completion-queue API by
+// InferPollers' threads (AsyncInferCall: no hop to grpc++'s callback threads, the hot path);
+// every other RPC on the callback API. Nothing here blocks a gRPC thread on inference:
+// ModelStreamInfer finishes from the completion callback; repository load/unload runs on the
+// handler's control thread. Created and registered by GrpcServer; thread-safe.
 #pragma once
 
 #include <memory>
@@ -17,7 +18,30 @@ class PayloadLogger;
 
 namespace inferd::grpc {
 
-class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+using Generated = inference::GRPCInferenceService;
+
+// grpc++'s generated CallbackService with ModelInfer marked async. Spelled out because the
+// async mark must come first: marking a callback method async afterwards keeps its callback
+// handler (grpc 1.51's RpcServiceMethod::SetServerApiType), and the server would register it
+// as a callback method.
+using ServiceBase = Generated::WithCallbackMethod_ServerLive<
+    Generated::WithCallbackMethod_ServerReady<Generated::WithCallbackMethod_ModelReady<
+        Generated::WithCallbackMethod_ServerMetadata<Generated::WithCallbackMethod_ModelMetadata<
+            Generated::WithCallbackMethod_ModelStreamInfer<
+                Generated::WithCallbackMethod_ModelConfig<
+                    Generated::WithCallbackMethod_ModelStatistics<
+                        Generated::WithCallbackMethod_RepositoryIndex<
+                            Generated::WithCallbackMethod_RepositoryModelLoad<
+                                Generated::WithCallbackMethod_RepositoryModelUnload<
+                                    Generated::WithCallbackMethod_SystemSharedMemoryStatus<
+                                        Generated::WithCallbackMethod_SystemSharedMemoryRegister<
+                                            Generated::
+                                                WithCallbackMethod_SystemSharedMemoryUnregister<
+                                                    Generated::WithCallbackMethod_TraceSetting<
+                                                        Generated::WithAsyncMethod_ModelInfer<
+                                                            Generated::Service>>>>>>>>>>>>>>>>;
+
+class InferenceService final : public ServiceBase {
  public:
   struct Options {
     int max_stream_requests_in_flight = 64;  // per ModelStreamInfer stream; reading pauses at it
@@ -42,8 +66,6 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                           inference::ServerMetadataResponse* response) override;
   Reactor* ModelMetadata(Ctx* ctx, const inference::ModelMetadataRequest* request,
                          inference::ModelMetadataResponse* response) override;
-  Reactor* ModelInfer(Ctx* ctx, const inference::ModelInferRequest* request,
-                      inference::ModelInferResponse* response) override;
   ::grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
   ModelStreamInfer(Ctx* ctx) override;
   Reactor* ModelConfig(Ctx* ctx, const inference::ModelConfigRequest* request,
@@ -72,9 +94,6 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
  private:
   const Options options_;
   handler::RequestHandler* const handler_;
-  std::unique_ptr<
-      ::grpc::MessageAllocator<inference::ModelInferRequest, inference::ModelInferResponse>>
-      infer_allocator_;
 };
 
 }  // namespace inferd::grpc

@@ -20,6 +20,10 @@ std::optional<std::string_view> MetadataValue(const ::grpc::ServerContextBase& c
 
 }  // namespace
 
+std::string_view ClientMetadata(const ::grpc::ServerContextBase& ctx, std::string_view name) {
+  return MetadataValue(ctx, name).value_or(std::string_view());
+}
+
 handler::SteadyClock::time_point DeadlineOf(const ::grpc::ServerContextBase& ctx) {
   const auto deadline = ctx.deadline();  // system clock; far in the future without one
   const auto now = std::chrono::system_clock::now();
@@ -47,8 +51,7 @@ UnaryCall::UnaryCall(handler::RequestHandler* handler, ::grpc::CallbackServerCon
     : handler_(handler), ctx_(ctx), rpc_(rpc), record_(handler::RequestHandler::StartCall(0)) {}
 
 std::optional<::grpc::Status> AdmitCall(const handler::RequestHandler& handler,
-                                        ::grpc::CallbackServerContext* ctx,
-                                        security::ApiCategory api) {
+                                        ::grpc::ServerContextBase* ctx, security::ApiCategory api) {
   if (!handler.admission_enabled()) return std::nullopt;
   auto rejection = handler.Admit(
       api, [ctx](std::string_view name) { return MetadataValue(*ctx, name); },
@@ -65,7 +68,7 @@ std::optional<::grpc::Status> AdmitCall(const handler::RequestHandler& handler,
 }
 
 void ObserveCall(const handler::RequestHandler& handler, const handler::CallRecord& record,
-                 const ::grpc::CallbackServerContext& ctx, std::string_view path,
+                 const ::grpc::ServerContextBase& ctx, std::string_view path,
                  const ::grpc::Status& status, uint64_t bytes_out) {
   const std::string remote = ctx.peer();
   handler::CallOutcome outcome;

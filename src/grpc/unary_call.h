@@ -44,6 +44,10 @@ class UnaryCall final : public ::grpc::ServerUnaryReactor {
   handler::CallRecord record_;
 };
 
+// A metadata value the call's client sent, by lower-case name ("" when absent): `traceparent`
+// (W3C trace context), `x-request-id` (the payload log's event id, as the HTTP header is).
+std::string_view ClientMetadata(const ::grpc::ServerContextBase& ctx, std::string_view name);
+
 // The call's deadline (the client's grpc-timeout) on the steady clock; max(): none.
 handler::SteadyClock::time_point DeadlineOf(const ::grpc::ServerContextBase& ctx);
 
@@ -55,13 +59,12 @@ std::string PeerAddress(std::string_view peer);
 // (UNAUTHENTICATED, PERMISSION_DENIED, or RESOURCE_EXHAUSTED with `retry-after` trailing
 // metadata added to `ctx`).
 std::optional<::grpc::Status> AdmitCall(const handler::RequestHandler& handler,
-                                        ::grpc::CallbackServerContext* ctx,
-                                        security::ApiCategory api);
+                                        ::grpc::ServerContextBase* ctx, security::ApiCategory api);
 
 // The access log line and the trace of one answered call (or one request of a stream) of RPC
 // `path`, finished with `status` and an answer of `bytes_out` bytes.
 void ObserveCall(const handler::RequestHandler& handler, const handler::CallRecord& record,
-                 const ::grpc::CallbackServerContext& ctx, std::string_view path,
+                 const ::grpc::ServerContextBase& ctx, std::string_view path,
                  const ::grpc::Status& status, uint64_t bytes_out);
 
 }  // namespace inferd::grpc

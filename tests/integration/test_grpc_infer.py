@@ -4,10 +4,12 @@ from the HTTP frontend, malformed requests answered with the right code while th
 serving, and streams with many requests in flight."""
 
 import concurrent.futures
+import time
 
 import grpc
 import numpy as np
 import pytest
+import requests
 
 from grpc_client import make_infer_request, parse_infer_response, stubs
 from kserve_v2 import (DTYPE_SAMPLES, assert_same_tensor, binary_request, dtype_sample,
@@ -307,3 +309,25 @@ def test_concurrent_unary_calls(stub):
     outs = [parse_infer_response(f.result())["probabilities"] for f in futures]
     assert all(o.shape == (1, 10) for o in outs)
     np.testing.assert_allclose([o.sum() for o in outs], 1.0, rtol=1e-5)
+
+
+def queue_stats(server, model):
+    s = requests.get(f"{server.base_url}/v2/models/{model}/stats",
+                     timeout=TIMEOUT_S).json()["model_stats"][0]
+    return s["inference_stats"]["fail"]["count"], s["execution_count"]
+
+
+def test_a_deadline_passing_in_the_queue_ends_the_call_and_drops_its_request(server, stub):
+    # `batch_timeout` holds a lone request for its 400 ms batching delay; the client allows
+    # 100 ms. ModelInfer runs on grpc++'s async API (AsyncInferCall): the deadline still ends
+    # the call, the queued request is dropped unrun, and the server goes on serving.
+    fails, executions = queue_stats(server, "batch_timeout")
+    request = make_infer_request("batch_timeout", [("INPUT0", "FP32", np.ones((1, 4), np.float32))])
+    with pytest.raises(grpc.RpcError) as info:
+        stub.ModelInfer(request, timeout=0.1)
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and queue_stats(server, "batch_timeout")[0] == fails:
+        time.sleep(0.05)
+    assert queue_stats(server, "batch_timeout") == (fails + 1, executions)
+    assert stub.ModelInfer(request, timeout=TIMEOUT_S).model_name == "batch_timeout"
