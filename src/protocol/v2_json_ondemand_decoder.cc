@@ -6,6 +6,7 @@
 // validated, as the DOM parser validates the whole body, so it never accepts invalid JSON.
 #include <simdjson.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -81,8 +82,11 @@ bool Validate(ondemand::value value, int depth, int max_depth) {
   return false;
 }
 
-// A "parameters" object: bool, int64, double or string values (the DOM decoder's types).
-bool DecodeParameters(ondemand::value value, Parameters& out) {
+// A "parameters" object: bool, int64, double or string values (the DOM decoder's types), each
+// handed to `take(key, value)`. The key view is only valid until the next string is read:
+// `key_first(key)` runs before the value is read, and what it returns goes to `take`.
+template <typename KeyFirst, typename Take>
+bool ForEachParameter(ondemand::value value, KeyFirst key_first, Take take) {
   ondemand::object object;
   if (value.get_object().get(object) != SUCCESS) return false;
   for (auto field : object) {
@@ -93,8 +97,7 @@ bool DecodeParameters(ondemand::value value, Parameters& out) {
         v.type().get(type) != SUCCESS) {
       return false;
     }
-    // The key view is only valid until the next string is read: copy it first.
-    std::string name(key);
+    auto name = key_first(key);
     ParameterValue parameter;
     if (type == ondemand::json_type::boolean) {
       bool b;
@@ -117,14 +120,33 @@ bool DecodeParameters(ondemand::value value, Parameters& out) {
     } else {
       return false;
     }
-    out.insert_or_assign(std::move(name), std::move(parameter));
+    take(std::move(name), std::move(parameter));
   }
   return true;
+}
+
+bool DecodeParameters(ondemand::value value, Parameters& out) {
+  return ForEachParameter(
+      value, [](std::string_view key) { return std::string(key); },
+      [&out](std::string name, ParameterValue parameter) {
+        out.insert_or_assign(std::move(name), std::move(parameter));
+      });
+}
+
+// An input's "parameters": only "binary_data_size" is kept (the last one, as a map keeps it),
+// the rest is validated as DecodeParameters validates it, and nothing is allocated for it.
+bool DecodeInputParameters(ondemand::value value, std::optional<ParameterValue>& binary_size) {
+  return ForEachParameter(
+      value, [](std::string_view key) { return key == "binary_data_size"; },
+      [&binary_size](bool is_binary_size, ParameterValue parameter) {
+        if (is_binary_size) binary_size = std::move(parameter);
+      });
 }
 
 bool DecodeShape(ondemand::value value, Shape& shape) {
   ondemand::array dims;
   if (value.get_array().get(dims) != SUCCESS) return false;
+  shape.reserve(4);  // one allocation for the usual ranks, not one per growth
   for (auto element : dims) {
     ondemand::value dim;
     int64_t size;
@@ -186,17 +208,31 @@ class OnDemandRequestDecoder {
   bool DecodeInputs(ondemand::value value, InferenceRequest& request) {
     ondemand::array inputs;
     if (value.get_array().get(inputs) != SUCCESS) return false;
-    std::set<std::string_view> names;  // views into the tensors' names, which are not moved
     for (auto element : inputs) {
       ondemand::value input;
       Tensor tensor;
       if (element.get(input) != SUCCESS || !DecodeInput(input, tensor)) return false;
       request.inputs.push_back(std::move(tensor));
     }
-    for (const Tensor& tensor : request.inputs) {
-      if (!names.insert(tensor.name()).second) return false;
+    return !HasDuplicateName(request.inputs);  // no inputs is valid for a model that has none
+  }
+
+  // Pairwise for the few inputs of most requests (no allocation), through a set for many.
+  static bool HasDuplicateName(const std::vector<Tensor>& tensors) {
+    constexpr size_t kPairwiseUpTo = 16;
+    if (tensors.size() <= kPairwiseUpTo) {
+      for (size_t i = 0; i < tensors.size(); ++i) {
+        for (size_t j = i + 1; j < tensors.size(); ++j) {
+          if (tensors[i].name() == tensors[j].name()) return true;
+        }
+      }
+      return false;
     }
-    return true;  // no inputs is a valid request for a model that has none (a Constant)
+    std::set<std::string_view> names;  // views into the tensors' names, which are not moved
+    for (const Tensor& tensor : tensors) {
+      if (!names.insert(tensor.name()).second) return true;
+    }
+    return false;
   }
 
   bool DecodeInput(ondemand::value value, Tensor& tensor) {
@@ -207,7 +243,7 @@ class OnDemandRequestDecoder {
     std::string name;
     DataType dtype = DataType::kInvalid;
     Shape shape;
-    Parameters parameters;
+    std::optional<ParameterValue> binary_size;  // the input's parameters hold nothing else used
     for (auto field : object) {
       // The raw key is taken first: unescaping it consumes it.
       ondemand::raw_json_string raw_key;
@@ -229,7 +265,7 @@ class OnDemandRequestDecoder {
       } else if (key == "shape") {
         ok = !std::exchange(has_shape, true) && DecodeShape(v, shape);
       } else if (key == "parameters") {
-        ok = !std::exchange(has_parameters, true) && DecodeParameters(v, parameters);
+        ok = !std::exchange(has_parameters, true) && DecodeInputParameters(v, binary_size);
       } else if (key == "data") {
         ok = !std::exchange(has_data, true);
         // "data" usually comes last; when it comes before the name, datatype or shape it is
@@ -252,7 +288,7 @@ class OnDemandRequestDecoder {
       if (!MakeTensor(std::move(name), dtype, std::move(shape), tensor)) return false;
       if (has_data && !DecodeDataInSecondPass(object, tensor)) return false;
     }
-    return ClaimBinaryData(has_data, parameters, tensor);
+    return ClaimBinaryData(has_data, binary_size, tensor);
   }
 
   static bool MakeTensor(std::string name, DataType dtype, Shape shape, Tensor& tensor) {
@@ -279,10 +315,11 @@ class OnDemandRequestDecoder {
   }
 
   // The binary extension: "parameters": {"binary_data_size": N} instead of "data".
-  bool ClaimBinaryData(bool has_data, const Parameters& parameters, Tensor& tensor) {
-    if (!parameters.contains("binary_data_size")) return has_data;
-    const std::optional<int64_t> size = GetIntParameter(parameters, "binary_data_size");
-    if (has_data || !size || *size < 0) return false;
+  bool ClaimBinaryData(bool has_data, const std::optional<ParameterValue>& binary_size,
+                       Tensor& tensor) {
+    if (!binary_size) return has_data;
+    const int64_t* size = std::get_if<int64_t>(&*binary_size);
+    if (has_data || size == nullptr || *size < 0) return false;
     return BorrowBinaryData(body_, static_cast<size_t>(*size), &binary_offset_, tensor).ok();
   }
 

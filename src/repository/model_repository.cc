@@ -530,6 +530,14 @@ Result<std::shared_ptr<const ServableModel>> ModelRepository::Get(std::string_vi
     }
     return vit->second.servable;
   }
+  if (entry.routing.kind == RoutingPolicy::Kind::kLatest) {
+    // The usual policy, on every request: the newest ready version, found without collecting
+    // the ready ones (no allocation). Versions are ordered, newest last.
+    for (auto vit = entry.versions.rbegin(); vit != entry.versions.rend(); ++vit) {
+      if (vit->second.servable) return vit->second.servable;
+    }
+    return not_ready();
+  }
   const std::vector<int64_t> ready = ReadyVersions(entry);
   if (ready.empty()) return not_ready();
   auto chosen = ChooseVersion(entry.routing, ready, Draw());
