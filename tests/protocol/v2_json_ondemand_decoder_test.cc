@@ -118,6 +118,50 @@ TEST(V2JsonOnDemandDecoder, TakesBinaryInputs) {
   EXPECT_TRUE(DecodersAgree(json, std::string("\x01\x00\x02\x00", 4)));
 }
 
+// An input's parameters keep only binary_data_size (the last of duplicates, as a map keeps
+// it); the others are validated but not kept, by either decoder.
+TEST(V2JsonOnDemandDecoder, ReadsBinaryDataSizeAmongOtherInputParameters) {
+  const std::string binary("\x01\x00\x02\x00", 4);
+  EXPECT_TRUE(DecodersAgree(
+      R"({"inputs":[{"name":"x","shape":[2],"datatype":"INT16","parameters":)"
+      R"({"note":"a long string value, past the small-string size","binary_data_size":4,)"
+      R"("flag":true,"scale":1.5}}]})",
+      binary));
+  EXPECT_TRUE(DecodersAgree(
+      R"({"inputs":[{"name":"x","shape":[2],"datatype":"INT16","parameters":)"
+      R"({"binary_data_size":9,"binary_data_size":4}}]})",
+      binary));
+  // Not an integer, a negative size, and data as well: errors, in the DOM decoder's words.
+  for (const std::string size : {"\"4\"", "4.0", "-4", "true"}) {
+    EXPECT_FALSE(DecodersAgree(R"({"inputs":[{"name":"x","shape":[2],"datatype":"INT16",)"
+                               R"("parameters":{"binary_data_size":)" +
+                                   size + "}}]}",
+                               binary))
+        << size;
+  }
+  EXPECT_FALSE(DecodersAgree(R"({"inputs":[{"name":"x","shape":[2],"datatype":"INT16",)"
+                             R"("data":[1,2],"parameters":{"binary_data_size":4}}]})",
+                             binary));
+}
+
+// Duplicate input names are found pairwise among a few inputs and through a set among many.
+TEST(V2JsonOnDemandDecoder, DeclinesDuplicateInputNamesAmongFewAndMany) {
+  for (const int count : {2, 16, 17, 40}) {
+    std::string unique = R"({"inputs":[)";
+    for (int i = 0; i < count; ++i) {
+      if (i > 0) unique += ',';
+      unique += R"({"name":"in)" + std::to_string(i) +
+                R"(","datatype":"INT32","shape":[1],"data":[1]})";
+    }
+    EXPECT_TRUE(DecodersAgree(unique + "]}")) << count;
+    // The last input takes the first one's name.
+    std::string duplicate = unique;
+    const std::string last = "\"in" + std::to_string(count - 1) + "\"";
+    duplicate.replace(duplicate.rfind(last), last.size(), "\"in0\"");
+    EXPECT_FALSE(DecodersAgree(duplicate + "]}")) << count;
+  }
+}
+
 // Spellings where simdjson's On-Demand and DOM APIs read differently, or that are rare enough
 // to leave to the DOM decoder: the result must still be the DOM decoder's.
 TEST(V2JsonOnDemandDecoder, AgreesWithDomOnSpellingsItMayDecline) {
