@@ -175,7 +175,7 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
     const uint64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
     mean_run_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8, std::memory_order_relaxed);
     MutexLock lock(mu_);
-    queue_.RecordExecution(outcome.engine_time, outcome.rows);
+    queue_.RecordExecution(outcome.engine_time, outcome.rows, SteadyClock::now());
     free_.push_back(instance);
     returned = true;
     more = queue_.size() > 0;
