@@ -24,6 +24,7 @@ BENCH_BUILD=1), INFERD_SERVER_BIN (the inferd that serves; default the one of BU
 """
 
 import contextlib
+import itertools
 import json
 import os
 import pathlib
@@ -104,14 +105,14 @@ def stop(proc):
 class Inferd:
     """`inferd serve` on free loopback ports over `repo`."""
 
-    def __init__(self, repo=MODELS, env=None, args=()):
+    def __init__(self, repo=MODELS, env=None, args=(), server=None):
         self.http_port, self.grpc_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.grpc = f"127.0.0.1:{self.grpc_port}"
         self.log = open(OUT / "inferd.log", "ab")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [SERVER, "serve", "--model-repository", repo, "--http-port", str(self.http_port),
+            [server or SERVER, "serve", "--model-repository", repo, "--http-port", str(self.http_port),
              "--grpc-port", str(self.grpc_port), "--log-level", "warn", *args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
@@ -342,13 +343,15 @@ def mlp_binary_lua(path, width, output="logits"):
     return wrk_lua(path, body, len(header))
 
 
-def serve_one(d, name, onnx_file, config, args=()):
-    """A repository under `d` holding `onnx_file` as model `name` with `config`."""
+def serve_one(d, name, onnx_file, config, args=(), server=None):
+    """A repository under `d` holding `onnx_file` as model `name` with `config` (served by
+    `server`, default SERVER)."""
     repo = d / f"repo_{name}_{abs(hash((config, *args))) % 10**8}"
-    (repo / name / "1").mkdir(parents=True)
-    shutil.copy(onnx_file, repo / name / "1" / "model.onnx")
-    (repo / name / "config.pbtxt").write_text(config)
-    return Inferd(repo, args=args)
+    if not repo.exists():
+        (repo / name / "1").mkdir(parents=True)
+        shutil.copy(onnx_file, repo / name / "1" / "model.onnx")
+        (repo / name / "config.pbtxt").write_text(config)
+    return Inferd(repo, args=args, server=server)
 
 
 def raw_best(onnx_file, batches="1,8,16,32,64"):
@@ -416,8 +419,11 @@ def scenario_batching():
     The servers compared run side by side and are measured in turn, BENCH_REPEATS times
     (default 2, order reversed each time), each config counted by its best run.
     BENCH_BATCHING_PARTS (default engine,on_off) and BENCH_BATCHING_MODELS (default
-    mlp,mlp_large) run a part only."""
+    mlp,mlp_large) run a part only. BENCH_BASELINE_BIN=<an older inferd> serves every config a
+    second time with that binary, measured in turn with the others: before/after, same run."""
     parts = os.environ.get("BENCH_BATCHING_PARTS", "engine,on_off").split(",")
+    baseline = os.environ.get("BENCH_BASELINE_BIN")
+    binaries = [("", None)] + ([(" (before)", pathlib.Path(baseline))] if baseline else [])
     models = os.environ.get("BENCH_BATCHING_MODELS", "mlp,mlp_large").split(",")
     repeats = int(os.environ.get("BENCH_REPEATS", "2"))
     result = {"engine_limit": [], "on_off": [], "repeats": repeats}
@@ -441,10 +447,11 @@ def scenario_batching():
                     ("delay 2000 µs, 2 instances", TRITON_DELAY_2000 + TWO_INSTANCES, ()),
                     ("delay 2000 µs, 2 instances × 1 thread", TRITON_DELAY_2000 + TWO_INSTANCES,
                      own_pools)):
-                srv = stack.enter_context(serve_one(d, "mlp_wide", wide,
-                                                    mlp_config("mlp_wide", 1024, batching), args))
-                run_wrk(srv.url + "/v2/models/mlp_wide/infer", lua, 64)  # warm-up
-                servers[label] = srv
+                for suffix, binary in binaries:
+                    srv = stack.enter_context(serve_one(
+                        d, "mlp_wide", wide, mlp_config("mlp_wide", 1024, batching), args, binary))
+                    run_wrk(srv.url + "/v2/models/mlp_wide/infer", lua, 64)  # warm-up
+                    servers[label + suffix] = srv
             runs = alternate(servers, "mlp_wide", lua, (64, 128), repeats)
             stack.close()
             # The engine limit again after the servers: a noisy machine is held against inferd
@@ -473,24 +480,25 @@ def scenario_batching():
                     continue
                 lua = mlp_binary_lua(d / f"{model}.lua", width)
                 servers = {}
-                for mode, batching in (("off", ""), ("on", TRITON_DELAY_500)):
-                    srv = stack.enter_context(
-                        serve_one(d, model, onnx_file, mlp_config(model, width, batching, outs)))
+                for (mode, batching), (suffix, binary) in itertools.product(
+                        (("off", ""), ("on", TRITON_DELAY_500)), binaries):
+                    srv = stack.enter_context(serve_one(
+                        d, model, onnx_file, mlp_config(model, width, batching, outs), (), binary))
                     # Warm-up at the first level: the batcher's view of how many clients
                     # there are follows the load within two 100 ms windows.
                     run_wrk(srv.url + f"/v2/models/{model}/infer", lua, 1)
-                    servers[mode] = srv
+                    servers[mode + suffix] = srv
                 runs = alternate(servers, model, lua, (1, 8, 64), repeats)
                 stack.close()
-                for c in (1, 8, 64):
-                    off, on = best(runs[("off", c)]), best(runs[("on", c)])
+                for (suffix, _), c in itertools.product(binaries, (1, 8, 64)):
+                    off, on = best(runs[("off" + suffix, c)]), best(runs[("on" + suffix, c)])
                     result["on_off"].append(
-                        {"model": model, "connections": c, "off_rps": off["rps"],
+                        {"model": model + suffix, "connections": c, "off_rps": off["rps"],
                          "on_rps": on["rps"], "off_p50_us": off.get("p50_us"),
                          "on_p50_us": on.get("p50_us"),
                          "on_rows_per_execution": on["rows_per_execution"],
-                         "off_all_rps": [r["rps"] for r in runs[("off", c)]],
-                         "on_all_rps": [r["rps"] for r in runs[("on", c)]],
+                         "off_all_rps": [r["rps"] for r in runs[("off" + suffix, c)]],
+                         "on_all_rps": [r["rps"] for r in runs[("on" + suffix, c)]],
                          "ratio": on["rps"] / off["rps"]})
     (OUT / "batching.json").write_text(json.dumps(result, indent=2))
     lines = ["| model, config | connections | rows/s | raw ORT best (batch) | ratio | p50 µs | "
