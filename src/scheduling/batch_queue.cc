@@ -44,9 +44,7 @@ Status BatchQueue::Add(std::unique_ptr<InferencePayload>& payload, TimePoint now
   return Status::Ok();
 }
 
-void BatchQueue::RecordExecution(SteadyClock::duration duration, int64_t rows,
-                                 std::optional<TimePoint> now) {
-  if (!free_since_) free_since_ = now;
+void BatchQueue::RecordExecution(SteadyClock::duration duration, int64_t rows) {
   const double ns = std::chrono::duration<double, std::nano>(duration).count();
   exec_ns_ = exec_ns_ == 0 ? ns : (1 - kExecWeight) * exec_ns_ + kExecWeight * ns;
   executing_rows_ = std::max<int64_t>(0, executing_rows_ - rows);
@@ -186,12 +184,7 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
       }
     }
     if (take == 0) {
-      // The delay is what the batcher adds to let others join: it counts from the moment an
-      // instance could have run the batch. Rows that queued behind busy instances do not
-      // leave, overdue and few, the moment one frees up (a compute-bound model at load would
-      // alternate a large batch with a small one, each paying the engine's fixed cost).
-      const TimePoint since = free_since_ ? std::max(oldest, *free_since_) : oldest;
-      const TimePoint due = since + QueueDelay(rows);
+      const TimePoint due = oldest + QueueDelay(rows);
       if (flush || due <= now || NothingMoreComing(free_instances)) {
         take = candidates.size();
       } else {
@@ -206,8 +199,6 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     return d;
   }
 
-  // The caller's instance was the last free one: every instance is busy until one finishes.
-  if (free_instances <= 1) free_since_.reset();
   d.batch.reserve(take);
   for (size_t i = 0; i < take; ++i) {
     auto& queue = levels_[candidates[i].level];

@@ -10,9 +10,7 @@
 //    taken in priority order, oldest first, skipping (not reordering) incompatible ones;
 //  * it is dispatched when it reaches max_batch_size rows, or a preferred batch size (the
 //    largest one the queue can fill, once no larger one can be reached), or when its oldest
-//    request has waited the queue delay while an instance was free to run it (time spent
-//    queued behind busy instances is not delay the batcher chose); with a delay of zero it is
-//    dispatched at once;
+//    request has waited the queue delay; with a delay of zero it is dispatched at once;
 //  * the queue delay is max_queue_delay_microseconds, or, in adaptive mode, chosen from the
 //    measured engine time per batch and the measured arrival rate (AdaptiveDelay());
 //  * the delay is a maximum: a batch goes early when waiting cannot add to it. The queue knows
@@ -87,11 +85,8 @@ class BatchQueue {
   Decision Next(TimePoint now, bool flush = false, size_t free_instances = 1);
 
   // One engine execution of `rows` rows (a batch Next returned) took `duration`: its rows are
-  // no longer executing, and the adaptive delay learns the engine time. `now`: when its
-  // instance became free again (a batch's delay counts from then at the earliest when every
-  // instance was busy).
-  void RecordExecution(SteadyClock::duration duration, int64_t rows,
-                       std::optional<TimePoint> now = std::nullopt);
+  // no longer executing, and the adaptive delay learns the engine time.
+  void RecordExecution(SteadyClock::duration duration, int64_t rows);
 
   // Rows the clients keep in the server (queued + executing) at their recent peak.
   int64_t population() const;
@@ -124,10 +119,6 @@ class BatchQueue {
   int64_t window_peak_ = 0;
   int64_t previous_peak_ = 0;
   std::optional<TimePoint> window_start_;
-  // Since when at least one instance has been free: min() at the start, nullopt while every
-  // instance is busy (Next handed the last free one a batch). The queue delay of a batch
-  // counts from its oldest request's arrival or from this, whichever is later.
-  std::optional<TimePoint> free_since_ = TimePoint::min();
 };
 
 // Fills the payload fields the queue needs from its request: priority level (request parameter

@@ -189,7 +189,7 @@ void DynamicBatcher::ReturnInstance(backends::ModelInstance* instance,
   bool more = false;
   {
     MutexLock lock(mu_);
-    queue_.RecordExecution(outcome.engine_time, outcome.rows, SteadyClock::now());
+    queue_.RecordExecution(outcome.engine_time, outcome.rows);
     free_.push_back(instance);
     more = queue_.size() > 0;
     // Work is waiting and this thread still has responses to deliver: a worker that is not

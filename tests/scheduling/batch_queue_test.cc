@@ -73,39 +73,6 @@ TEST_F(BatchQueueTest, WaitsForTheDelayThenDispatchesAPartialBatch) {
   EXPECT_EQ(Ids(d.batch), (std::vector<std::string>{"1", "2"}));
 }
 
-TEST_F(BatchQueueTest, TheDelayCountsFromWhenAnInstanceIsFree) {
-  Make(Options(8, 100));
-  ASSERT_TRUE(Add(MakePayload(1), 0).ok());
-  ASSERT_EQ(queue_->Next(At(100)).batch.size(), 1u);  // the only instance is busy now
-  // Two rows queue behind it; the engine returns long after their delay.
-  ASSERT_TRUE(Add(MakePayload(2), 110).ok());
-  ASSERT_TRUE(Add(MakePayload(3), 120).ok());
-  queue_->RecordExecution(microseconds(900), 1, At(1000));
-  // They do not leave at once, overdue and few: others may still join for the delay...
-  auto d = queue_->Next(At(1000));
-  EXPECT_TRUE(d.batch.empty());
-  ASSERT_TRUE(d.wake_at.has_value());
-  EXPECT_EQ(*d.wake_at, At(1100));
-  ASSERT_TRUE(Add(MakePayload(4), 1050).ok());
-  // ...and no longer.
-  EXPECT_EQ(Ids(queue_->Next(At(1100)).batch), (std::vector<std::string>{"2", "3", "4"}));
-  // With a free instance all along, a request waits from its arrival, as before.
-  queue_->RecordExecution(microseconds(50), 3, At(1150));
-  ASSERT_TRUE(Add(MakePayload(5), 2000).ok());
-  EXPECT_TRUE(queue_->Next(At(2099)).batch.empty());
-  EXPECT_EQ(queue_->Next(At(2100)).batch.size(), 1u);
-}
-
-TEST_F(BatchQueueTest, WithASecondInstanceFreeTheDelayCountsFromArrival) {
-  Make(Options(8, 100));
-  ASSERT_TRUE(Add(MakePayload(1), 0).ok());
-  ASSERT_EQ(queue_->Next(At(100), false, 2).batch.size(), 1u);  // one of two instances busy
-  ASSERT_TRUE(Add(MakePayload(2), 110).ok());
-  queue_->RecordExecution(microseconds(100), 1, At(200));  // changes nothing: one was free
-  EXPECT_TRUE(queue_->Next(At(209), false, 2).batch.empty());
-  EXPECT_EQ(queue_->Next(At(210), false, 2).batch.size(), 1u);
-}
-
 TEST_F(BatchQueueTest, AFullBatchGoesBeforeTheDelay) {
   Make(Options(4, 1000000));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Add(MakePayload(i), i).ok());
