@@ -27,15 +27,13 @@ DynamicBatcher::DynamicBatcher(std::vector<std::unique_ptr<backends::ModelInstan
   }
 }
 
-void DynamicBatcher::StartWorkerIfNeeded(bool spare) {
+void DynamicBatcher::StartWorkerIfNeeded() {
   if (stopping_) return;
-  workers_.StartIfNeeded(
-      [this] {
-        const std::string thread_name = fmt::format("b:{}", options_.name).substr(0, 15);
-        pthread_setname_np(pthread_self(), thread_name.c_str());
-        WorkerLoop();
-      },
-      spare ? instances_.size() + 1 : instances_.size());
+  workers_.StartIfNeeded([this] {
+    const std::string thread_name = fmt::format("b:{}", options_.name).substr(0, 15);
+    pthread_setname_np(pthread_self(), thread_name.c_str());
+    WorkerLoop();
+  });
 }
 
 bool DynamicBatcher::InlineAllowed() const {
@@ -167,34 +165,25 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
   }
   if (instance == nullptr) return;
   const auto start = SteadyClock::now();
+  bool more = false;
   bool returned = false;
   // The instance is free and the rows have left the engine before their clients hear back
   // (outputs own their bytes): a client that answers at once finds the instance free and is
-  // not counted twice in the queue's population. Another worker takes the instance for the
-  // next batch at once, while this thread splits the outputs and hands out the responses: the
-  // engine does not wait for a batch's deliveries.
+  // not counted twice in the queue's population.
   ExecuteBatch(*instance, decision.batch, [&](const BatchOutcome& outcome) {
     const uint64_t took = NanosSince(start);
     const uint64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
     mean_run_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8, std::memory_order_relaxed);
-    returned = true;
-    ReturnInstance(instance, outcome);
-  }, options_.queue.padding.get());
-  // ExecuteBatch promises the call; an instance must never be lost.
-  if (!returned) ReturnInstance(instance, BatchOutcome{});
-}
-
-void DynamicBatcher::ReturnInstance(backends::ModelInstance* instance,
-                                    const BatchOutcome& outcome) {
-  bool more = false;
-  {
     MutexLock lock(mu_);
     queue_.RecordExecution(outcome.engine_time, outcome.rows);
     free_.push_back(instance);
+    returned = true;
     more = queue_.size() > 0;
-    // Work is waiting and this thread still has responses to deliver: a worker that is not
-    // busy delivering runs the next batch (there is one more worker than instances).
-    if (more) StartWorkerIfNeeded(/*spare=*/true);
+  }, options_.queue.padding.get());
+  if (!returned) {  // ExecuteBatch promises the call; an instance must never be lost
+    MutexLock lock(mu_);
+    free_.push_back(instance);
+    more = queue_.size() > 0;
   }
   // The queue may be due now that the population's rows have left the engine, and a waiting
   // worker needs this instance.

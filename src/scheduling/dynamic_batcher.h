@@ -1,10 +1,8 @@
 // DynamicBatcher: the scheduler for models with `dynamic_batching`. Requests wait in a
 // BatchQueue (priority levels, queue limits, timeouts, when to dispatch); a free engine
 // instance runs the next batch the queue decides on with ExecuteBatch, and the queue learns
-// its engine time. Worker threads (at most one per instance plus one, started when work is
-// queued and ended after idling: WorkerSet) wait for batches; an instance is free for the next
-// batch the moment the engine returns, while the worker that ran it still hands out the
-// responses; a batch that is due the
+// its engine time. Worker threads (at most one per instance, started when work is queued and
+// ended after idling: WorkerSet) wait for batches; a batch that is due the
 // moment a request arrives, for a model whose executions are short (`inline_max_compute_us`),
 // runs on the enqueuing thread instead, as in the DirectScheduler, so a lone request on an idle
 // model pays no thread hand-off. With preserve_ordering, responses are delivered in arrival
@@ -19,7 +17,6 @@
 
 #include "backends/backend.h"
 #include "core/mutex.h"
-#include "scheduling/batch_executor.h"
 #include "scheduling/batch_queue.h"
 #include "scheduling/scheduler.h"
 #include "scheduling/worker_set.h"
@@ -50,16 +47,11 @@ class DynamicBatcher final : public Scheduler {
  private:
   DynamicBatcher(std::vector<std::unique_ptr<backends::ModelInstance>> instances, Options options);
   void WorkerLoop() EXCLUDES(mu_);
-  // Starts a worker for queued work unless one is idle or every instance has one; `spare`: also
-  // the one extra worker that runs the next batch while another delivers its batch's responses.
-  void StartWorkerIfNeeded(bool spare = false) REQUIRES(mu_);
+  // Starts a worker for queued work unless one is idle or every instance has one.
+  void StartWorkerIfNeeded() REQUIRES(mu_);
   // Answers the expired and cancelled payloads of `decision`, runs its batch on `instance`
   // (when it has one), then gives the instance back and lets the queue learn the run.
   void Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance) EXCLUDES(mu_);
-  // The engine is done with `instance`: it is free for the next batch (a worker is started or
-  // woken for queued work) while the caller still delivers the finished batch's responses.
-  void ReturnInstance(backends::ModelInstance* instance, const BatchOutcome& outcome)
-      EXCLUDES(mu_);
   bool InlineAllowed() const;
   // preserve_ordering: delivers `result` for arrival number `sequence` once every earlier
   // arrival has been delivered.
@@ -93,9 +85,7 @@ class DynamicBatcher final : public Scheduler {
   // at a time in arrival order even though they run outside order_mu_.
   bool delivering_ GUARDED_BY(order_mu_) = false;
 
-  // One worker per instance, and one more: it runs the next batch on an instance whose last
-  // batch's responses are still being handed out by the worker that ran it.
-  WorkerSet workers_ GUARDED_BY(mu_){instances_.size() + 1};
+  WorkerSet workers_ GUARDED_BY(mu_){instances_.size()};
 };
 
 }  // namespace inferd::scheduling

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <thread>
 #include <utility>
@@ -25,10 +24,10 @@ class WorkerSet {
   explicit WorkerSet(size_t max_threads) : max_threads_(std::max<size_t>(1, max_threads)) {}
 
   // Starts a thread running `loop` unless one is idle (it will take the work) or `max_threads`
-  // (or `limit`, when lower) are running. Joins threads that have ended first.
-  void StartIfNeeded(const std::function<void()>& loop, size_t limit = SIZE_MAX) {
+  // are running. Joins threads that have ended first.
+  void StartIfNeeded(const std::function<void()>& loop) {
     Reap();
-    if (idle_ > 0 || live_ >= std::min(limit, max_threads_)) return;
+    if (idle_ > 0 || live_ >= max_threads_) return;
     ++live_;
     threads_.emplace_back(loop);
   }

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <future>
 #include <thread>
 
 #include "test_payloads.h"
@@ -134,60 +132,6 @@ TEST(DynamicBatcher, DestructionRunsQueuedWorkWithoutWaitingForTheDelay) {
   }
   ASSERT_EQ(c.results.size(), 3u);
   for (auto& r : c.results) EXPECT_TRUE(r.ok());
-}
-
-// Echoes like EchoInstance; its first execution says when it has started and waits for a gate.
-class FirstRunGatedInstance : public backends::ModelInstance {
- public:
-  FirstRunGatedInstance(std::promise<void>& started, std::shared_future<void> gate)
-      : started_(started), gate_(std::move(gate)) {}
-  const config::ModelSignature& signature() const override { return signature_; }
-  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs, std::span<const std::string>,
-                                      backends::ExecutionTimings*) override {
-    if (runs_++ == 0) {
-      started_.set_value();
-      gate_.wait();
-    }
-    Tensor out = inputs[0];
-    out.set_name("OUT");
-    return std::vector<Tensor>{out};
-  }
-
- private:
-  std::promise<void>& started_;
-  std::shared_future<void> gate_;
-  config::ModelSignature signature_;
-  std::atomic<int> runs_{0};
-};
-
-TEST(DynamicBatcher, TheNextBatchRunsWhileTheLastOneIsStillDelivered) {
-  std::promise<void> started;
-  std::promise<void> gate;
-  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
-  instances.push_back(
-      std::make_unique<FirstRunGatedInstance>(started, gate.get_future().share()));
-  auto batcher = DynamicBatcher::Create(std::move(instances), BatcherOptions(8, 0));
-  ASSERT_TRUE(batcher.ok());
-  std::promise<void> second_answered;
-  auto second_future = second_answered.get_future();
-  std::promise<bool> first_saw_second;
-  auto first = MakePayload(1);
-  // The first request's delivery holds its worker until the second request has been answered:
-  // only another worker can run the second batch meanwhile.
-  first->done = [&](Result<InferenceResponse>) {
-    first_saw_second.set_value(second_future.wait_for(std::chrono::seconds(10)) ==
-                               std::future_status::ready);
-  };
-  (*batcher)->Enqueue(std::move(first));
-  started.get_future().wait();  // the engine runs the first request alone
-  auto second = MakePayload(2);
-  second->done = [&](Result<InferenceResponse> r) {
-    EXPECT_TRUE(r.ok());
-    second_answered.set_value();
-  };
-  (*batcher)->Enqueue(std::move(second));  // queued behind the running batch
-  gate.set_value();
-  EXPECT_TRUE(first_saw_second.get_future().get());
 }
 
 TEST(DynamicBatcher, ALoneRequestDoesNotWaitOutTheDelay) {
