@@ -21,6 +21,9 @@ Knobs: BENCH_DURATION (s measured per level, default 3),
 BENCH_WARMUP (s, default 1), BENCH_CONCURRENCY (default 1,8,64), BUILD_DIR (default
 build-bench; configured and built with -j$JOBS, default 2, when a binary is missing or
 BENCH_BUILD=1), INFERD_SERVER_BIN (the inferd that serves; default the one of BUILD_DIR).
+batching: BENCH_REPEATS (alternated runs per config, default 2), BENCH_BATCHING_PARTS
+(engine,on_off), BENCH_BATCHING_MODELS (mlp,mlp_large), BENCH_BASELINE_BIN (an older inferd
+measured in turn with the current one: before/after in one run).
 """
 
 import contextlib
