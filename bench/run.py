@@ -40,8 +40,6 @@ import time
 
 import requests
 
-import batching  # bench/batching.py, next to this file
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build-bench"))
 OUT = pathlib.Path(os.environ.get("BENCH_OUT", BUILD / "bench-results"))
@@ -365,6 +363,13 @@ def raw_best(onnx_file, batches="1,8,16,32,64"):
     return raw, max(raw["levels"], key=lambda l: l["inferences_per_s"])
 
 
+def scenario_batching():
+    """bench/batching.py, given this module's helpers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import batching
+    batching.scenario_batching(sys.modules[__name__])
+
+
 TINY_CONFIG = """name: "tiny"
 max_batch_size: 0
 input { name: "INPUT0" data_type: TYPE_FP32 dims: [ 1, 4 ] }
@@ -677,7 +682,7 @@ SCENARIOS = {"transport": scenario_transport, "allocs": scenario_allocs,
              "ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
              "json_decode": scenario_json_decode,
-             "batching": lambda: batching.scenario_batching(sys.modules[__name__]),
+             "batching": scenario_batching,
              "torch": scenario_torch, "predict": scenario_predict}
 
 
