@@ -21,6 +21,9 @@ Knobs: BENCH_DURATION (s measured per level, default 3),
 BENCH_WARMUP (s, default 1), BENCH_CONCURRENCY (default 1,8,64), BUILD_DIR (default
 build-bench; configured and built with -j$JOBS, default 2, when a binary is missing or
 BENCH_BUILD=1), INFERD_SERVER_BIN (the inferd that serves; default the one of BUILD_DIR).
+batching: BENCH_REPEATS (alternated runs per config, default 2), BENCH_BATCHING_PARTS
+(engine,on_off), BENCH_BATCHING_MODELS (mlp,mlp_large), BENCH_BASELINE_BIN (an older inferd
+measured in turn with the current one: before/after in one run).
 """
 
 import json
@@ -103,15 +106,16 @@ def stop(proc):
 class Inferd:
     """`inferd serve` on free loopback ports over `repo`."""
 
-    def __init__(self, repo=MODELS, env=None, args=()):
+    def __init__(self, repo=MODELS, env=None, args=(), server=None):
         self.http_port, self.grpc_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.grpc = f"127.0.0.1:{self.grpc_port}"
         self.log = open(OUT / "inferd.log", "ab")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [SERVER, "serve", "--model-repository", repo, "--http-port", str(self.http_port),
-             "--grpc-port", str(self.grpc_port), "--log-level", "warn", *args],
+            [server or SERVER, "serve", "--model-repository", repo,
+             "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
+             "--log-level", "warn", *args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def __enter__(self):
@@ -341,13 +345,15 @@ def mlp_binary_lua(path, width, output="logits"):
     return wrk_lua(path, body, len(header))
 
 
-def serve_one(d, name, onnx_file, config, args=()):
-    """A repository under `d` holding `onnx_file` as model `name` with `config`."""
+def serve_one(d, name, onnx_file, config, args=(), server=None):
+    """A repository under `d` holding `onnx_file` as model `name` with `config` (served by
+    `server`, default SERVER)."""
     repo = d / f"repo_{name}_{abs(hash((config, *args))) % 10**8}"
-    (repo / name / "1").mkdir(parents=True)
-    shutil.copy(onnx_file, repo / name / "1" / "model.onnx")
-    (repo / name / "config.pbtxt").write_text(config)
-    return Inferd(repo, args=args)
+    if not repo.exists():
+        (repo / name / "1").mkdir(parents=True)
+        shutil.copy(onnx_file, repo / name / "1" / "model.onnx")
+        (repo / name / "config.pbtxt").write_text(config)
+    return Inferd(repo, args=args, server=server)
 
 
 def raw_best(onnx_file, batches="1,8,16,32,64"):
@@ -357,99 +363,11 @@ def raw_best(onnx_file, batches="1,8,16,32,64"):
     return raw, max(raw["levels"], key=lambda l: l["inferences_per_s"])
 
 
-TWO_INSTANCES = "instance_group { count: 2 kind: KIND_CPU }\n"
-TRITON_DELAY_500 = "dynamic_batching { max_queue_delay_microseconds: 500 }\n"
-TRITON_DELAY_2000 = "dynamic_batching { max_queue_delay_microseconds: 2000 }\n"
-ADAPTIVE_2000 = (TRITON_DELAY_2000 +
-                 'parameters { key: "adaptive_queue_delay" value { string_value: "true" } }\n')
-
-
 def scenario_batching():
-    """Dynamic batching, measured with wrk (one thread, keep-alive, binary extension, one row per
-    request), configs written as a Triton user writes them. Writes OUT/batching.json and
-    OUT/batching.md:
-      * engine limit: `mlp_wide` (1024 -> 2048 -> 2048 -> 10), max_batch_size 64, delay 2000 µs
-        (and the adaptive delay), 64 and 128 connections, ÷ raw ONNX Runtime in-process at its
-        best batch, same run;
-      * never loses: batching on (delay 500 µs, no inferd parameters) ÷ off at 1, 8 and 64
-        connections for a transport-bound model (the example `mlp`, 64 -> 128 -> 10) and a
-        compute-bound one (`mlp_large`, 512 -> 2048 -> 2048 -> 10)."""
-    result = {"engine_limit": [], "on_off": []}
-    with tempfile.TemporaryDirectory() as d:
-        d = pathlib.Path(d)
-        wide, large = d / "mlp_wide.onnx", d / "mlp_large.onnx"
-        write_mlp(wide, [1024, 2048, 2048, 10], "mlp_wide")
-        write_mlp(large, [512, 2048, 2048, 10], "mlp_large")
-
-        log("batching: raw ORT mlp_wide")
-        raw, best = raw_best(wide)
-        result["mlp_wide_raw"] = [raw]
-        lua = mlp_binary_lua(d / "wide.lua", 1024)
-        # 1 instance on the shared pool of 2 threads (the default), and 2 instances: sharing the
-        # pool, or each with a pool of its own of one thread (Triton's per-session pools).
-        own_pools = ("--backend-config", "onnxruntime,enable-global-threadpool=0")
-        for label, batching, args in (
-                ("delay 2000 µs", TRITON_DELAY_2000, ()),
-                ("adaptive, cap 2000 µs", ADAPTIVE_2000, ()),
-                ("delay 2000 µs, 2 instances", TRITON_DELAY_2000 + TWO_INSTANCES, ()),
-                ("delay 2000 µs, 2 instances × 1 thread", TRITON_DELAY_2000 + TWO_INSTANCES,
-                 own_pools)):
-            with serve_one(d, "mlp_wide", wide, mlp_config("mlp_wide", 1024, batching),
-                           args) as srv:
-                url = srv.url + "/v2/models/mlp_wide/infer"
-                run_wrk(url, lua, 64)  # warm-up
-                for c in (64, 128):
-                    log(f"batching: mlp_wide, {label}, {c} connections")
-                    r = run_wrk(url, lua, c, latency=True)
-                    result["engine_limit"].append(
-                        {"config": label, "connections": c, "rows_per_s": r["rps"],
-                         "p50_us": r.get("p50_us")})
-        # The engine limit again after the servers: a noisy machine is held against inferd
-        # (its best run counts).
-        raw_after, best_after = raw_best(wide, "32,64")
-        result["mlp_wide_raw"].append(raw_after)
-        if best_after["inferences_per_s"] > best["inferences_per_s"]:
-            best = best_after
-        for e in result["engine_limit"]:
-            e.update(raw_best_rows_per_s=best["inferences_per_s"], raw_best_batch=best["batch"],
-                     ratio=e["rows_per_s"] / best["inferences_per_s"])
-
-        for model, onnx_file, width, outs in (
-                ("mlp", MODELS / "mlp" / "1" / "model.onnx", 64, ("logits", "probabilities")),
-                ("mlp_large", large, 512, ("logits",))):
-            lua = mlp_binary_lua(d / f"{model}.lua", width)
-            runs = {}
-            for mode, batching in (("off", ""), ("on", TRITON_DELAY_500)):
-                with serve_one(d, model, onnx_file, mlp_config(model, width, batching, outs)) as srv:
-                    url = srv.url + f"/v2/models/{model}/infer"
-                    # Warm-up at the first level: the batcher's view of how many clients
-                    # there are follows the load within two 100 ms windows, levels rise.
-                    run_wrk(url, lua, 1)
-                    for c in (1, 8, 64):
-                        log(f"batching: {model}, batching {mode}, {c} connections")
-                        runs[(mode, c)] = run_wrk(url, lua, c, latency=True)
-            for c in (1, 8, 64):
-                off, on = runs[("off", c)], runs[("on", c)]
-                result["on_off"].append(
-                    {"model": model, "connections": c, "off_rps": off["rps"], "on_rps": on["rps"],
-                     "off_p50_us": off.get("p50_us"), "on_p50_us": on.get("p50_us"),
-                     "ratio": on["rps"] / off["rps"]})
-    (OUT / "batching.json").write_text(json.dumps(result, indent=2))
-    lines = ["| model, config | connections | rows/s | raw ORT best (batch) | ratio | p50 µs |",
-             "|---|---|---|---|---|---|"]
-    for e in result["engine_limit"]:
-        lines.append(f"| mlp_wide, {e['config']} | {e['connections']} | {e['rows_per_s']:.0f} | "
-                     f"{e['raw_best_rows_per_s']:.0f} ({e['raw_best_batch']}) | "
-                     f"**{e['ratio']:.2f}** | {e['p50_us'] or 0:.0f} |")
-    lines += ["", "| model | connections | off req/s | on req/s | on ÷ off | p50 off µs | "
-              "p50 on µs |", "|---|---|---|---|---|---|---|"]
-    for e in result["on_off"]:
-        lines.append(f"| {e['model']} | {e['connections']} | {e['off_rps']:.0f} | "
-                     f"{e['on_rps']:.0f} | **{e['ratio']:.2f}** | {e['off_p50_us'] or 0:.0f} | "
-                     f"{e['on_p50_us'] or 0:.0f} |")
-    table = "\n".join(lines) + "\n"
-    (OUT / "batching.md").write_text(table)
-    print(table)
+    """bench/batching.py, given this module's helpers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import batching
+    batching.scenario_batching(sys.modules[__name__])
 
 
 TINY_CONFIG = """name: "tiny"
@@ -778,7 +696,8 @@ def scenario_predict():
 SCENARIOS = {"transport": scenario_transport, "allocs": scenario_allocs,
              "ort_raw": scenario_ort_raw, "inferd": scenario_inferd, "nginx": scenario_nginx,
              "node": scenario_node, "startup": scenario_startup,
-             "json_decode": scenario_json_decode, "batching": scenario_batching,
+             "json_decode": scenario_json_decode,
+             "batching": scenario_batching,
              "torch": scenario_torch, "predict": scenario_predict}
 
 
