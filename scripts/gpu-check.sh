@@ -58,7 +58,7 @@ trap cleanup EXIT
 # A compute-bound MLP (512 -> 2048 -> 2048 -> 10), the batching benchmark's mlp_large.
 REPO="$WORK/models"
 mkdir -p "$REPO/mlp_cpu/1" "$REPO/mlp_gpu/1"
-"$PY" -c "import sys; sys.path.insert(0, '$ROOT/bench'); import run; import pathlib; run.write_mlp_large(pathlib.Path('$REPO/mlp_cpu/1/model.onnx'))"
+"$PY" -c "import sys; sys.path.insert(0, '$ROOT/bench'); import run; import pathlib; run.write_mlp(pathlib.Path('$REPO/mlp_cpu/1/model.onnx'), [512, 2048, 2048, 10], 'mlp_large')"
 cp "$REPO/mlp_cpu/1/model.onnx" "$REPO/mlp_gpu/1/model.onnx"
 for kind in cpu gpu; do
   if [ "$kind" = gpu ]; then group="instance_group [ { kind: KIND_GPU gpus: [ $GPU ] } ]"
