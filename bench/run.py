@@ -647,7 +647,7 @@ def scenario_predict():
         # The two modes alternate BENCH_REPEATS times (default 2); each counts by its best run,
         # as raw ORT does, so that a burst of load on a shared machine hits neither alone.
         inproc = remote = inproc_s = remote_s = 0
-        raw_runs = []
+        raw_runs, inproc_runs, remote_runs = [], [], []
         raw_seconds = max(1, round(rows / best["inferences_per_s"]))
         with Inferd(repo) as srv:
             for _ in range(int(os.environ.get("BENCH_REPEATS", "2"))):
@@ -660,11 +660,13 @@ def scenario_predict():
                 log(f"predict: in-process, {rows} rows")
                 rate, secs = predict_rows_per_s(
                     ["--model-repository", repo, *common, "--output", d / "local.npy"])
+                inproc_runs.append(rate)
                 if rate > inproc:
                     inproc, inproc_s = rate, secs
                 log(f"predict: against a server, {rows} rows")
                 rate, secs = predict_rows_per_s(
                     ["--url", srv.url, *common, "--output", d / "remote.npy"])
+                remote_runs.append(rate)
                 if rate > remote:
                     remote, remote_s = rate, secs
         raw_after, best_after = raw_best(wide, batches)
@@ -678,7 +680,11 @@ def scenario_predict():
                   in_process_seconds=inproc_s, server_rows_per_s=remote,
                   server_seconds=remote_s, outputs_match=same,
                   in_process_over_raw=inproc / raw_long,
-                  server_over_in_process=remote / inproc)
+                  server_over_in_process=remote / inproc,
+                  # Each repeat's runs, and the ratio within each repeat (runs minutes apart).
+                  in_process_runs=inproc_runs, server_runs=remote_runs,
+                  in_process_over_raw_by_repeat=[
+                      i / r["inferences_per_s"] for i, r in zip(inproc_runs, raw_runs)])
     (OUT / "predict.json").write_text(json.dumps(result, indent=2))
     table = (f"| mlp_wide, {rows} rows | rows/s | ratio |\n|---|---|---|\n"
              f"| raw ONNX Runtime at its best batch ({best['batch']}), {raw_seconds} s runs | "
@@ -688,7 +694,10 @@ def scenario_predict():
              f"| `inferd predict`, in-process | {inproc:.0f} | "
              f"{result['in_process_over_raw']:.2f} × raw |\n"
              f"| `inferd predict --url` (HTTP binary) | {remote:.0f} | "
-             f"{result['server_over_in_process']:.2f} × in-process |\n")
+             f"{result['server_over_in_process']:.2f} × in-process |\n"
+             "\nEach repeat (raw ORT, in-process, server): " +
+             "; ".join(f"{r['inferences_per_s']:.0f}, {i:.0f}, {s:.0f}"
+                       for r, i, s in zip(raw_runs, inproc_runs, remote_runs)) + "\n")
     (OUT / "predict.md").write_text(table)
     print(table)
 

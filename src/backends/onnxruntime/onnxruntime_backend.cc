@@ -203,7 +203,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
         continue;
       }
       if (!steady && inputs_reused_) ReuseOutput(i, output_names[i], results_[i]);
-      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results_[i])));
+      ASSIGN_OR_RETURN(Tensor t, FromOrtValue(output_names[i], std::move(results_[i]), inputs));
       outputs.push_back(std::move(t));
     }
     if (timings) {
@@ -324,12 +324,23 @@ class OnnxRuntimeInstance final : public ModelInstance {
     return out;
   }
 
-  // Whether `data` lies in a reused input's buffer: ORT hands a graph input that is also a
-  // graph output back as the output itself, and the next call overwrites that buffer.
-  bool InReusedInput(const std::byte* data) const {
+  // Whether `data` lies in an input's memory: ORT hands a graph input that is also a graph
+  // output back as the output itself, over the input's bytes — a reused input's buffer (the
+  // next call overwrites it), an aligned scratch copy (freed with the call) or the request's
+  // own bytes (which the output would not keep alive).
+  bool InInputMemory(const std::byte* data, std::span<const Tensor> inputs) const {
+    const auto within = [data](const void* begin, size_t size) {
+      const auto* first = static_cast<const std::byte*>(begin);
+      return data >= first && data < first + size;
+    };
     for (const ReusedInput& r : reused_inputs_) {
-      const auto* begin = reinterpret_cast<const std::byte*>(r.buffer.data());
-      if (data >= begin && data < begin + r.buffer.size() * sizeof(uint64_t)) return true;
+      if (within(r.buffer.data(), r.buffer.size() * sizeof(uint64_t))) return true;
+    }
+    for (const auto& scratch : scratch_) {
+      if (within(scratch.data(), scratch.size() * sizeof(uint64_t))) return true;
+    }
+    for (const Tensor& in : inputs) {
+      if (within(in.data().data(), in.byte_size())) return true;
     }
     return false;
   }
@@ -361,7 +372,8 @@ class OnnxRuntimeInstance final : public ModelInstance {
                                     shape.size(), ToOrtType(in.dtype()));
   }
 
-  Result<Tensor> FromOrtValue(const std::string& name, Ort::Value value) {
+  Result<Tensor> FromOrtValue(const std::string& name, Ort::Value value,
+                              std::span<const Tensor> inputs) {
 #if ORT_API_VERSION >= 24
     // A view of the value's own type and shape (ORT 1.24+): GetTensorTypeAndShapeInfo would
     // allocate an info object and a shape array per output.
@@ -395,7 +407,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
     }
     const auto* data = static_cast<const std::byte*>(value.GetTensorRawData());
     const size_t byte_size = count * DataTypeByteSize(out.dtype());
-    if (byte_size > 0 && InReusedInput(data)) {  // an input passed through: copy it out
+    if (byte_size > 0 && InInputMemory(data, inputs)) {  // an input passed through: copy it
       std::memcpy(out.AllocateData(byte_size).data(), data, byte_size);
       return out;
     }

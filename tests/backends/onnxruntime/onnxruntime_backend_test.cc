@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include "config/model_config_parser.h"
 
@@ -126,6 +130,54 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
     const float f = static_cast<float>(10 * i);
     for (const auto& out : held[i]) {
       EXPECT_THAT(out.As<float>(), ::testing::ElementsAre(f, f + 1, f + 2, f + 3)) << i;
+    }
+  }
+}
+
+// An input too large to be copied into a reused buffer goes to ORT as the request's own bytes
+// (borrowed), or as an aligned scratch copy when they are misaligned; a graph output that is
+// that input must not point into either once the call is over: the request's bytes are reused
+// for the next request on its connection, the scratch copy is freed. testdata/
+// passthrough_dynamic.onnx (150 bytes, python3-onnx, opset 13): input INPUT0 FP32 [N,M];
+// outputs INPUT0 itself and IDENTITY0 = Identity(INPUT0).
+TEST_F(OnnxRuntimeBackendTest, BorrowedInputPassedThroughIsCopiedOut) {
+  const char* root = std::getenv("INFERD_SOURCE_DIR");
+  auto model = std::filesystem::path(root ? root : ".") /
+               "tests/backends/onnxruntime/testdata/passthrough_dynamic.onnx";
+  auto inst = backend_->CreateInstance(model, {}, {1, 1});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  const std::vector<std::string> outputs = {"INPUT0", "IDENTITY0"};
+  constexpr size_t kCount = 4096;  // 16 KiB
+  for (const size_t offset : {size_t{0}, size_t{1}}) {  // aligned: borrowed; misaligned: scratch
+    auto bytes = std::make_shared<std::vector<std::byte>>(kCount * sizeof(float) + offset);
+    for (size_t i = 0; i < kCount; ++i) {
+      const float f = static_cast<float>(i);
+      std::memcpy(bytes->data() + offset + i * sizeof(float), &f, sizeof(float));
+    }
+    Tensor in("INPUT0", DataType::kFp32, {1, static_cast<int64_t>(kCount)});
+    in.SetData({bytes->data() + offset, kCount * sizeof(float)}, bytes);
+    std::vector<Tensor> inputs = {in};
+    auto result = (*inst)->Execute(inputs, outputs, nullptr);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    // The request's bytes change (the next request on the connection) and go away, and the
+    // next call (which drops the last call's scratch copies) runs on other values.
+    std::fill(bytes->begin(), bytes->end(), std::byte{0xFF});
+    inputs.clear();
+    in = Tensor();
+    bytes.reset();
+    std::vector<Tensor> next = {Fp32("INPUT0", {1, static_cast<int64_t>(kCount)}, -7)};
+    if (offset == 1) {  // misaligned again, so that it takes a scratch copy too
+      auto other = std::make_shared<std::vector<std::byte>>(kCount * sizeof(float) + 1);
+      std::memcpy(other->data() + 1, next[0].data().data(), kCount * sizeof(float));
+      next[0].SetData({other->data() + 1, kCount * sizeof(float)}, other);
+    }
+    ASSERT_TRUE((*inst)->Execute(next, outputs, nullptr).ok());
+    for (const Tensor& out : *result) {
+      const auto values = out.As<float>();
+      ASSERT_EQ(values.size(), kCount) << out.name();
+      for (size_t i = 0; i < kCount; i += 511) {
+        EXPECT_EQ(values[i], static_cast<float>(i)) << out.name() << " offset " << offset;
+      }
     }
   }
 }
