@@ -381,8 +381,10 @@ TINY_JSON_ANSWER = ('{"model_name":"tiny","model_version":"1","outputs":[{"name"
                     '"datatype":"FP32","shape":[1,4],"data":[1.0,2.0,3.0,4.0]}]}')
 
 
-def tiny_repo(root):
-    """A repository with `tiny`: FP32 [1,4] in, the same out (Identity), unbatched."""
+def tiny_repo(root, config=None):
+    """A repository with `tiny`: FP32 [1,4] in, the same out (Identity), unbatched (`config`:
+    its config.pbtxt, TINY_CONFIG by default). tests/integration/test_allocations.py uses it
+    too."""
     import onnx
     from onnx import TensorProto, helper
     model_dir = root / "tiny" / "1"
@@ -394,7 +396,7 @@ def tiny_repo(root):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, model_dir / "model.onnx")
-    (root / "tiny" / "config.pbtxt").write_text(TINY_CONFIG)
+    (root / "tiny" / "config.pbtxt").write_text(config or TINY_CONFIG)
     return root
 
 

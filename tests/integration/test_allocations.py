@@ -15,15 +15,17 @@ import pathlib
 import signal
 import socket
 import struct
+import sys
 import time
 
-import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from conftest import start_server, stop_server
 from kserve_v2 import HEADER_LENGTH
+
+# bench/run.py's `tiny` repository (the allocations scenario measures the same model).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
+import run as bench_run  # noqa: E402
 
 # What the HTTP binary path reached (docs/performance.md, "The request path"); lower it when
 # the path allocates less. The 53 it started from is what this test exists to keep away.
@@ -60,17 +62,7 @@ def counted(tmp_path_factory):
     library = _counter_library()
     if not library.exists():
         pytest.fail(f"{library} not built (target inferd_alloc_counter)")
-    root = tmp_path_factory.mktemp("alloc_repo")
-    model_dir = root / "tiny" / "1"
-    model_dir.mkdir(parents=True)
-    graph = helper.make_graph(
-        [helper.make_node("Identity", ["INPUT0"], ["OUTPUT0"])], "tiny",
-        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, [1, 4])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, model_dir / "model.onnx")
-    (root / "tiny" / "config.pbtxt").write_text(TINY_CONFIG)
+    root = bench_run.tiny_repo(tmp_path_factory.mktemp("alloc_repo"), TINY_CONFIG)
     count_file = tmp_path_factory.mktemp("alloc_count") / "count"
     with pytest.MonkeyPatch.context() as mp:  # inherited by the server only
         mp.setenv("LD_PRELOAD", str(library))
