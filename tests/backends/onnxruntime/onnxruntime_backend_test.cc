@@ -15,9 +15,18 @@
 namespace inferd::backends {
 namespace {
 
-std::filesystem::path ExampleModel(const std::string& name) {
+std::filesystem::path SourcePath(const std::string& relative) {
   const char* root = std::getenv("INFERD_SOURCE_DIR");
-  return std::filesystem::path(root ? root : ".") / "examples/models" / name / "1/model.onnx";
+  return std::filesystem::path(root ? root : ".") / relative;
+}
+
+std::filesystem::path ExampleModel(const std::string& name) {
+  return SourcePath("examples/models/" + name + "/1/model.onnx");
+}
+
+// A model file of tests/backends/onnxruntime/testdata/.
+std::filesystem::path TestdataModel(const std::string& file) {
+  return SourcePath("tests/backends/onnxruntime/testdata/" + file);
 }
 
 class OnnxRuntimeBackendTest : public ::testing::Test {
@@ -95,10 +104,7 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputValuesCarryEachCallsBytes) {
 // with python3-onnx's helper.make_graph, opset 13): input INPUT0 FP32 [1,4]; outputs INPUT0
 // (the input itself, no node) and IDENTITY0 = Identity(INPUT0), both declared [1,4].
 TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
-  const char* root = std::getenv("INFERD_SOURCE_DIR");
-  auto model = std::filesystem::path(root ? root : ".") /
-               "tests/backends/onnxruntime/testdata/passthrough.onnx";
-  auto inst = backend_->CreateInstance(model, {}, {1, 1});
+  auto inst = backend_->CreateInstance(TestdataModel("passthrough.onnx"), {}, {1, 1});
   ASSERT_TRUE(inst.ok()) << inst.status().ToString();
   std::vector<std::string> outputs = {"INPUT0", "IDENTITY0"};
   std::vector<Tensor> first = {Fp32("INPUT0", {1, 4}, 1)};
@@ -141,10 +147,7 @@ TEST_F(OnnxRuntimeBackendTest, ReusedInputAndOutputBuffersKeepEachCallsBytes) {
 // passthrough_dynamic.onnx (150 bytes, python3-onnx, opset 13): input INPUT0 FP32 [N,M];
 // outputs INPUT0 itself and IDENTITY0 = Identity(INPUT0).
 TEST_F(OnnxRuntimeBackendTest, BorrowedInputPassedThroughIsCopiedOut) {
-  const char* root = std::getenv("INFERD_SOURCE_DIR");
-  auto model = std::filesystem::path(root ? root : ".") /
-               "tests/backends/onnxruntime/testdata/passthrough_dynamic.onnx";
-  auto inst = backend_->CreateInstance(model, {}, {1, 1});
+  auto inst = backend_->CreateInstance(TestdataModel("passthrough_dynamic.onnx"), {}, {1, 1});
   ASSERT_TRUE(inst.ok()) << inst.status().ToString();
   const std::vector<std::string> outputs = {"INPUT0", "IDENTITY0"};
   constexpr size_t kCount = 4096;  // 16 KiB
