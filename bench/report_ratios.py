@@ -55,6 +55,11 @@ def transport_rows(transport):
                             min(r["p50_us"] for r in runs["nginx"]) - ort_p50)
                 rows.append((f"server overhead at 1 connection, `tiny`, HTTP {encoding} "
                              "(inferd p50 − nginx p50 − ORT p50, µs)", f"{overhead:.0f}"))
+            if runs.get("baseline"):
+                # Before/after from one run: both medians of the same alternating repeats.
+                rows.append((f"inferd ÷ baseline build, `tiny`, HTTP {encoding}, {c} "
+                             "connection(s), wrk (throughput)",
+                             fmt_ratio(inferd, median([r["rps"] for r in runs["baseline"]]))))
     return rows
 
 

@@ -26,6 +26,7 @@ batching: BENCH_REPEATS (alternated runs per config, default 2), BENCH_BATCHING_
 measured in turn with the current one: before/after in one run).
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -463,9 +464,14 @@ def nginx_serving(d, body):
 def scenario_transport():
     """The transport limit, measured with wrk (one thread) for both servers: inferd serving the
     tiny model, nginx answering `return 200` with inferd's JSON answer. Runs alternate between
-    the two servers, REPEATS times, so both see the same machine; medians are kept."""
+    the two servers, REPEATS times, so both see the same machine; medians are kept.
+    BENCH_BASELINE_BIN=<an older inferd> serves the same repository beside the current one and
+    is measured in turn with it ("baseline" runs): before/after in one run."""
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    baseline = os.environ.get("BENCH_BASELINE_BIN")
     result = {"repeats": repeats}
+    if baseline:
+        result["baseline_bin"] = baseline
     with tempfile.TemporaryDirectory() as d:
         d = pathlib.Path(d)
         repo = tiny_repo(d / "repo")
@@ -475,16 +481,21 @@ def scenario_transport():
         (d / "nginx").mkdir()
         nginx, nginx_url = nginx_serving(d / "nginx", TINY_JSON_ANSWER)
         try:
-            with Inferd(repo) as srv:
-                url = srv.url + "/v2/models/tiny/infer"
+            with contextlib.ExitStack() as stack:
+                urls = {"inferd": stack.enter_context(Inferd(repo)).url}
+                if baseline:
+                    urls["baseline"] = stack.enter_context(Inferd(repo, server=baseline)).url
+                urls = {k: v + "/v2/models/tiny/infer" for k, v in urls.items()}
+                urls["nginx"] = nginx_url + "/v2/models/tiny/infer"
                 for name, lua in (("json", json_lua), ("binary", binary_lua)):
                     for c in (1, 64):
-                        runs = {"inferd": [], "nginx": []}
-                        for _ in range(repeats):
+                        runs = {k: [] for k in urls}
+                        for i in range(repeats):
                             log(f"transport: {name}, {c} connections")
-                            runs["nginx"].append(run_wrk(nginx_url + "/v2/models/tiny/infer",
-                                                         lua, c, latency=True))
-                            runs["inferd"].append(run_wrk(url, lua, c, latency=True))
+                            # The order turns each repeat, so no server always runs first.
+                            order = list(urls)[i % len(urls):] + list(urls)[:i % len(urls)]
+                            for k in order:
+                                runs[k].append(run_wrk(urls[k], lua, c, latency=True))
                         result[f"{name}_c{c}"] = runs
         finally:
             stop(nginx)
