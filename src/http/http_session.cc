@@ -16,24 +16,19 @@
 #include <boost/beast/http.hpp>
 #include <fmt/compile.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/duration.h"
 #include "http/connection_stream.h"
+#include "http/control_endpoints.h"
 #include "http/handler_memory.h"
 #include "http/jobs_http.h"
-#include "http/logging_json.h"
-#include "http/shared_memory_json.h"
-#include "http/trace_json.h"
-#include "http/metadata_json.h"
 #include "http/pool_allocator.h"
 #include "http/router.h"
 #include "http/status_mapping.h"
 #include "observability/logging.h"
 #include "observability/payload_logger.h"
 #include "protocol/v2_json_codec.h"
-#include "web/web_files.h"
 
 namespace inferd::http {
 namespace {
@@ -55,7 +50,6 @@ constexpr std::string_view kJobCallback = "Inferd-Job-Callback";
 constexpr size_t kFirstReadBytes = 4096;
 // Request body buffers up to this capacity are kept for the connection's next request.
 constexpr size_t kKeptBodyBytes = 64 * 1024;
-constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 Method MethodOf(bhttp::verb v) {
   switch (v) {
@@ -211,165 +205,23 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     switch (route->endpoint) {
-      case Endpoint::kHealthLive:
-        return SendEmpty(handler_->IsLive() ? bhttp::status::ok
-                                            : bhttp::status::service_unavailable);
-      case Endpoint::kHealthReady:
-        return SendEmpty(handler_->IsReady() ? bhttp::status::ok
-                                             : bhttp::status::service_unavailable);
-      case Endpoint::kServerMetadata:
-        return SendJson(ServerMetadataJson(handler_->ServerMetadata()));
-      case Endpoint::kModelMetadata: {
-        auto m = handler_->ModelMetadata(route->model, route->version);
-        if (!m.ok()) return SendStatus(m.status());
-        return SendJson(ModelMetadataJson(*m));
-      }
-      case Endpoint::kModelReady: {
-        Status s = handler_->ModelReady(route->model, route->version);
-        if (s.code() == StatusCode::kNotFound) return SendStatus(s);
-        // KServe v2: 200 when ready, a 4xx when not (Triton answers 400).
-        return SendEmpty(s.ok() ? bhttp::status::ok : bhttp::status::bad_request);
-      }
-      case Endpoint::kModelConfig: {
-        auto c = handler_->ModelConfigJson(route->model, route->version);
-        if (!c.ok()) return SendStatus(c.status());
-        return SendJson(std::move(c).value());
-      }
-      case Endpoint::kModelStatistics: {
-        auto stats = handler_->ModelStatistics(route->model, route->version);
-        if (!stats.ok()) return SendStatus(stats.status());
-        return SendJson(ModelStatisticsJson(*stats));
-      }
-      case Endpoint::kRepositoryIndex:
-        return HandleRepositoryIndex();
+      case Endpoint::kModelInfer:
+        return HandleInfer(std::move(route).value());
       case Endpoint::kRepositoryLoad:
       case Endpoint::kRepositoryUnload:
         return HandleRepositoryControl(*route);
-      case Endpoint::kModelRouting:
-      case Endpoint::kModelRollback:
-        return HandleRouting(*route);
-      case Endpoint::kModelInfer:
-        return HandleInfer(std::move(route).value());
-      case Endpoint::kJobList:
-      case Endpoint::kJob:
-        return HandleJob(*route, method);
-      case Endpoint::kMetrics: {
-        std::string text = handler_->MetricsText();
-        if (options_.jobs != nullptr) text += options_.jobs->MetricsText();
-        if (options_.payload_logger != nullptr) text += options_.payload_logger->MetricsText();
-        Response res = MakeResponse(bhttp::status::ok, std::move(text));
-        res.set(bhttp::field::content_type, kPrometheusContentType);
-        return Write(std::move(res));
-      }
-      case Endpoint::kLogging:
-        return HandleLogging(method);
-      case Endpoint::kTraceSetting:
-        return HandleTraceSetting(method, route->model);
-      case Endpoint::kShmStatus:
-      case Endpoint::kShmRegister:
-      case Endpoint::kShmUnregister:
-        return HandleSharedMemory(*route);
-      case Endpoint::kOpenApi:
-        return SendWebFile("openapi.json");
-      case Endpoint::kConsole:
-        return SendWebFile("console/" + route->file);
+      default:
+        return WriteAnswer(AnswerControl(
+            *handler_, options_,
+            {.route = *route, .method = method, .target = request_.target(),
+             .body = request_.body(), .authorization = Header("authorization")}));
     }
-  }
-
-  // An embedded static file (src/web). The console's scripts and styles are separate files, so
-  // the policy forbids inline script and anything from another origin.
-  void SendWebFile(const std::string& name) {
-    const web::WebFile* file = web::FindWebFile(name);
-    if (file == nullptr) return SendStatus(NotFound(fmt::format("no file '{}'", name)));
-    Response res = MakeResponse(bhttp::status::ok, std::string(file->body));
-    res.set(bhttp::field::content_type, file->content_type);
-    res.set(bhttp::field::cache_control, "no-cache");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-    Write(std::move(res));
-  }
-
-  void HandleTraceSetting(Method method, const std::string& model) {
-    auto settings = handler_->GetTraceSettings(model);
-    if (method == Method::kPost && settings.ok()) {
-      auto update = ParseTraceSettingsJson(request_.body());
-      if (!update.ok()) return SendStatus(update.status());
-      settings = handler_->UpdateTraceSettings(model, *update);
-    }
-    if (!settings.ok()) return SendStatus(settings.status());
-    SendJson(TraceSettingsJson(*settings));
-  }
-
-  void HandleSharedMemory(const Route& route) {
-    Result<std::string> answer = SharedMemoryJson(*handler_, route.endpoint, route.region,
-                                                  request_.body());
-    if (!answer.ok()) return SendStatus(answer.status());
-    if (answer->empty()) return SendEmpty(bhttp::status::ok);  // register, unregister
-    SendJson(std::move(answer).value());
-  }
-
-  void HandleLogging(Method method) {
-    if (method == Method::kPost) {
-      auto updated =
-          ApplyLogSettingsJson(request_.body(), observability::CurrentLogSettings());
-      if (!updated.ok()) return SendStatus(updated.status());
-      Status s = observability::UpdateLogSettings(*updated);
-      if (!s.ok()) return SendStatus(s);
-      spdlog::info("log settings changed: {}", LogSettingsJson(*updated));
-    }
-    SendJson(LogSettingsJson(observability::CurrentLogSettings()));
-  }
-
-  void HandleRepositoryIndex() {
-    bool ready_only = false;
-    if (!request_.body().empty()) {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object()) {
-        return SendStatus(InvalidArgument("repository index body must be a JSON object"));
-      }
-      if (auto it = doc.find("ready"); it != doc.end()) {
-        if (!it->is_boolean()) return SendStatus(InvalidArgument("'ready' must be a boolean"));
-        ready_only = it->get<bool>();
-      }
-    }
-    SendJson(RepositoryIndexJson(handler_->RepositoryIndex(ready_only)));
-  }
-
-  void HandleRouting(const Route& route) {
-    Result<std::string> policy = InvalidArgument("no policy");
-    if (route.endpoint == Endpoint::kModelRollback) {
-      policy = handler_->Rollback(route.model);
-    } else {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object() || !doc.contains("policy") ||
-          !doc["policy"].is_string()) {
-        return SendStatus(InvalidArgument(
-            "routing body must be {\"policy\": \"latest\" | \"pinned:<version>\" | "
-            "\"weighted:<version>=<weight>,...\"}"));
-      }
-      policy = handler_->SetRouting(route.model, doc["policy"].get<std::string>());
-    }
-    if (!policy.ok()) return SendStatus(policy.status());
-    SendJson(nlohmann::json{{"name", route.model}, {"routing", *policy}}.dump());
   }
 
   void HandleRepositoryControl(const Route& route) {
-    std::optional<std::string> config_override;
-    if (!request_.body().empty()) {
-      auto doc = nlohmann::json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
-      if (doc.is_discarded() || !doc.is_object()) {
-        return SendStatus(InvalidArgument("repository request body must be a JSON object"));
-      }
-      if (auto it = doc.find("parameters"); it != doc.end() && it->is_object() &&
-                                            it->contains("config")) {
-        if (route.endpoint != Endpoint::kRepositoryLoad || !(*it)["config"].is_string()) {
-          return SendStatus(InvalidArgument(
-              "parameters.config must be a string holding the model config as JSON"));
-        }
-        config_override = (*it)["config"].get<std::string>();
-      }
-    }
+    const bool is_load = route.endpoint == Endpoint::kRepositoryLoad;
+    auto config_override = ParseRepositoryControlBody(request_.body(), is_load);
+    if (!config_override.ok()) return SendStatus(config_override.status());
     // The handler loads on its control thread; the answer comes back to this connection's thread.
     auto answer = [self = shared_from_this()](Status s) {
       net::post(self->stream_.get_executor(), [self, s = std::move(s)] {
@@ -377,8 +229,8 @@ class Session : public std::enable_shared_from_this<Session> {
         self->SendEmpty(bhttp::status::ok);
       });
     };
-    if (route.endpoint == Endpoint::kRepositoryLoad) {
-      handler_->LoadModel(route.model, std::move(config_override), std::move(answer));
+    if (is_load) {
+      handler_->LoadModel(route.model, std::move(config_override).value(), std::move(answer));
     } else {
       handler_->UnloadModel(route.model, std::move(answer));
     }
@@ -428,23 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return it->value();
   }
 
-  // /v2/jobs and /v2/jobs/{id} (see jobs_http.h); 404 when jobs are off.
-  void HandleJob(const Route& route, Method method) {
-    if (options_.jobs == nullptr) {
-      return SendStatus(NotFound(
-          "asynchronous jobs are not enabled on this server (start it with --jobs-db PATH)"));
-    }
-    const std::string owner = jobs::OwnerOf(Header("authorization"));
-    if (route.endpoint == Endpoint::kJobList) {
-      return WriteJobAnswer(ListJobs(*options_.jobs, owner, request_.target()));
-    }
-    if (method == Method::kDelete) {
-      return WriteJobAnswer(DeleteJob(*options_.jobs, owner, route.job_id));
-    }
-    WriteJobAnswer(GetJob(*options_.jobs, owner, route.job_id));
-  }
-
-  void WriteJobAnswer(JobAnswer answer) {
+  void WriteAnswer(HttpAnswer answer) {
     Response res = MakeResponse(static_cast<bhttp::status>(answer.status), std::move(answer.body));
     if (answer.content_type.empty()) {
       res.erase(bhttp::field::content_type);
@@ -471,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // request is answered synchronously (and no Preference-Applied says so).
     if (options_.jobs != nullptr) {
       if (auto prefer = Header("prefer"); prefer && PrefersRespondAsync(*prefer)) {
-        return WriteJobAnswer(SubmitJob(*options_.jobs, jobs::OwnerOf(Header("authorization")),
+        return WriteAnswer(SubmitJob(*options_.jobs, jobs::OwnerOf(Header("authorization")),
                                         std::move(route.model), route.version,
                                         std::move(request_.body()), header_length,
                                         std::string(Header(kJobCallback).value_or(""))));

@@ -14,8 +14,8 @@ namespace {
 
 constexpr std::string_view kStateHeader = "Inferd-Job-State";
 
-JobAnswer ErrorAnswer(const Status& status) {
-  JobAnswer a;
+HttpAnswer ErrorAnswer(const Status& status) {
+  HttpAnswer a;
   // A full queue is back-pressure (429, retry later), not a body too large (413).
   a.status = status.code() == StatusCode::kResourceExhausted
                  ? 429
@@ -75,7 +75,7 @@ bool PrefersRespondAsync(std::string_view prefer) {
   return false;
 }
 
-JobAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model,
+HttpAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model,
                     int64_t version, std::string body, std::optional<size_t> header_length,
                     std::string callback_url) {
   if (header_length && *header_length > body.size()) {
@@ -86,7 +86,7 @@ JobAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model
   auto job = jobs.Submit(std::move(owner), std::move(model), version,
                          {std::move(body), header_length}, std::move(callback_url));
   if (!job.ok()) return ErrorAnswer(job.status());
-  JobAnswer a;
+  HttpAnswer a;
   a.status = 202;
   a.body = jobs::JobJson(*job);
   a.headers = {{"Location", "/v2/jobs/" + job->id},
@@ -95,10 +95,10 @@ JobAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model
   return a;
 }
 
-JobAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
+HttpAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
   auto job = jobs.Get(owner, id, /*with_result=*/true);
   if (!job.ok()) return ErrorAnswer(job.status());
-  JobAnswer a;
+  HttpAnswer a;
   a.headers.emplace_back(kStateHeader, jobs::JobStateName(job->state));
   if (job->state == jobs::JobState::kDone) {
     a.body = std::move(job->result);
@@ -117,10 +117,10 @@ JobAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_vie
   return a;
 }
 
-JobAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
+HttpAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
   auto outcome = jobs.Cancel(owner, id);
   if (!outcome.ok()) return ErrorAnswer(outcome.status());
-  JobAnswer a;
+  HttpAnswer a;
   if (outcome->deleted) {
     a.status = 204;
     a.content_type.clear();
@@ -131,7 +131,7 @@ JobAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_
   return a;
 }
 
-JobAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_view target) {
+HttpAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_view target) {
   int limit = 100;
   if (auto v = QueryValue(target, "limit")) {
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
@@ -144,7 +144,7 @@ JobAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_v
   nlohmann::json doc = {{"jobs", nlohmann::json::array()}};
   for (const auto& job : page->jobs) doc["jobs"].push_back(nlohmann::json::parse(jobs::JobJson(job)));
   if (!page->next_page_token.empty()) doc["next_page_token"] = page->next_page_token;
-  JobAnswer a;
+  HttpAnswer a;
   a.body = doc.dump();
   return a;
 }

@@ -9,17 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "http/http_answer.h"
 #include "jobs/job_manager.h"
 
 namespace inferd::http {
-
-// An answer to write: status, content type, body and extra headers.
-struct JobAnswer {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
 
 // Whether an RFC 7240 Prefer header value asks for respond-async (among other preferences,
 // any case, with or without parameters).
@@ -27,18 +20,18 @@ bool PrefersRespondAsync(std::string_view prefer);
 
 // POST .../infer with Prefer: respond-async: 202 + Location + Preference-Applied, 429 when the
 // queue is full, 400 for a bad callback URL.
-JobAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model,
+HttpAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string model,
                     int64_t version, std::string body, std::optional<size_t> header_length,
                     std::string callback_url);
 // GET /v2/jobs/{id}: a done job answers its v2 response (JSON, or binary with
 // Inference-Header-Content-Length) with 200; a queued or running one its state with 202 and
 // Retry-After; a failed or cancelled one its state (and error) with 200. Every answer carries
 // Inferd-Job-State.
-JobAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id);
+HttpAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id);
 // DELETE /v2/jobs/{id}: cancels a queued or running job (200 + its state), deletes an ended
 // one (204).
-JobAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id);
+HttpAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id);
 // GET /v2/jobs?page_token=..&limit=..: {"jobs": [...], "next_page_token": "..."}.
-JobAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_view target);
+HttpAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_view target);
 
 }  // namespace inferd::http
