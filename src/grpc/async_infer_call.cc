@@ -24,7 +24,12 @@ AsyncInferCall::AsyncInferCall(Shared* shared, ::grpc::ServerCompletionQueue* cq
   shared_->live.fetch_add(1, std::memory_order_relaxed);
 }
 
-AsyncInferCall::~AsyncInferCall() { shared_->live.fetch_sub(1, std::memory_order_acq_rel); }
+AsyncInferCall::~AsyncInferCall() {
+  if (shared_->live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    MutexLock lock(shared_->live_mu);  // so InferPollers::Stop cannot miss the notification
+    shared_->none_live.NotifyAll();
+  }
+}
 
 void AsyncInferCall::Request(Shared* shared, ::grpc::ServerCompletionQueue* cq) {
   auto* call = new AsyncInferCall(shared, cq);  // deleted by Handle() or Unref()

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "core/mutex.h"
 #include "grpc/grpc_service.grpc.pb.h"
 #include "handler/request_handler.h"
 
@@ -37,6 +38,8 @@ class AsyncInferCall {
     observability::PayloadLogger* payload_logger = nullptr;  // null = no payload logging
     std::atomic<bool> accepting{true};  // false once shutting down: no new calls requested
     std::atomic<int64_t> live{0};       // call objects alive (requested or in progress)
+    Mutex live_mu;                      // pairs with `none_live` (live itself is atomic)
+    CondVar none_live;                  // notified when the last call object goes
   };
 
   // Asks gRPC for the next ModelInfer call; its events arrive on `cq`.

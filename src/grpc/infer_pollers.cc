@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 
 #include "grpc/inference_service.h"
@@ -58,9 +57,9 @@ void InferPollers::Stop() {
     // The server is shut down: requested calls come back not-ok and calls in progress end
     // (answered, or cancelled past the grace period); their last tags need the threads running.
     // A completion queue may only be shut down once nothing can enqueue on it any more.
-    while (shared_.live.load(std::memory_order_acquire) > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    MutexLock lock(shared_.live_mu);
+    shared_.none_live.Wait(shared_.live_mu,
+                           [this] { return shared_.live.load(std::memory_order_acquire) == 0; });
   }
   for (auto& cq : queues_) cq->Shutdown();
   for (auto& t : threads_) t.join();
