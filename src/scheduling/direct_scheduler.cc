@@ -52,6 +52,7 @@ DirectScheduler::~DirectScheduler() {
 void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
   Status rejected;
   backends::ModelInstance* inline_instance = nullptr;
+  bool instance_free = false;  // a waiting worker could run this request now
   {
     MutexLock lock(mu_);
     if (!stopping_ && queue_.empty() && !free_.empty() && InlineAllowed()) {
@@ -65,6 +66,7 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
     } else {
       queue_.push_back(std::move(payload));
       StartWorkerIfNeeded();
+      instance_free = !free_.empty();
     }
   }
   if (inline_instance != nullptr) {
@@ -88,7 +90,9 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
     payload->done(std::move(rejected));  // outside the lock: done may do real work
     return;
   }
-  cv_.NotifyOne();
+  // With every instance busy, the instance that comes back wakes a worker (it sees this
+  // request under the same lock); waking one now would only put it back to sleep.
+  if (instance_free) cv_.NotifyOne();
 }
 
 size_t DirectScheduler::queued() const {

@@ -76,6 +76,7 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
   BatchQueue::Decision decision;
   backends::ModelInstance* inline_instance = nullptr;
   bool more = false;
+  bool instance_free = false;  // a waiting worker could use this request now
   {
     MutexLock lock(mu_);
     payload->sequence = next_sequence_++;
@@ -104,10 +105,14 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
     }
     // Not run here: a worker decides (it runs the batch when due, or waits for the delay).
     if (added.ok() && inline_instance == nullptr && queue_.size() > 0) StartWorkerIfNeeded();
+    instance_free = !free_.empty();
   }
   if (!added.ok()) return Reject(std::move(payload), added, metrics::FailureReason::kRejected);
   if (inline_instance == nullptr) {
-    cv_.NotifyOne();
+    // With every instance busy, a waiting worker could only go back to sleep (it waits for an
+    // instance without a deadline): the instance that comes back notifies, having seen this
+    // request queued under the same lock.
+    if (instance_free) cv_.NotifyOne();
     Carry(decision, nullptr);
     return;
   }
