@@ -97,13 +97,13 @@ void AsyncInferCall::Start() {
   // Runs here when the model executes inline, else on a model worker; either way the call
   // stays alive until Finish's tag comes back.
   handler.Infer(record_, std::move(decoded).value(), [this](Result<InferenceResponse> result) {
-    record_.times.facade_end_unix_ns = handler::UnixNanos();
+    record_.times.facade_end_unix_ns = handler::TraceNanos(record_);
     if (!result.ok()) {
       Complete(ToGrpcStatus(result.status()), false);
       return;
     }
     const auto encode_start = handler::SteadyClock::now();
-    record_.times.encode_start_unix_ns = handler::UnixNanos();
+    record_.times.encode_start_unix_ns = handler::TraceNanos(record_);
     EncodeModelInferResponse(*result, &response_);
     record_.times.encode_ns = NanosSince(encode_start);
     if (!log_id_.empty()) {

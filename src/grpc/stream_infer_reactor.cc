@@ -132,14 +132,14 @@ void StreamInferReactor::Submit(std::shared_ptr<const ModelInferRequest> request
   handler_->Infer(*record, std::move(decoded).value(),
                   [this, serial, record, request = std::move(request),
                    log_id = std::move(log_id)](Result<InferenceResponse> result) mutable {
-                    record->times.facade_end_unix_ns = handler::UnixNanos();
+                    record->times.facade_end_unix_ns = handler::TraceNanos(*record);
                     if (!result.ok()) {
                       const Status& s = result.status();
                       return Answer(serial, *record, ToGrpcStatus(s), ErrorAnswer(s, *request));
                     }
                     auto answer = std::make_unique<ModelStreamInferResponse>();
                     const auto encode_start = handler::SteadyClock::now();
-                    record->times.encode_start_unix_ns = handler::UnixNanos();
+                    record->times.encode_start_unix_ns = handler::TraceNanos(*record);
                     EncodeModelInferResponse(*result, answer->mutable_infer_response());
                     record->times.encode_ns = NanosSince(encode_start);
                     if (!log_id.empty()) {

@@ -354,7 +354,7 @@ class Session : public std::enable_shared_from_this<Session> {
     handler_->Infer(record_, std::move(request),
                     [session = this](Result<InferenceResponse> result) mutable {
                       std::shared_ptr<Session> self = std::move(session->in_flight_);
-                      const uint64_t facade_end = handler::UnixNanos();
+                      const uint64_t facade_end = handler::TraceNanos(session->record_);
                       // Back to this connection's I/O thread; encoding happens there, off the
                       // worker thread. When the model ran inline on that thread, dispatch
                       // answers at once, without a hand-off.
@@ -413,7 +413,7 @@ class Session : public std::enable_shared_from_this<Session> {
     infer_done_ = true;
     if (!result.ok()) return SendStatus(result.status());
     const auto encode_start = handler::SteadyClock::now();
-    record_.times.encode_start_unix_ns = handler::UnixNanos();
+    record_.times.encode_start_unix_ns = handler::TraceNanos(record_);
     protocol::EncodeInferResponseInto(*result, answer_shape_, answer_);
     record_.times.encode_ns = NanosSince(encode_start);
     if (!log_id_.empty()) {  // a copy: answer_'s buffer is reused by the next request

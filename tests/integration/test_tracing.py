@@ -60,7 +60,9 @@ def tclient(traced):
 
 
 def test_a_sampled_traceparent_is_propagated_and_exported(traced, tclient):
+    sent_ns = time.time_ns()
     r = tclient.infer("simple", simple_body(), headers={"traceparent": f"00-{TRACE_ID}-{PARENT}-01"})
+    answered_ns = time.time_ns()
     assert r.status_code == 200
     version, trace_id, span_id, flags = r.headers["traceparent"].split("-")
     assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
@@ -73,6 +75,10 @@ def test_a_sampled_traceparent_is_propagated_and_exported(traced, tclient):
     assert root["spanId"] == span_id
     assert root["parentSpanId"] == PARENT
     assert root["kind"] == 2
+    # The span's wall times are the request's own (same machine's clock; 5 ms of slack for
+    # the clocks' reading granularity).
+    assert sent_ns - 5_000_000 <= int(root["startTimeUnixNano"]) <= answered_ns
+    assert int(root["endTimeUnixNano"]) <= answered_ns + 5_000_000
     attributes = {a["key"]: a["value"]["stringValue"] for a in root["attributes"]}
     assert attributes["inferd.model"] == "simple"
     assert attributes["http.status_code"] == "200"
