@@ -13,7 +13,9 @@ TEST(BlockPool, ReusesAFreedBlock) {
   void* first = Pool::Allocate(48);
   Pool::Free(first, 48);
   void* second = Pool::Allocate(48);
-  if (INFERD_BLOCK_POOL_ENABLED) EXPECT_EQ(second, first);
+  if (INFERD_BLOCK_POOL_ENABLED) {
+    EXPECT_EQ(second, first);
+  }
   Pool::Free(second, 48);
 }
 
