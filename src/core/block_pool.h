@@ -41,7 +41,7 @@ class BlockPool {
   static void Free(void* block, size_t size) {
     if (block == nullptr) return;
     if (INFERD_BLOCK_POOL_ENABLED && size == kBlockSize && Instance().Keep(block)) return;
-    ::operator delete(block, size);
+    ::operator delete(block);
   }
   // Blocks kept for reuse now (for tests).
   static size_t kept() { return Instance().count(); }
