@@ -108,13 +108,20 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(options_.max_header_bytes);
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    // Setting the expiry cancels the last write's timer wait, whose operation still holds the
+    // thread's cached block for Asio's own allocations until its cancellation runs. The read
+    // (and its new timer wait) starts after that, from the queue, so the wait reuses the block
+    // instead of allocating one (the io_context runs one thread: its queue keeps this order).
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            InMemory([self = shared_from_this()](beast::error_code ec, size_t n) {
-                              if (ec) return self->OnRead(ec);
-                              self->buffer_.commit(n);
-                              self->ReadHeader();
-                            }));
+    net::post(stream_.get_executor(), InMemory([self = shared_from_this()] {
+                self->stream_.async_read_some(
+                    self->buffer_.prepare(kFirstReadBytes),
+                    self->InMemory([self](beast::error_code ec, size_t n) {
+                      if (ec) return self->OnRead(ec);
+                      self->buffer_.commit(n);
+                      self->ReadHeader();
+                    }));
+              }));
   }
 
   void ReadHeader() {

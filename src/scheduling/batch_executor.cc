@@ -1,5 +1,6 @@
 #include "scheduling/batch_executor.h"
 
+#include <absl/container/inlined_vector.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -113,7 +114,9 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           const PaddingSpec* padding) {
   BatchOutcome outcome;
   const auto start = SteadyClock::now();
-  std::vector<int64_t> rows;
+  // Inline capacity for a lone request and small batches, so that the unbatched path (one
+  // request per execution) allocates neither this nor `per_request` below.
+  absl::InlinedVector<int64_t, 8> rows;
   rows.reserve(batch.size());
   for (const auto& p : batch) {
     rows.push_back(p->batch_size);
@@ -161,7 +164,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   }
 
   // Per request: its own slice of every output (cut back to its length when padded).
-  std::vector<std::vector<Tensor>> per_request(batch.size());
+  absl::InlinedVector<std::vector<Tensor>, 1> per_request(batch.size());
   if (batch.size() == 1 && padding == nullptr) {
     per_request[0] = std::move(outputs).value();
   } else {

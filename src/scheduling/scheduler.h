@@ -5,8 +5,11 @@
 // when the payload is rejected (queue full, model unloading).
 #pragma once
 
+#include <absl/container/inlined_vector.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,10 +24,14 @@ namespace inferd::scheduling {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// Output names of one request. Most models have a few outputs: those stay inline, so resolving
+// them allocates nothing beyond names too long for the string's own buffer.
+using OutputNames = absl::InlinedVector<std::string, 4>;
+
 struct InferencePayload {
   InferenceRequest request;
   // Outputs to compute, resolved by the facade (the requested subset or every output).
-  std::vector<std::string> output_names;
+  OutputNames output_names;
   int64_t model_version = 0;
   // Rows in this request (the batch dim), 1 for models without batching.
   int64_t batch_size = 1;
@@ -40,6 +47,12 @@ struct InferencePayload {
   uint64_t sequence = 0;  // arrival order, for preserve_ordering
   // Completion; called exactly once. Must not block for long: it runs on a worker thread.
   std::function<void(Result<InferenceResponse>)> done;
+
+  // One payload is made and freed per request, on different threads (the frontend's and a
+  // worker's). These take the memory from a small process-wide free list (payload_pool.cc), so
+  // steady traffic reuses a few blocks instead of going to the heap. Thread-safe.
+  static void* operator new(size_t size);
+  static void operator delete(void* block, size_t size);
 };
 
 class Scheduler {

@@ -276,7 +276,7 @@ Status SequenceBatcher::AddInputs(Sequence& sequence, const Pending& request) co
     inputs.push_back(sequence.state.size() == states_.size() ? sequence.state[i]
                                                              : InitialState(states_[i], batched));
   }
-  std::vector<std::string>& outputs = request.payload->output_names;
+  OutputNames& outputs = request.payload->output_names;
   for (const SequenceState& s : states_) {
     if (std::find(outputs.begin(), outputs.end(), s.output) == outputs.end()) {
       outputs.push_back(s.output);
@@ -296,7 +296,7 @@ void SequenceBatcher::Run(size_t instance, std::vector<std::shared_ptr<Sequence>
     finished.push_back(std::make_shared<bool>(false));
     std::shared_ptr<Sequence> sequence = sequences[i];
     std::unique_ptr<InferencePayload>& payload = requests[i].payload;
-    const std::vector<std::string> requested = payload->output_names;
+    const OutputNames requested = payload->output_names;
     if (Status s = AddInputs(*sequence, requests[i]); !s.ok()) {
       Reject(std::move(payload), s);
     } else {

@@ -10,6 +10,7 @@
 
 #include "config/model_config.h"
 #include "metrics/prometheus_exposition.h"
+#include "core/block_pool.h"
 #include "core/duration.h"
 #include "server/classification.h"
 #include "server/request_validator.h"
@@ -27,6 +28,46 @@ TensorMetadata ToMetadata(const config::ModelConfig& cfg, const Spec& spec) {
   return m;
 }
 
+
+// A queued request's completion: statistics, the response cache and the observation, then the
+// frontend's callback. A named type rather than a lambda for its operator new: it is too large
+// for std::function's inline storage, and libstdc++ makes such a callable with a new-expression,
+// which takes the class's own allocation function, here a free list that steady traffic keeps
+// reusing (one fewer heap allocation per request).
+struct QueuedCompletion {
+  std::shared_ptr<const repository::ServableModel> pin;
+  metrics::InferenceStats* stats = nullptr;
+  cache::ResponseCache* cache = nullptr;
+  std::optional<cache::CacheKey> key = std::nullopt;
+  uint64_t lookup_ns = 0;
+  std::shared_ptr<InferObservation> observation = nullptr;
+  InferCallback done = nullptr;
+
+  void operator()(Result<InferenceResponse> r) const {
+    stats->AddPending(-1);
+    const metrics::RequestTimings timings = metrics::InferenceStats::TakeLastRecordedTimings();
+    if (observation && r.ok()) observation->timings = timings;
+    if (key) {
+      uint64_t miss_ns = lookup_ns;
+      if (r.ok()) {  // errors are never cached
+        const auto start = scheduling::SteadyClock::now();
+        cache->Insert(*key, *r);
+        miss_ns += NanosSince(start);
+      }
+      stats->RecordCacheMiss(miss_ns);
+    }
+    done(std::move(r));
+  }
+
+  static void* operator new(size_t size);
+  static void operator delete(void* block, size_t size);
+};
+
+using CompletionBlocks = BlockPool<sizeof(QueuedCompletion)>;
+void* QueuedCompletion::operator new(size_t size) { return CompletionBlocks::Allocate(size); }
+void QueuedCompletion::operator delete(void* block, size_t size) {
+  CompletionBlocks::Free(block, size);
+}
 
 }  // namespace
 
@@ -342,23 +383,13 @@ void InferenceServer::Enqueue(std::shared_ptr<const repository::ServableModel> m
   stats->AddPending(1);
   // The payload pins the model version until the response is delivered. The scheduler
   // records a success on this thread just before calling done (see InferenceStats).
-  payload->done = [pin = model, stats, cache = cache_.get(), key = std::move(key), lookup_ns,
-                   observation = std::move(observation),
-                   done = std::move(done)](Result<InferenceResponse> r) {
-    stats->AddPending(-1);
-    const metrics::RequestTimings timings = metrics::InferenceStats::TakeLastRecordedTimings();
-    if (observation && r.ok()) observation->timings = timings;
-    if (key) {
-      uint64_t miss_ns = lookup_ns;
-      if (r.ok()) {  // errors are never cached
-        const auto start = scheduling::SteadyClock::now();
-        cache->Insert(*key, *r);
-        miss_ns += NanosSince(start);
-      }
-      stats->RecordCacheMiss(miss_ns);
-    }
-    done(std::move(r));
-  };
+  payload->done = QueuedCompletion{.pin = model,
+                                   .stats = stats,
+                                   .cache = cache_.get(),
+                                   .key = std::move(key),
+                                   .lookup_ns = lookup_ns,
+                                   .observation = std::move(observation),
+                                   .done = std::move(done)};
   payload->request = std::move(request);
   model->scheduler().Enqueue(std::move(payload));
 }

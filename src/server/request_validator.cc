@@ -82,7 +82,7 @@ Result<ValidatedRequest> ValidateRequest(const config::ModelConfig& config,
 
   ValidatedRequest validated;
   validated.batch_size = batch_size > 0 ? batch_size : 1;
-  std::vector<std::string>& outputs = validated.output_names;
+  scheduling::OutputNames& outputs = validated.output_names;
   if (request.outputs.empty()) {
     for (const auto& out : config.output()) outputs.push_back(out.name());
     return validated;

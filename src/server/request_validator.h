@@ -8,12 +8,13 @@
 
 #include "config/model_config.pb.h"
 #include "core/inference_request.h"
+#include "scheduling/scheduler.h"
 
 namespace inferd::server {
 
 struct ValidatedRequest {
   // The outputs to compute: the requested subset, or every config output in config order.
-  std::vector<std::string> output_names;
+  scheduling::OutputNames output_names;
   // Rows in the request (its batch dim); 1 for models without batching.
   int64_t batch_size = 1;
 };

@@ -101,7 +101,7 @@ Result<InferenceResponse> RunOnce(EnsembleScheduler& s, metrics::InferenceStats*
   auto payload = testing::MakePayload(5, 1, 2);
   payload->request.deadline = deadline;
   payload->request.traceparent = std::move(traceparent);
-  payload->output_names = std::move(outputs);
+  payload->output_names.assign(outputs.begin(), outputs.end());
   payload->stats = stats;
   payload->enqueue_time = SteadyClock::now();
   std::promise<Result<InferenceResponse>> promise;

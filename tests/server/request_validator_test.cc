@@ -42,7 +42,7 @@ void ExpectInvalid(const Result<ValidatedRequest>& r, const std::string& fragmen
 TEST(RequestValidator, AcceptsAValidRequestAndSelectsEveryOutput) {
   auto r = ValidateRequest(SimpleConfig(), Request({Fp32("A", {2, 4}), Fp32("B", {2, 7})}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->output_names, (std::vector<std::string>{"X", "Y"}));
+  EXPECT_EQ(r->output_names, (scheduling::OutputNames{"X", "Y"}));
   EXPECT_EQ(r->batch_size, 2);
 }
 
@@ -51,7 +51,7 @@ TEST(RequestValidator, ReturnsTheRequestedOutputSubset) {
   req.outputs.push_back({"Y", {}});
   auto r = ValidateRequest(SimpleConfig(), req);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->output_names, (std::vector<std::string>{"Y"}));
+  EXPECT_EQ(r->output_names, (scheduling::OutputNames{"Y"}));
 }
 
 TEST(RequestValidator, RejectsUnknownInput) {
