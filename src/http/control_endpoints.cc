@@ -10,12 +10,10 @@
 #include "http/logging_json.h"
 #include "http/metadata_json.h"
 #include "http/shared_memory_json.h"
-#include "http/status_mapping.h"
 #include "http/trace_json.h"
 #include "jobs/job_manager.h"
 #include "observability/logging.h"
 #include "observability/payload_logger.h"
-#include "protocol/v2_json_codec.h"
 #include "web/web_files.h"
 
 namespace inferd::http {
@@ -138,20 +136,6 @@ HttpAnswer MetricsAnswer(handler::RequestHandler& handler, const HttpServer::Opt
 }
 
 }  // namespace
-
-HttpAnswer ErrorAnswer(const Status& status) {
-  HttpAnswer answer;
-  answer.status = static_cast<int>(HttpStatusFor(status.code()));
-  answer.body = protocol::EncodeError(status.message());
-  return answer;
-}
-
-HttpAnswer EmptyAnswer(int status) {
-  HttpAnswer answer;
-  answer.status = status;
-  answer.content_type.clear();
-  return answer;
-}
 
 HttpAnswer AnswerControl(handler::RequestHandler& handler, const HttpServer::Options& options,
                          const ControlRequest& request) {

@@ -37,9 +37,4 @@ HttpAnswer AnswerControl(handler::RequestHandler& handler, const HttpServer::Opt
 Result<std::optional<std::string>> ParseRepositoryControlBody(std::string_view body,
                                                               bool is_load);
 
-// A v2 error answer ({"error": message}) with the status's HTTP code.
-HttpAnswer ErrorAnswer(const Status& status);
-// An answer with neither body nor Content-Type.
-HttpAnswer EmptyAnswer(int status);
-
 }  // namespace inferd::http

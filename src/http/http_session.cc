@@ -25,7 +25,6 @@
 #include "http/jobs_http.h"
 #include "http/pool_allocator.h"
 #include "http/router.h"
-#include "http/status_mapping.h"
 #include "observability/logging.h"
 #include "observability/payload_logger.h"
 #include "protocol/v2_json_codec.h"
@@ -233,7 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto answer = [self = shared_from_this()](Status s) {
       net::post(self->stream_.get_executor(), [self, s = std::move(s)] {
         if (!s.ok()) return self->SendStatus(s);
-        self->SendEmpty(bhttp::status::ok);
+        self->WriteAnswer(EmptyAnswer(200));
       });
     };
     if (is_load) {
@@ -478,17 +477,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return res;
   }
 
-  void SendJson(std::string body) { Write(MakeResponse(bhttp::status::ok, std::move(body))); }
-
-  void SendEmpty(bhttp::status status) {
-    Response res = MakeResponse(status, "");
-    res.erase(bhttp::field::content_type);
-    Write(std::move(res));
-  }
-
-  void SendStatus(const Status& status) {
-    Write(MakeResponse(HttpStatusFor(status.code()), protocol::EncodeError(status.message())));
-  }
+  void SendStatus(const Status& status) { WriteAnswer(ErrorAnswer(status)); }
 
   // The peer's IP address (for the rate limit), without the port.
   std::string PeerAddress() {

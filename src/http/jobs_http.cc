@@ -6,22 +6,19 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "http/status_mapping.h"
-#include "protocol/v2_json_codec.h"
 
 namespace inferd::http {
 namespace {
 
 constexpr std::string_view kStateHeader = "Inferd-Job-State";
 
-HttpAnswer ErrorAnswer(const Status& status) {
-  HttpAnswer a;
-  // A full queue is back-pressure (429, retry later), not a body too large (413).
-  a.status = status.code() == StatusCode::kResourceExhausted
-                 ? 429
-                 : static_cast<int>(HttpStatusFor(status.code()));
-  if (a.status == 429) a.headers.emplace_back("Retry-After", "1");
-  a.body = protocol::EncodeError(status.message());
+// A full jobs queue is back-pressure (429, retry later), not a body too large (413).
+HttpAnswer JobErrorAnswer(const Status& status) {
+  HttpAnswer a = ErrorAnswer(status);
+  if (status.code() == StatusCode::kResourceExhausted) {
+    a.status = 429;
+    a.headers.emplace_back("Retry-After", "1");
+  }
   return a;
 }
 
@@ -79,13 +76,13 @@ HttpAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string mode
                     int64_t version, std::string body, std::optional<size_t> header_length,
                     std::string callback_url) {
   if (header_length && *header_length > body.size()) {
-    return ErrorAnswer(InvalidArgument(fmt::format(
+    return JobErrorAnswer(InvalidArgument(fmt::format(
         "Inference-Header-Content-Length {} exceeds the body's {} bytes", *header_length,
         body.size())));
   }
   auto job = jobs.Submit(std::move(owner), std::move(model), version,
                          {std::move(body), header_length}, std::move(callback_url));
-  if (!job.ok()) return ErrorAnswer(job.status());
+  if (!job.ok()) return JobErrorAnswer(job.status());
   HttpAnswer a;
   a.status = 202;
   a.body = jobs::JobJson(*job);
@@ -97,7 +94,7 @@ HttpAnswer SubmitJob(jobs::JobManager& jobs, std::string owner, std::string mode
 
 HttpAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
   auto job = jobs.Get(owner, id, /*with_result=*/true);
-  if (!job.ok()) return ErrorAnswer(job.status());
+  if (!job.ok()) return JobErrorAnswer(job.status());
   HttpAnswer a;
   a.headers.emplace_back(kStateHeader, jobs::JobStateName(job->state));
   if (job->state == jobs::JobState::kDone) {
@@ -119,7 +116,7 @@ HttpAnswer GetJob(jobs::JobManager& jobs, std::string_view owner, std::string_vi
 
 HttpAnswer DeleteJob(jobs::JobManager& jobs, std::string_view owner, std::string_view id) {
   auto outcome = jobs.Cancel(owner, id);
-  if (!outcome.ok()) return ErrorAnswer(outcome.status());
+  if (!outcome.ok()) return JobErrorAnswer(outcome.status());
   HttpAnswer a;
   if (outcome->deleted) {
     a.status = 204;
@@ -136,11 +133,11 @@ HttpAnswer ListJobs(jobs::JobManager& jobs, std::string_view owner, std::string_
   if (auto v = QueryValue(target, "limit")) {
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
     if (ec != std::errc() || ptr != v->data() + v->size()) {
-      return ErrorAnswer(InvalidArgument(fmt::format("limit '{}' is not an integer", *v)));
+      return JobErrorAnswer(InvalidArgument(fmt::format("limit '{}' is not an integer", *v)));
     }
   }
   auto page = jobs.List(owner, QueryValue(target, "page_token").value_or(""), limit);
-  if (!page.ok()) return ErrorAnswer(page.status());
+  if (!page.ok()) return JobErrorAnswer(page.status());
   nlohmann::json doc = {{"jobs", nlohmann::json::array()}};
   for (const auto& job : page->jobs) doc["jobs"].push_back(nlohmann::json::parse(jobs::JobJson(job)));
   if (!page->next_page_token.empty()) doc["next_page_token"] = page->next_page_token;
