@@ -16,11 +16,10 @@
 #include <vector>
 
 #include "core/data_type.h"
+#include "core/shape.h"
 #include "core/status.h"
 
 namespace inferd {
-
-using Shape = std::vector<int64_t>;
 
 // Product of the dims; -1 if any dim is negative or the product overflows int64.
 int64_t ElementCount(const Shape& shape);

@@ -88,7 +88,7 @@ Result<std::vector<Tensor>> ParseResponse(const http::response<http::string_body
     const size_t size = out["parameters"]["binary_data_size"].get<size_t>();
     if (offset + size > body.size()) return BadGateway("the remote's answer is truncated");
     Tensor t(out.value("name", ""), DataTypeFromName(out.value("datatype", "")),
-             out.value("shape", Shape{}));
+             Shape(out.value("shape", std::vector<int64_t>{})));
     std::vector<std::byte> bytes(size);
     std::memcpy(bytes.data(), body.data() + offset, size);
     t.SetData(std::move(bytes));
