@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -173,7 +174,8 @@ Result<std::vector<Tensor>> LoadInputsFromFile(const std::string& path) {
   auto request = protocol::DecodeInferRequest(body, std::nullopt);
   if (!request.ok()) return request.status().WithContext("input data file '" + path + "'");
   // Decoded JSON data is owned by the tensors, so they outlive `body`.
-  return std::move(request->inputs);
+  return std::vector<Tensor>(std::make_move_iterator(request->inputs.begin()),
+                             std::make_move_iterator(request->inputs.end()));
 }
 
 HttpBody EncodeHttpRequest(const std::vector<Tensor>& inputs, bool binary) {

@@ -129,6 +129,7 @@ CacheKey ComputeCacheKey(const InferenceRequest& request, int64_t version) {
   for (const RequestedOutput* o : outputs) {
     AppendString(m, o->name);
     AppendParameters(m, o->parameters);
+    m.push_back(o->binary_data ? static_cast<char>(*o->binary_data) : '\x02');  // unset: 2
   }
   AppendParameters(m, request.parameters);
 

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/tensor.h"
 
 namespace inferd {
@@ -28,19 +29,28 @@ std::optional<std::string> GetStringParameter(const Parameters& params, std::str
 
 struct RequestedOutput {
   std::string name;
-  Parameters parameters;  // e.g. binary_data, classification
+  Parameters parameters;  // e.g. classification
+  // The HTTP binary extension's "binary_data" when the client sent it as a bool: kept out of
+  // `parameters` so that asking for a binary output costs no map node. A "binary_data" in
+  // `parameters` (set by code, or sent with another type) is still honoured.
+  std::optional<bool> binary_data = {};
 };
+
+// Inline room for the usual request (one or two inputs, at most a couple of named outputs), so
+// that decoding one allocates no list; more go to the heap.
+using RequestInputs = absl::InlinedVector<Tensor, 2>;
+using RequestedOutputs = absl::InlinedVector<RequestedOutput, 2>;
 
 struct InferenceRequest {
   std::string model_name;
   int64_t model_version = 0;  // 0: let the model's version policy choose
   std::string id;             // echoed in the response
   Parameters parameters;      // request-level, e.g. binary_data_output
-  std::vector<Tensor> inputs;
+  RequestInputs inputs;
   // Parameters of inputs whose bytes are not in the message (shared_memory_region, …), by input
   // name; those inputs have no data until the handler layer reads it from the region.
   std::map<std::string, Parameters, std::less<>> input_parameters;
-  std::vector<RequestedOutput> outputs;  // empty: every output of the model
+  RequestedOutputs outputs;  // empty: every output of the model
   // Set by the frontend when the client goes away; schedulers drop queued work that is
   // cancelled instead of running it. May be null (not cancellable).
   std::shared_ptr<std::atomic<bool>> cancelled;

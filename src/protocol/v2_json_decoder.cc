@@ -237,6 +237,12 @@ class RequestDecoder {
       if (auto parameters = Field(object, "parameters")) {
         RETURN_IF_ERROR(
             DecodeParameters(*parameters, {"output", name}, requested.parameters));
+        // As the On-Demand decoder keeps it: a bool "binary_data" in its own field.
+        auto binary = requested.parameters.find("binary_data");
+        if (binary != requested.parameters.end() && std::holds_alternative<bool>(binary->second)) {
+          requested.binary_data = std::get<bool>(binary->second);
+          requested.parameters.erase(binary);
+        }
       }
       request.outputs.push_back(std::move(requested));
       ++index;

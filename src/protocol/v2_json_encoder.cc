@@ -17,6 +17,7 @@ namespace {
 bool WantsBinary(const std::string& output_name, const InferenceRequest& request) {
   for (const RequestedOutput& requested : request.outputs) {
     if (requested.name != output_name) continue;
+    if (requested.binary_data) return *requested.binary_data;
     if (auto binary = GetBoolParameter(requested.parameters, "binary_data")) return *binary;
     break;
   }

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -133,6 +134,24 @@ bool DecodeParameters(ondemand::value value, Parameters& out) {
       });
 }
 
+// A requested output's "parameters": a bool "binary_data" goes to its own field (no map node),
+// the rest to the map; the last of repeated keys wins, as in a map.
+bool DecodeOutputParameters(ondemand::value value, RequestedOutput& out) {
+  return ForEachParameter(
+      value, [](std::string_view key) { return std::string(key); },
+      [&out](std::string name, ParameterValue parameter) {
+        if (name == "binary_data") {
+          out.binary_data.reset();
+          if (const bool* binary = std::get_if<bool>(&parameter)) {
+            out.parameters.erase(name);
+            out.binary_data = *binary;
+            return;
+          }
+        }
+        out.parameters.insert_or_assign(std::move(name), std::move(parameter));
+      });
+}
+
 // An input's "parameters": only "binary_data_size" is kept (the last one, as a map keeps it),
 // the rest is validated as DecodeParameters validates it, and nothing is allocated for it.
 bool DecodeInputParameters(ondemand::value value, std::optional<ParameterValue>& binary_size) {
@@ -146,7 +165,6 @@ bool DecodeInputParameters(ondemand::value value, std::optional<ParameterValue>&
 bool DecodeShape(ondemand::value value, Shape& shape) {
   ondemand::array dims;
   if (value.get_array().get(dims) != SUCCESS) return false;
-  shape.reserve(4);  // one allocation for the usual ranks, not one per growth
   for (auto element : dims) {
     ondemand::value dim;
     int64_t size;
@@ -218,7 +236,7 @@ class OnDemandRequestDecoder {
   }
 
   // Pairwise for the few inputs of most requests (no allocation), through a set for many.
-  static bool HasDuplicateName(const std::vector<Tensor>& tensors) {
+  static bool HasDuplicateName(std::span<const Tensor> tensors) {
     constexpr size_t kPairwiseUpTo = 16;
     if (tensors.size() <= kPairwiseUpTo) {
       for (size_t i = 0; i < tensors.size(); ++i) {
@@ -343,8 +361,7 @@ class OnDemandRequestDecoder {
           ok = !std::exchange(has_name, true) && v.get_string().get(text) == SUCCESS;
           requested.name = text;
         } else if (key == "parameters") {
-          ok = !std::exchange(has_parameters, true) &&
-               DecodeParameters(v, requested.parameters);
+          ok = !std::exchange(has_parameters, true) && DecodeOutputParameters(v, requested);
         } else {
           ok = Validate(v, kInputFieldDepth, max_depth_);
         }

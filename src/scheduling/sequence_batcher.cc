@@ -265,7 +265,7 @@ void SequenceBatcher::WorkerLoop(size_t instance) {
 }
 
 Status SequenceBatcher::AddInputs(Sequence& sequence, const Pending& request) const {
-  std::vector<Tensor>& inputs = request.payload->request.inputs;
+  RequestInputs& inputs = request.payload->request.inputs;
   const bool batched = max_batch_size_ > 0;
   ASSIGN_OR_RETURN(std::vector<Tensor> controls,
                    SequenceControlTensors(controls_, sequence.id, request.start, request.end,

@@ -65,6 +65,13 @@ TEST(CacheKey, RequestedOutputsAndTheirFormAreInTheKey) {
   EXPECT_NE(ComputeCacheKey(plain, 1).digest, ComputeCacheKey(one_output, 1).digest);
   EXPECT_NE(ComputeCacheKey(one_output, 1).digest, ComputeCacheKey(binary_output, 1).digest);
   EXPECT_NE(ComputeCacheKey(binary_output, 1).digest, ComputeCacheKey(json_output, 1).digest);
+  // The decoders keep a bool binary_data in its own field: in the key too.
+  InferenceRequest binary_field = one_output;
+  binary_field.outputs[0].binary_data = true;
+  InferenceRequest json_field = one_output;
+  json_field.outputs[0].binary_data = false;
+  EXPECT_NE(ComputeCacheKey(one_output, 1).digest, ComputeCacheKey(binary_field, 1).digest);
+  EXPECT_NE(ComputeCacheKey(binary_field, 1).digest, ComputeCacheKey(json_field, 1).digest);
 }
 
 TEST(CacheKey, ResultChangingParametersAreInTheKeySchedulingHintsAreNot) {

@@ -202,7 +202,8 @@ TEST(V2JsonDecoder, RequestIdParametersAndOutputsAreDecoded) {
   EXPECT_EQ(GetStringParameter(request->parameters, "tag"), "t");
   ASSERT_EQ(request->outputs.size(), 2u);
   EXPECT_EQ(request->outputs[0].name, "y");
-  EXPECT_EQ(GetBoolParameter(request->outputs[0].parameters, "binary_data"), false);
+  EXPECT_EQ(request->outputs[0].binary_data, false);  // a bool binary_data: its own field
+  EXPECT_TRUE(request->outputs[0].parameters.empty());
   EXPECT_EQ(request->outputs[1].name, "z");
   EXPECT_TRUE(request->outputs[1].parameters.empty());
 }

@@ -48,6 +48,7 @@ void ExpectSameRequest(const InferenceRequest& a, const InferenceRequest& b) {
   for (size_t i = 0; i < a.outputs.size(); ++i) {
     EXPECT_EQ(a.outputs[i].name, b.outputs[i].name);
     EXPECT_EQ(a.outputs[i].parameters, b.outputs[i].parameters);
+    EXPECT_EQ(a.outputs[i].binary_data, b.outputs[i].binary_data);
   }
 }
 
@@ -97,6 +98,9 @@ TEST(V2JsonOnDemandDecoder, TakesTheUsualRequestsAndAgreesWithDom) {
       R"({"id":"r1","parameters":{"a":1,"b":1.5,"c":"s","d":true},"inputs":[)"
       R"({"name":"x","datatype":"INT8","shape":[1],"data":[1],"parameters":{"p":2}}],)"
       R"("outputs":[{"name":"y","parameters":{"binary_data":true}},{"name":"z"}],"extra":[{}]})",
+      // A repeated binary_data: the last one counts, whatever its type.
+      R"({"inputs":[],"outputs":[{"name":"y","parameters":{"binary_data":true,"binary_data":"x"}}]})",
+      R"({"inputs":[],"outputs":[{"name":"y","parameters":{"binary_data":"x","binary_data":false}}]})",
   };
   for (const std::string& json : cases) {
     EXPECT_TRUE(DecodersAgree(json)) << json;

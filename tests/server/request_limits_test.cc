@@ -22,7 +22,7 @@ Tensor Strings(const std::string& name, const std::vector<std::string>& elements
 InferenceRequest Request(std::vector<Tensor> inputs) {
   InferenceRequest r;
   r.model_name = "m";
-  r.inputs = std::move(inputs);
+  r.inputs.assign(std::make_move_iterator(inputs.begin()), std::make_move_iterator(inputs.end()));
   return r;
 }
 
