@@ -24,7 +24,7 @@ InferenceResponse Echo(const InferenceRequest& request) {
   response.model_name = "identity";
   response.model_version = 1;
   response.id = request.id;
-  response.outputs = request.inputs;
+  response.outputs.assign(request.inputs.begin(), request.inputs.end());
   return response;
 }
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <iterator>
+
 #include "server/request_validator.h"
 
 namespace inferd::server {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+
 #include "config/model_config.h"
 
 namespace inferd::server {
@@ -29,7 +31,7 @@ Tensor Fp32(const std::string& name, Shape shape) {
 InferenceRequest Request(std::vector<Tensor> inputs) {
   InferenceRequest r;
   r.model_name = "simple";
-  r.inputs = std::move(inputs);
+  r.inputs.assign(std::make_move_iterator(inputs.begin()), std::make_move_iterator(inputs.end()));
   return r;
 }
 
