@@ -63,7 +63,9 @@ Method MethodOf(bhttp::verb v) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(TcpSocket socket, ListenerState* state)
-      : stream_(std::move(socket), state->tls_context.get()),
+      : stream_(std::move(socket), state->tls_context.get(),
+                std::chrono::seconds(std::min(state->options.header_timeout_seconds,
+                                              state->options.idle_timeout_seconds))),
         state_(state),
         options_(state->options),
         handler_(state->handler) {
@@ -106,37 +108,43 @@ class Session : public std::enable_shared_from_this<Session> {
                     std::make_tuple(PoolAllocator<char>(&header_pool_)));
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(options_.max_header_bytes);
-    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
-    // Setting the expiry cancels the last write's timer wait, whose operation still holds the
-    // thread's cached block for Asio's own allocations until its cancellation runs. The read
-    // (and its new timer wait) starts after that, from the queue, so the wait reuses the block
-    // instead of allocating one (the io_context runs one thread: its queue keeps this order).
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    net::post(stream_.get_executor(), InMemory([self = shared_from_this()] {
-                self->stream_.async_read_some(
-                    self->buffer_.prepare(kFirstReadBytes),
-                    self->InMemory([self](beast::error_code ec, size_t n) {
-                      if (ec) return self->OnRead(ec);
-                      self->buffer_.commit(n);
-                      self->ReadHeader();
-                    }));
-              }));
-  }
-
-  void ReadHeader() {
-    stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             }));
-  }
-
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnRead(ec);
-    // Room for the JSON parser's padding, so a tensor body is parsed where it lies, uncopied.
-    if (auto length = parser_->content_length(); length && *length <= options_.max_body_bytes) {
-      parser_->get().body().reserve(*length + protocol::kRequestBodyPadding);
+    if (buffer_.size() > 0) {  // a pipelined request is already here: parse it from the queue
+      return net::post(stream_.get_executor(),
+                       InMemory([self = shared_from_this()] { self->Parse(); }));
     }
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            InMemory([self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->OnRead(ec);
+                              self->buffer_.commit(n);
+                              self->Parse();
+                            }));
+  }
+
+  // Parses what the buffer holds, without I/O: a request that arrived whole (the usual case)
+  // goes on to OnRead at once, where Beast's reads would pass the header and then the body
+  // through the io_context's queue, one round each. What is missing is read: the header
+  // within the header timeout, the body within the idle timeout.
+  void Parse() {
+    if (!parser_->is_header_done()) {
+      beast::error_code ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec == bhttp::error::need_more) return ReadHeader();
+      if (ec) return OnRead(ec);
+      PrepareBody();
+    }
+    ParseBody();
+  }
+
+  void ParseBody() {
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code ec;
+      const size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec == bhttp::error::need_more || (!ec && n == 0)) break;
+      if (ec) return OnRead(ec);
+    }
+    if (parser_->is_done()) return OnRead({});
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
                       InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
@@ -144,8 +152,26 @@ class Session : public std::enable_shared_from_this<Session> {
                       }));
   }
 
+  void ReadHeader() {
+    stream_.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->OnRead(ec);
+                               self->PrepareBody();
+                               self->ParseBody();
+                             }));
+  }
+
+  // Room for the JSON parser's padding, so a tensor body is parsed where it lies, uncopied.
+  void PrepareBody() {
+    if (auto length = parser_->content_length(); length && *length <= options_.max_body_bytes) {
+      parser_->get().body().reserve(*length + protocol::kRequestBodyPadding);
+    }
+  }
+
   void OnRead(beast::error_code ec) {
     if (IsConnectionGone(ec)) return Close();
+    stream_.no_timeout();  // the server's own time does not count against the client
     record_ = RequestHandler::StartCall(0);
     if (!answering_) {
       answering_ = true;
@@ -357,6 +383,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // pointer fits std::function's inline storage, a shared_ptr would be allocated. The facade
     // calls `done` exactly once, which releases in_flight_.
     in_flight_ = shared_from_this();
+    in_infer_call_ = true;
     handler_->Infer(record_, std::move(request),
                     [session = this](Result<InferenceResponse> result) mutable {
                       std::shared_ptr<Session> self = std::move(session->in_flight_);
@@ -370,6 +397,11 @@ class Session : public std::enable_shared_from_this<Session> {
                                   self->OnInferDone(std::move(result));
                                 });
                     });
+    in_infer_call_ = false;
+    if (write_done_) {  // the model ran here and its answer is written
+      write_done_ = false;
+      return OnWrite({});
+    }
     // A model that ran on this thread has answered already: nothing to watch for.
     if (!infer_done_) WatchForDisconnect();
   }
@@ -458,12 +490,35 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ += "\r\n";
     Observe(200, answer_.body.size());
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
-                                                   net::buffer(answer_.body)};
+    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(answer_.body)};
+    if (!stream_.tls()) {
+      // Most answers fit the socket's send buffer: written here, they complete without a
+      // round through the io_context's queue. What does not fit is written asynchronously.
+      beast::error_code ec;
+      size_t n = stream_.socket().write_some(buffers, ec);
+      if (ec && ec != net::error::would_block) return Close();
+      if (n == head_.size() + answer_.body.size()) return WriteDone();
+      if (n < buffers[0].size()) {
+        buffers[0] += n;
+      } else {
+        buffers[1] += n - buffers[0].size();
+        buffers[0] = {};
+      }
+    }
     net::async_write(stream_, buffers,
                      InMemory([self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnWrite(ec);
                      }));
+  }
+
+  // The answer went out in full with no wait. Inside the model's inline call (see HandleInfer)
+  // the next read starts once that call has returned.
+  void WriteDone() {
+    if (in_infer_call_) {
+      write_done_ = true;
+      return;
+    }
+    OnWrite({});
   }
 
   Response MakeResponse(bhttp::status status, std::string body) {
@@ -596,6 +651,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool watch_reading_ = false;       // a disconnect watch's read is pending
   bool resume_after_watch_ = false;  // the next request's read waits for that read
   bool peer_gone_ = false;           // that read found the end of the stream
+  bool in_infer_call_ = false;  // inside handler_->Infer (a model may answer inline)
+  bool write_done_ = false;     // an answer written inline there, OnWrite still to run
   unsigned version_ = 11;
 };
 
