@@ -26,7 +26,8 @@ bool IsConnectionGone(const beast::error_code& ec) {
 }
 
 ConnectionStream::ConnectionStream(TcpSocket socket, net::ssl::context* tls,
-                                   std::chrono::nanoseconds shortest_timeout)
+                                   std::chrono::nanoseconds shortest_timeout,
+                                   std::function<void()> on_watch)
     : stream_([&]() -> std::variant<TcpSocket, TlsStream> {
         if (tls != nullptr) return TlsStream(std::move(socket), *tls);
         return TcpSocket(std::move(socket));
@@ -34,7 +35,7 @@ ConnectionStream::ConnectionStream(TcpSocket socket, net::ssl::context* tls,
       deadline_(this->socket().get_executor().context(), shortest_timeout, [this] {
         beast::error_code ec;
         this->socket().close(ec);
-      }) {
+      }, std::move(on_watch)) {
   // The session may write without waiting (a synchronous write_some that returns
   // would_block rather than blocking the I/O thread).
   beast::error_code ec;

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <utility>
 #include <variant>
 
@@ -41,8 +42,9 @@ class ConnectionStream {
   // `tls` null: plain TCP. Otherwise TLS with that context, which must outlive the stream; the
   // first operation must then be AsyncHandshake. `shortest_timeout`: the shortest timeout
   // expires_after will be given (it sets how often the sweeper looks).
+  // `on_watch`: see watch_soon.
   ConnectionStream(TcpSocket socket, boost::asio::ssl::context* tls,
-                   std::chrono::nanoseconds shortest_timeout);
+                   std::chrono::nanoseconds shortest_timeout, std::function<void()> on_watch);
   ConnectionStream(const ConnectionStream&) = delete;
   ConnectionStream& operator=(const ConnectionStream&) = delete;
 
@@ -56,6 +58,11 @@ class ConnectionStream {
   void expires_after(std::chrono::nanoseconds timeout) { deadline_.Arm(timeout); }
   // No timeout (while the server works on a request).
   void no_timeout() { deadline_.Disarm(); }
+  // Calls on_watch on this connection's thread in 10–20 ms (DeadlineSweeper::kWatchTick),
+  // unless cancel_watch comes first: a request that is still waiting then starts watching
+  // for its client's hang-up.
+  void watch_soon() { deadline_.WatchSoon(); }
+  void cancel_watch() { deadline_.CancelWatch(); }
 
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {

@@ -5,7 +5,11 @@
 // (ConnectionDeadline::Arm: two stores, no clock read), and each io_context's DeadlineSweeper
 // walks its connections once per tick — a twentieth of the shortest timeout it has been given,
 // 10–500 ms — and closes those whose timeout ran out. A connection times out after at least
-// its timeout and at most two ticks more (about 10% late), never early. Internal to src/http.
+// its timeout and at most two ticks more (about 10% late), never early.
+//
+// The sweeper also starts the disconnect watch of a request that waits: a request answered
+// within a few milliseconds (most are) never arms one, which would cost a system call and a
+// completion. While watches are due the sweeper ticks every kWatchTick. Internal to src/http.
 #pragma once
 
 #include <chrono>
@@ -28,10 +32,12 @@ class DeadlineSweeper;
 class ConnectionDeadline {
  public:
   // `on_expire` runs on the io_context's thread when an armed timeout runs out (it closes the
-  // connection's socket); the deadline is disarmed then. It must not destroy this deadline
-  // (the sweeper is walking its list): whatever follows runs later, from the queue.
+  // connection's socket); the deadline is disarmed then.
+  // `on_watch` runs there kWatchTick to 2 × kWatchTick after WatchSoon, unless CancelWatch
+  // came first. Neither may destroy this deadline (the sweeper is walking its list): whatever
+  // follows runs later, from the queue.
   ConnectionDeadline(boost::asio::io_context& context, std::chrono::nanoseconds shortest_timeout,
-                     std::function<void()> on_expire);
+                     std::function<void()> on_expire, std::function<void()> on_watch = {});
   ~ConnectionDeadline();
   ConnectionDeadline(const ConnectionDeadline&) = delete;
   ConnectionDeadline& operator=(const ConnectionDeadline&) = delete;
@@ -47,16 +53,22 @@ class ConnectionDeadline {
     timeout_ = kNever;
     ++serial_;
   }
+  // Calls on_watch soon (see the constructor), once.
+  void WatchSoon();
+  void CancelWatch() { watch_ = Watch::kNone; }
 
  private:
   friend class DeadlineSweeper;
   static constexpr std::chrono::nanoseconds kNever = std::chrono::nanoseconds::max();
+  enum class Watch : uint8_t { kNone, kRequested, kSeen };
 
-  // The sweeper's check at `now`; true when the timeout ran out (and on_expire ran).
+  // The sweeper's check at `now`: expiry, then a due watch. True while a watch is pending.
   bool Check(std::chrono::steady_clock::time_point now);
 
   DeadlineSweeper& sweeper_;
   const std::function<void()> on_expire_;
+  const std::function<void()> on_watch_;
+  Watch watch_ = Watch::kNone;  // on the io_context's thread, like timeout_
   // Written by Arm/Disarm, read by Check: both on the io_context's thread.
   std::chrono::nanoseconds timeout_ = kNever;
   uint64_t serial_ = 0;
@@ -74,6 +86,7 @@ class DeadlineSweeper final : public boost::asio::execution_context::service {
  public:
   using key_type = DeadlineSweeper;
   static boost::asio::execution_context::id id;
+  static constexpr std::chrono::milliseconds kWatchTick{10};
 
   explicit DeadlineSweeper(boost::asio::io_context& context);
   ~DeadlineSweeper() override;
@@ -90,13 +103,16 @@ class DeadlineSweeper final : public boost::asio::execution_context::service {
   void shutdown() override EXCLUDES(mu_);
   void Add(ConnectionDeadline* d, std::chrono::nanoseconds shortest_timeout) EXCLUDES(mu_);
   void Remove(ConnectionDeadline* d) EXCLUDES(mu_);
-  void StartTimer() REQUIRES(mu_);
-  void Sweep() EXCLUDES(mu_);
+  void WatchRequested() EXCLUDES(mu_);
+  void StartTimer(std::chrono::nanoseconds after) REQUIRES(mu_);
+  void Sweep(uint64_t generation) EXCLUDES(mu_);
 
   mutable Mutex mu_;
   ConnectionDeadline* head_ GUARDED_BY(mu_) = nullptr;
   std::chrono::nanoseconds tick_ GUARDED_BY(mu_) = std::chrono::milliseconds(500);
   bool ticking_ GUARDED_BY(mu_) = false;
+  bool fast_ GUARDED_BY(mu_) = false;  // ticking every kWatchTick: watches are pending
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // of the pending tick (a re-armed one is stale)
   bool shut_down_ GUARDED_BY(mu_) = false;
   Timer timer_;
 };

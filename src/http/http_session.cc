@@ -65,7 +65,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(TcpSocket socket, ListenerState* state)
       : stream_(std::move(socket), state->tls_context.get(),
                 std::chrono::seconds(std::min(state->options.header_timeout_seconds,
-                                              state->options.idle_timeout_seconds))),
+                                              state->options.idle_timeout_seconds)),
+                [this] {
+                  // A request still waiting for its answer: watch for a hang-up.
+                  if (answering_ && !infer_done_) WatchForDisconnect();
+                }),
         state_(state),
         options_(state->options),
         handler_(state->handler) {
@@ -269,7 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // While the model works, notice a client that hangs up, so the request it queued is
-  // cancelled and never runs. When the socket turns readable, read (through TLS when the
+  // cancelled and never runs (started by the sweeper a tick after the request queued). When the socket turns readable, read (through TLS when the
   // connection has it): an end of stream — a plain close, a cut, or a TLS close_notify — is a
   // client gone; data is a pipelined request, kept in the buffer for the next read. The read
   // may still be pending when the answer is written; the next request's read then waits for it.
@@ -402,8 +406,9 @@ class Session : public std::enable_shared_from_this<Session> {
       write_done_ = false;
       return OnWrite({});
     }
-    // A model that ran on this thread has answered already: nothing to watch for.
-    if (!infer_done_) WatchForDisconnect();
+    // A model that ran on this thread has answered already: nothing to watch for. Otherwise
+    // the watch starts if the request is still waiting after a tick (most are answered first).
+    if (!infer_done_) stream_.watch_soon();
   }
 
   // The request body as a shared buffer the decoded tensors can borrow. The previous request's
@@ -449,6 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnInferDone(Result<InferenceResponse> result) {
     infer_done_ = true;
+    stream_.cancel_watch();
     if (!result.ok()) return SendStatus(result.status());
     const auto encode_start = handler::SteadyClock::now();
     record_.times.encode_start_unix_ns = handler::TraceNanos(record_);

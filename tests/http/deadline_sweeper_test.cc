@@ -78,6 +78,33 @@ TEST(DeadlineSweeper, ReArmingKeepsAConnectionAliveAndDisarmingStopsTheClock) {
   EXPECT_EQ(expired, 1);  // and only once: expiry disarms
 }
 
+TEST(DeadlineSweeper, AWatchStartsOneToTwoFastTicksLaterUnlessCancelled) {
+  net::io_context ioc;
+  std::optional<Clock::time_point> watched_at;
+  int watches = 0;
+  // Timeouts of a minute: the sweeper ticks every 500 ms, except while a watch is due.
+  ConnectionDeadline deadline(ioc, std::chrono::seconds(60), [] {}, [&] {
+    ++watches;
+    watched_at = Clock::now();
+  });
+  deadline.Arm(std::chrono::seconds(60));
+  ioc.run_for(milliseconds(20));  // the slow tick is pending
+
+  const auto requested_at = Clock::now();
+  deadline.WatchSoon();
+  ioc.restart();
+  ioc.run_for(milliseconds(300));
+  ASSERT_EQ(watches, 1);
+  EXPECT_GE(*watched_at - requested_at, DeadlineSweeper::kWatchTick);
+  EXPECT_LT(*watched_at - requested_at, milliseconds(250));  // not the 500 ms tick
+
+  deadline.WatchSoon();
+  deadline.CancelWatch();  // answered before the watch was due
+  ioc.restart();
+  ioc.run_for(milliseconds(100));
+  EXPECT_EQ(watches, 1);
+}
+
 TEST(DeadlineSweeper, StopsTickingWhenTheLastConnectionLeaves) {
   net::io_context ioc;
   auto deadline = std::make_unique<ConnectionDeadline>(ioc, milliseconds(100), [] {});
