@@ -117,12 +117,18 @@ class Session : public std::enable_shared_from_this<Session> {
                        InMemory([self = shared_from_this()] { self->Parse(); }));
     }
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            InMemory([self = shared_from_this()](beast::error_code ec, size_t n) {
-                              if (ec) return self->OnRead(ec);
-                              self->buffer_.commit(n);
-                              self->Parse();
-                            }));
+    // Asio tries the read at once, and right after an answer the next request has seldom
+    // arrived: started from the queue, after the handlers already there, it more often finds
+    // the request than a would-block (half as many wasted receives at 64 connections).
+    net::post(stream_.get_executor(), InMemory([self = shared_from_this()] {
+                self->stream_.async_read_some(
+                    self->buffer_.prepare(kFirstReadBytes),
+                    self->InMemory([self](beast::error_code ec, size_t n) {
+                      if (ec) return self->OnRead(ec);
+                      self->buffer_.commit(n);
+                      self->Parse();
+                    }));
+              }));
   }
 
   // Parses what the buffer holds, without I/O: a request that arrived whole (the usual case)
