@@ -203,9 +203,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendError(bhttp::status::bad_request,
                        fmt::format("malformed HTTP request: {}", ec.message()), false);
     }
+    keep_alive_ = parser_->keep_alive();  // from the parse's own flags, without a field search
     request_ = parser_->release();
     record_.body_bytes = request_.body().size();
-    keep_alive_ = request_.keep_alive();
     version_ = request_.version();
     Dispatch();
   }
@@ -334,9 +334,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void HandleInfer(Route route) {
+    // The two fields every inference reads, found in one pass over the fields rather than a
+    // search of the field set each (neither is a field Beast knows by name).
+    std::optional<std::string_view> header_length_field;
+    std::optional<std::string_view> traceparent;
+    for (const auto& field : request_) {
+      if (field.name() != bhttp::field::unknown) continue;
+      if (!header_length_field && beast::iequals(field.name_string(), kHeaderLength)) {
+        header_length_field = field.value();
+      } else if (!traceparent && beast::iequals(field.name_string(), kTraceParent)) {
+        traceparent = field.value();
+      }
+    }
     std::optional<size_t> header_length;
-    if (auto it = request_.find(kHeaderLength); it != request_.end()) {
-      const std::string_view v = it->value();
+    if (header_length_field) {
+      const std::string_view v = *header_length_field;
       size_t n = 0;
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc() || ptr != v.data() + v.size()) {
@@ -357,11 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     record_.model = route.model;
     record_.version = route.version;
-    if (auto it = request_.find(kTraceParent); it != request_.end()) {
-      handler_->StartTrace(record_, it->value());
-    } else {
-      handler_->StartTrace(record_, {});
-    }
+    handler_->StartTrace(record_, traceparent.value_or(std::string_view()));
     const auto decode_start = handler::SteadyClock::now();
     std::shared_ptr<std::string> body = TakeBody();
     log_id_.clear();

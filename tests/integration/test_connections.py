@@ -117,6 +117,31 @@ def test_connection_close_request_header_is_honoured(server):
         conn.close()
 
 
+def test_http_1_0_connections_close_unless_kept_alive(server):
+    host, port = _host_port(server)
+
+    def ask(sock, keep_alive):
+        wire = _infer_request_bytes(host, port, "old").replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+        if keep_alive:
+            wire = wire.replace(b"\r\n\r\n", b"\r\nConnection: keep-alive\r\n\r\n", 1)
+        sock.sendall(wire)
+        reader = sock.makefile("rb")
+        assert b" 200 " in reader.readline()
+        fields = {}
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            name, value = line.decode().split(":", 1)
+            fields[name.strip().lower()] = value.strip().lower()
+        assert json.loads(reader.read(int(fields["content-length"])))["id"] == "old"
+        return fields, reader
+
+    with socket.create_connection((host, port), timeout=20) as sock:
+        fields, reader = ask(sock, keep_alive=True)
+        assert fields.get("connection") == "keep-alive"
+        fields, reader = ask(sock, keep_alive=False)  # the same connection, still open
+        assert fields.get("connection") != "keep-alive"
+        assert reader.read() == b""  # then closed by the server
+
+
 def test_chunked_request_body_is_accepted(client):
     x = np.ones((1, 16), np.float32)
     payload = json.dumps({"inputs": [json_input("INPUT0", "FP32", x),
