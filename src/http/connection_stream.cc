@@ -17,22 +17,34 @@ static_assert(beast::is_async_write_stream<ConnectionStream>::value);
 
 }  // namespace
 
+// operation_aborted and bad_descriptor: the deadline sweeper closed the socket (a timeout).
 bool IsConnectionGone(const beast::error_code& ec) {
   return ec == beast::http::error::end_of_stream || ec == net::error::eof ||
-         ec == beast::error::timeout || ec == net::error::operation_aborted ||
+         ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
          ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated ||
          ec.category() == net::error::get_ssl_category();
 }
 
-ConnectionStream::ConnectionStream(TcpSocket socket, net::ssl::context* tls)
-    : stream_([&]() -> std::variant<TcpStream, TlsStream> {
+ConnectionStream::ConnectionStream(TcpSocket socket, net::ssl::context* tls,
+                                   std::chrono::nanoseconds shortest_timeout,
+                                   std::function<void()> on_watch)
+    : stream_([&]() -> std::variant<TcpSocket, TlsStream> {
         if (tls != nullptr) return TlsStream(std::move(socket), *tls);
-        return TcpStream(std::move(socket));
-      }()) {}
+        return TcpSocket(std::move(socket));
+      }()),
+      deadline_(this->socket().get_executor().context(), shortest_timeout, [this] {
+        beast::error_code ec;
+        this->socket().close(ec);
+      }, std::move(on_watch)) {
+  // The session may write without waiting (a synchronous write_some that returns
+  // would_block rather than blocking the I/O thread).
+  beast::error_code ec;
+  if (tls == nullptr) this->socket().non_blocking(true, ec);
+}
 
-ConnectionStream::TcpStream& ConnectionStream::tcp() {
+TcpSocket& ConnectionStream::socket() {
   if (auto* s = std::get_if<TlsStream>(&stream_)) return s->next_layer();
-  return std::get<TcpStream>(stream_);
+  return std::get<TcpSocket>(stream_);
 }
 
 }  // namespace inferd::http

@@ -1,7 +1,9 @@
 // ConnectionStream: the byte stream under one HTTP connection — plain TCP, or TLS over TCP when
 // the listener was given a TLS context. It models Asio's AsyncReadStream and AsyncWriteStream,
-// so Beast's HTTP reads and writes run on it unchanged; timeouts (expires_after) and the raw
-// socket belong to the TCP layer underneath in both cases. A variant rather than a template
+// so Beast's HTTP reads and writes run on it unchanged; the raw socket is the TCP layer
+// underneath in both cases. Timeouts (expires_after) are kept by the io_context's
+// DeadlineSweeper (deadline_sweeper.h), which closes the socket when one runs out: pending
+// operations then complete with operation_aborted. A variant rather than a template
 // keeps one copy of the session code. Internal to src/http: the session in http_session.cc
 // owns one. Its executor is its io_context's own (each io_context is run by one thread, so a
 // connection needs no strand, and no type-erased executor sits in every operation).
@@ -9,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <utility>
 #include <variant>
 
@@ -17,8 +20,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "http/deadline_sweeper.h"
 
 namespace inferd::http {
 
@@ -34,20 +38,31 @@ using TcpSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, IoExecu
 class ConnectionStream {
  public:
   using executor_type = IoExecutor;
-  using TcpStream = boost::beast::basic_stream<boost::asio::ip::tcp, IoExecutor>;
 
   // `tls` null: plain TCP. Otherwise TLS with that context, which must outlive the stream; the
-  // first operation must then be AsyncHandshake.
-  ConnectionStream(TcpSocket socket, boost::asio::ssl::context* tls);
+  // first operation must then be AsyncHandshake. `shortest_timeout`: the shortest timeout
+  // expires_after will be given (it sets how often the sweeper looks).
+  // `on_watch`: see watch_soon.
+  ConnectionStream(TcpSocket socket, boost::asio::ssl::context* tls,
+                   std::chrono::nanoseconds shortest_timeout, std::function<void()> on_watch);
+  ConnectionStream(const ConnectionStream&) = delete;
+  ConnectionStream& operator=(const ConnectionStream&) = delete;
 
   bool tls() const { return std::holds_alternative<TlsStream>(stream_); }
-  executor_type get_executor() { return tcp().get_executor(); }
-  // The TCP layer: timeouts, the socket (peer address, readiness waits, shutdown).
-  TcpStream& tcp();
-  TcpSocket& socket() { return tcp().socket(); }
-  void expires_after(std::chrono::steady_clock::duration timeout) {
-    tcp().expires_after(timeout);
-  }
+  executor_type get_executor() { return socket().get_executor(); }
+  // The TCP layer: the socket (peer address, readiness waits, shutdown; without TLS, writes
+  // that must not wait: it is in non-blocking mode).
+  TcpSocket& socket();
+  // The connection is closed unless it makes progress within `timeout`: it applies to the
+  // operations that follow, until the next expires_after or no_timeout.
+  void expires_after(std::chrono::nanoseconds timeout) { deadline_.Arm(timeout); }
+  // No timeout (while the server works on a request).
+  void no_timeout() { deadline_.Disarm(); }
+  // Calls on_watch on this connection's thread in 10–20 ms (DeadlineSweeper::kWatchTick),
+  // unless cancel_watch comes first: a request that is still waiting then starts watching
+  // for its client's hang-up.
+  void watch_soon() { deadline_.WatchSoon(); }
+  void cancel_watch() { deadline_.CancelWatch(); }
 
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
@@ -56,7 +71,7 @@ class ConnectionStream {
           if (auto* s = std::get_if<TlsStream>(&stream_)) {
             s->async_read_some(b, std::move(handler));
           } else {
-            std::get<TcpStream>(stream_).async_read_some(b, std::move(handler));
+            std::get<TcpSocket>(stream_).async_read_some(b, std::move(handler));
           }
         },
         token, buffers);
@@ -69,7 +84,7 @@ class ConnectionStream {
           if (auto* s = std::get_if<TlsStream>(&stream_)) {
             s->async_write_some(b, std::move(handler));
           } else {
-            std::get<TcpStream>(stream_).async_write_some(b, std::move(handler));
+            std::get<TcpSocket>(stream_).async_write_some(b, std::move(handler));
           }
         },
         token, buffers);
@@ -90,9 +105,10 @@ class ConnectionStream {
   }
 
  private:
-  using TlsStream = boost::beast::ssl_stream<TcpStream>;
+  using TlsStream = boost::beast::ssl_stream<TcpSocket>;
 
-  std::variant<TcpStream, TlsStream> stream_;
+  std::variant<TcpSocket, TlsStream> stream_;
+  ConnectionDeadline deadline_;
 };
 
 }  // namespace inferd::http

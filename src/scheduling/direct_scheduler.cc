@@ -71,16 +71,33 @@ void DirectScheduler::Enqueue(std::unique_ptr<InferencePayload> payload) {
   }
   if (inline_instance != nullptr) {
     inline_runs_.fetch_add(1, std::memory_order_relaxed);
-    Run(inline_instance, std::move(payload));
-    bool wake = false;
-    {
-      MutexLock lock(mu_);
-      free_.push_back(inline_instance);
-      wake = !queue_.empty();  // arrived meanwhile: a worker may now take the instance
-      if (wake) StartWorkerIfNeeded();
+    uint64_t spent_ns = Run(inline_instance, std::move(payload));
+    // Requests that queued while this thread held the instance (other I/O threads') run here
+    // too, in queue order, for up to one more inline limit of time: handing them to a worker
+    // means waking it and switching to it, which costs more than a fast model's run. Their
+    // answers go back to their own threads as a worker's would.
+    const uint64_t budget_ns = uint64_t{options_.inline_max_compute_us} * 1000;
+    for (;;) {
+      std::unique_ptr<InferencePayload> next;
+      bool wake = false;
+      {
+        MutexLock lock(mu_);
+        if (!queue_.empty() && !stopping_ && spent_ns < budget_ns && InlineAllowed()) {
+          next = std::move(queue_.front());
+          queue_.pop_front();
+        } else {
+          free_.push_back(inline_instance);
+          wake = !queue_.empty();  // left over: a worker may now take the instance
+          if (wake) StartWorkerIfNeeded();
+        }
+      }
+      if (next == nullptr) {
+        if (wake) cv_.NotifyOne();
+        return;
+      }
+      inline_runs_.fetch_add(1, std::memory_order_relaxed);
+      spent_ns += Run(inline_instance, std::move(next));
     }
-    if (wake) cv_.NotifyOne();
-    return;
   }
   if (!rejected.ok()) {
     if (payload->stats) {
@@ -134,8 +151,8 @@ void DirectScheduler::WorkerLoop() {
   }
 }
 
-void DirectScheduler::Run(backends::ModelInstance* instance,
-                          std::unique_ptr<InferencePayload> payload) {
+uint64_t DirectScheduler::Run(backends::ModelInstance* instance,
+                              std::unique_ptr<InferencePayload> payload) {
   const auto& cancelled = payload->request.cancelled;
   if (cancelled && cancelled->load(std::memory_order_relaxed)) {
     if (payload->stats) {
@@ -143,7 +160,7 @@ void DirectScheduler::Run(backends::ModelInstance* instance,
                                     metrics::FailureReason::kCanceled);
     }
     payload->done(Unavailable("request cancelled: the client disconnected"));
-    return;
+    return 0;
   }
   const auto start = SteadyClock::now();
   ExecuteBatch(*instance, std::span(&payload, 1));
@@ -153,6 +170,7 @@ void DirectScheduler::Run(backends::ModelInstance* instance,
   const uint64_t mean = mean_compute_ns_.load(std::memory_order_relaxed);
   mean_compute_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8,
                          std::memory_order_relaxed);
+  return took;
 }
 
 }  // namespace inferd::scheduling

@@ -51,8 +51,9 @@ class DirectScheduler final : public Scheduler {
   void WorkerLoop();
   // Starts a worker for queued work unless one is idle or every instance has one.
   void StartWorkerIfNeeded() REQUIRES(mu_);
-  // Runs one payload on `instance` (or drops it when cancelled) and updates the mean.
-  void Run(backends::ModelInstance* instance, std::unique_ptr<InferencePayload> payload);
+  // Runs one payload on `instance` (or drops it when cancelled) and updates the mean; returns
+  // the nanoseconds it took.
+  uint64_t Run(backends::ModelInstance* instance, std::unique_ptr<InferencePayload> payload);
   bool InlineAllowed() const;
 
   const Options options_;

@@ -118,7 +118,38 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
   }
   if (more) cv_.NotifyOne();  // what did not fit may go to another free instance
   inline_runs_.fetch_add(1, std::memory_order_relaxed);
-  Carry(decision, inline_instance);
+  uint64_t spent_ns = 0;
+  more = Carry(decision, inline_instance, &spent_ns);
+  // Requests that queued while this thread held the instance (other I/O threads') are looked
+  // at here too: a batch the queue's policy makes due now runs on this thread, for up to one
+  // more inline limit of time, instead of waking the worker for it. A batch that should wait
+  // for its delay (or more rows) is the worker's.
+  const uint64_t budget_ns = uint64_t{options_.inline_max_compute_us} * 1000;
+  while (more) {
+    BatchQueue::Decision next;
+    backends::ModelInstance* instance = nullptr;
+    {
+      MutexLock lock(mu_);
+      if (!stopping_ && spent_ns < budget_ns && !free_.empty() && InlineAllowed()) {
+        next = queue_.Next(SteadyClock::now(), /*flush=*/false, free_.size());
+        if (!next.batch.empty()) {
+          instance = free_.back();
+          free_.pop_back();
+        }
+      }
+      more = queue_.size() > 0;
+      if (instance == nullptr && more) StartWorkerIfNeeded();
+    }
+    if (instance == nullptr) {
+      Carry(next, nullptr);  // expired or cancelled requests it found
+      if (more) cv_.NotifyOne();
+      return;
+    }
+    inline_runs_.fetch_add(1, std::memory_order_relaxed);
+    uint64_t took_ns = 0;
+    more = Carry(next, instance, &took_ns);
+    spent_ns += took_ns;
+  }
 }
 
 size_t DynamicBatcher::queued() const {
@@ -157,7 +188,8 @@ void DynamicBatcher::DeliverInOrder(uint64_t sequence,
   }
 }
 
-void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance) {
+bool DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance,
+                           uint64_t* took_ns) {
   for (auto& p : decision.expired) {
     Reject(std::move(p),
            DeadlineExceeded(
@@ -168,7 +200,7 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
     Reject(std::move(p), Unavailable("request cancelled: the client disconnected"),
            metrics::FailureReason::kCanceled);
   }
-  if (instance == nullptr) return;
+  if (instance == nullptr) return false;
   const auto start = SteadyClock::now();
   bool more = false;
   bool returned = false;
@@ -177,6 +209,7 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
   // not counted twice in the queue's population.
   ExecuteBatch(*instance, decision.batch, [&](const BatchOutcome& outcome) {
     const uint64_t took = NanosSince(start);
+    if (took_ns != nullptr) *took_ns = took;
     const uint64_t mean = mean_run_ns_.load(std::memory_order_relaxed);
     mean_run_ns_.store(mean == 0 ? took : mean - mean / 8 + took / 8, std::memory_order_relaxed);
     MutexLock lock(mu_);
@@ -191,8 +224,8 @@ void DynamicBatcher::Carry(BatchQueue::Decision& decision, backends::ModelInstan
     more = queue_.size() > 0;
   }
   // The queue may be due now that the population's rows have left the engine, and a waiting
-  // worker needs this instance.
-  if (more) cv_.NotifyOne();
+  // worker needs this instance: the caller notifies it (or looks at the queue itself).
+  return more;
 }
 
 void DynamicBatcher::WorkerLoop() {
@@ -247,7 +280,7 @@ void DynamicBatcher::WorkerLoop() {
       if (more) StartWorkerIfNeeded();
     }
     if (more) cv_.NotifyOne();
-    Carry(decision, instance);
+    if (Carry(decision, instance)) cv_.NotifyOne();
   }
 }
 

@@ -51,7 +51,10 @@ class DynamicBatcher final : public Scheduler {
   void StartWorkerIfNeeded() REQUIRES(mu_);
   // Answers the expired and cancelled payloads of `decision`, runs its batch on `instance`
   // (when it has one), then gives the instance back and lets the queue learn the run.
-  void Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance) EXCLUDES(mu_);
+  // Returns whether requests were queued when the instance came back (then a worker, or the
+  // inline caller, should look at the queue); `took_ns`: the batch's run time.
+  bool Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance,
+             uint64_t* took_ns = nullptr) EXCLUDES(mu_);
   bool InlineAllowed() const;
   // preserve_ordering: delivers `result` for arrival number `sequence` once every earlier
   // arrival has been delivered.

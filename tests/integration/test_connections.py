@@ -5,6 +5,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -116,6 +117,31 @@ def test_connection_close_request_header_is_honoured(server):
         conn.close()
 
 
+def test_http_1_0_connections_close_unless_kept_alive(server):
+    host, port = _host_port(server)
+
+    def ask(sock, keep_alive):
+        wire = _infer_request_bytes(host, port, "old").replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+        if keep_alive:
+            wire = wire.replace(b"\r\n\r\n", b"\r\nConnection: keep-alive\r\n\r\n", 1)
+        sock.sendall(wire)
+        reader = sock.makefile("rb")
+        assert b" 200 " in reader.readline()
+        fields = {}
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            name, value = line.decode().split(":", 1)
+            fields[name.strip().lower()] = value.strip().lower()
+        assert json.loads(reader.read(int(fields["content-length"])))["id"] == "old"
+        return fields, reader
+
+    with socket.create_connection((host, port), timeout=20) as sock:
+        fields, reader = ask(sock, keep_alive=True)
+        assert fields.get("connection") == "keep-alive"
+        fields, reader = ask(sock, keep_alive=False)  # the same connection, still open
+        assert fields.get("connection") != "keep-alive"
+        assert reader.read() == b""  # then closed by the server
+
+
 def test_chunked_request_body_is_accepted(client):
     x = np.ones((1, 16), np.float32)
     payload = json.dumps({"inputs": [json_input("INPUT0", "FP32", x),
@@ -167,6 +193,41 @@ def test_pipelined_requests_are_answered_in_order(server):
                     length = int(line.split(b":", 1)[1])
             assert length is not None, "pipelined answer without Content-Length"
             assert json.loads(reader.read(length))["id"] == f"p{i}"
+
+
+def test_an_answer_larger_than_the_send_buffer_reaches_a_slow_reader_whole(server):
+    """The answer is written at once as far as the socket takes it, the rest when the client
+    reads: 8 MB of INT64 to a client that starts reading late and reads in small pieces, then a
+    second request on the same connection."""
+    host, port = _host_port(server)
+    x = np.arange(4 * 262144, dtype=np.int64).reshape(4, 262144)
+    body, headers = binary_request([("INPUT0", "INT64", x)], outputs=["OUTPUT0"])
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    wire = (f"POST /v2/models/identity_int64/infer HTTP/1.1\r\nHost: {host}:{port}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    with socket.create_connection((host, port), timeout=20) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        for _ in range(2):
+            sock.sendall(wire)
+            time.sleep(0.3)  # the server's send buffer fills while nobody reads
+            reader = sock.makefile("rb", buffering=0)
+            status = reader.readline()
+            assert b" 200 " in status, status
+            fields = {}
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, value = line.decode().split(":", 1)
+                fields[name.strip().lower()] = value.strip()
+            left, parts = int(fields["content-length"]), []
+            while left > 0:
+                part = reader.read(min(left, 65536))
+                assert part, "the connection ended mid-answer"
+                parts.append(part)
+                left -= len(part)
+            answer = b"".join(parts)
+            header_length = int(fields["inference-header-content-length"])
+            assert json.loads(answer[:header_length])["outputs"][0]["shape"] == [4, 262144]
+            np.testing.assert_array_equal(np.frombuffer(answer[header_length:], np.int64),
+                                          x.ravel())
 
 
 def test_clients_vanishing_mid_request_leave_the_server_serving(server, client):

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
+#include <thread>
+#include <utility>
 
 namespace inferd::scheduling {
 namespace {
@@ -170,6 +173,61 @@ TEST(DirectScheduler, InlineRunsCanBeTurnedOff) {
     EXPECT_NE(ran_on, std::this_thread::get_id());
   }
   EXPECT_EQ(s->inline_runs(), 0u);
+}
+
+// Runs `hook` inside the execution of the value 100 (once).
+class HookInstance : public EchoInstance {
+ public:
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                      std::span<const std::string> outputs,
+                                      backends::ExecutionTimings* t) override {
+    if (!inputs.empty() && inputs[0].As<int32_t>()[0] == 100 && hook) std::exchange(hook, {})();
+    return EchoInstance::Execute(inputs, outputs, t);
+  }
+  std::function<void()> hook;
+};
+
+TEST(DirectScheduler, RequestsQueuedBehindAnInlineRunRunOnItsThreadAfterIt) {
+  auto owned = std::make_unique<HookInstance>();
+  HookInstance* instance = owned.get();
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::move(owned));
+  auto s = DirectScheduler::Create(std::move(instances),
+                                   {.name = "m", .inline_max_compute_us = 1000000})
+               .value();
+  std::thread::id ran_on;
+  for (int i = 0; i < 100 && ran_on != std::this_thread::get_id(); ++i) {  // measured, inline
+    ASSERT_TRUE(RunAndRecordThread(*s, i, &ran_on).ok());
+    if (ran_on != std::this_thread::get_id()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(ran_on, std::this_thread::get_id());
+
+  // While this thread runs 100 inline, another thread's request finds the only instance taken
+  // and queues; this thread then runs it too, instead of waking the worker.
+  std::promise<Result<InferenceResponse>> queued_done;
+  std::thread::id queued_ran_on;
+  instance->hook = [&] {
+    std::thread other([&] {
+      auto p = Payload(101, &queued_done);
+      auto inner = std::move(p->done);
+      p->done = [&queued_ran_on, inner = std::move(inner)](Result<InferenceResponse> r) {
+        queued_ran_on = std::this_thread::get_id();
+        inner(std::move(r));
+      };
+      s->Enqueue(std::move(p));
+    });
+    other.join();
+    EXPECT_EQ(s->queued(), 1u);
+  };
+  const uint64_t inline_before = s->inline_runs();
+  ASSERT_TRUE(RunAndRecordThread(*s, 100, &ran_on).ok());
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  auto queued = queued_done.get_future().get();
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->outputs[0].As<int32_t>()[0], 101);
+  EXPECT_EQ(queued_ran_on, std::this_thread::get_id());
+  EXPECT_EQ(s->inline_runs(), inline_before + 2);
+  EXPECT_EQ(s->queued(), 0u);
 }
 
 // Executions of ~2 ms: over a 100 µs bound, so they stay on the worker.

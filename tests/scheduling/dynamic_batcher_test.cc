@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <future>
 #include <thread>
+#include <utility>
 
 #include "test_payloads.h"
 
@@ -169,6 +172,64 @@ TEST(DynamicBatcher, AShortBatchRunsOnTheEnqueuingThreadOnceMeasured) {
   EXPECT_NE(threads[0], std::this_thread::get_id());  // unmeasured: a worker runs it
   EXPECT_EQ(threads[3], std::this_thread::get_id());
   EXPECT_GE((*batcher)->inline_runs(), 1u);
+}
+
+// Runs `hook` inside the batch that holds the value 100 (once).
+class HookEcho : public EchoInstance {
+ public:
+  Result<std::vector<Tensor>> Execute(std::span<const Tensor> inputs,
+                                      std::span<const std::string> outputs,
+                                      backends::ExecutionTimings* t) override {
+    for (int32_t v : inputs[0].As<int32_t>()) {
+      if (v == 100 && hook) std::exchange(hook, {})();
+    }
+    return EchoInstance::Execute(inputs, outputs, t);
+  }
+  std::function<void()> hook;
+};
+
+TEST(DynamicBatcher, ADueBatchQueuedBehindAnInlineRunRunsOnItsThreadAfterIt) {
+  auto owned = std::make_unique<HookEcho>();
+  HookEcho* instance = owned.get();
+  std::vector<std::unique_ptr<backends::ModelInstance>> instances;
+  instances.push_back(std::move(owned));
+  auto options = BatcherOptions(8, 0);  // no delay: a queued request is due at once
+  options.inline_max_compute_us = 1000000;
+  auto batcher = DynamicBatcher::Create(std::move(instances), options).value();
+  auto run = [&](int value) {
+    std::promise<std::thread::id> ran_on;
+    auto p = MakePayload(value);
+    p->done = [&ran_on](Result<InferenceResponse> r) {
+      EXPECT_TRUE(r.ok());
+      ran_on.set_value(std::this_thread::get_id());
+    };
+    batcher->Enqueue(std::move(p));
+    return ran_on.get_future().get();
+  };
+  for (int i = 0; i < 100 && run(i) != std::this_thread::get_id(); ++i) {  // measured, inline
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(run(1), std::this_thread::get_id());
+
+  // While this thread runs 100, another thread's request finds the instance taken and queues;
+  // this thread then runs it too, instead of waking the worker.
+  std::promise<std::thread::id> queued_ran_on;
+  instance->hook = [&] {
+    std::thread other([&] {
+      auto p = MakePayload(101);
+      p->done = [&queued_ran_on](Result<InferenceResponse> r) {
+        EXPECT_TRUE(r.ok());
+        queued_ran_on.set_value(std::this_thread::get_id());
+      };
+      batcher->Enqueue(std::move(p));
+    });
+    other.join();
+    EXPECT_EQ(batcher->queued(), 1u);
+  };
+  const uint64_t inline_before = batcher->inline_runs();
+  EXPECT_EQ(run(100), std::this_thread::get_id());
+  EXPECT_EQ(queued_ran_on.get_future().get(), std::this_thread::get_id());
+  EXPECT_EQ(batcher->inline_runs(), inline_before + 2);
 }
 
 TEST(DynamicBatcher, ModelsWithoutInlineRunsNeverRunOnTheEnqueuingThread) {
