@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   response.model_version = request->model_version;
   response.id = request->id;
   response.parameters = request->parameters;
-  response.outputs = request->inputs;
+  response.outputs.assign(request->inputs.begin(), request->inputs.end());
   inference::ModelInferResponse out;
   inferd::grpc::EncodeModelInferResponse(response, &out);
   return 0;

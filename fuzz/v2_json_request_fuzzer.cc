@@ -31,7 +31,7 @@ void EncodeEcho(const InferenceRequest& request) {
   response.model_version = 1;
   response.id = request.id;
   response.parameters = request.parameters;
-  response.outputs = request.inputs;
+  response.outputs.assign(request.inputs.begin(), request.inputs.end());
   const auto encoded = inferd::protocol::EncodeInferResponse(response, request);
   if (encoded.header_length && *encoded.header_length > encoded.body.size()) __builtin_trap();
 }
