@@ -55,26 +55,27 @@ TEST(DeadlineSweeper, AnArmedDeadlineExpiresAfterItsTimeoutAndNotBefore) {
 TEST(DeadlineSweeper, ReArmingKeepsAConnectionAliveAndDisarmingStopsTheClock) {
   net::io_context ioc;
   int expired = 0;
-  ConnectionDeadline deadline(ioc, milliseconds(100), [&] { ++expired; });
-  deadline.Arm(milliseconds(100));
+  // A 300 ms timeout against progress every 20 ms: only a stall of this thread longer than
+  // ~280 ms (a very busy machine) could let it run out.
+  ConnectionDeadline deadline(ioc, milliseconds(300), [&] { ++expired; });
+  deadline.Arm(milliseconds(300));
   const auto start = Clock::now();
-  // Progress every 20 ms for 400 ms: never idle for 100 ms.
   Every(ioc, milliseconds(20), [&] {
-    if (Clock::now() - start > milliseconds(400)) return false;
-    deadline.Arm(milliseconds(100));
+    if (Clock::now() - start > milliseconds(600)) return false;
+    deadline.Arm(milliseconds(300));
     return true;
   });
-  ioc.run_for(milliseconds(450));
+  ioc.run_for(milliseconds(650));
   EXPECT_EQ(expired, 0);
 
   deadline.Disarm();  // e.g. the server works on a request: no timeout however long it takes
   ioc.restart();
-  ioc.run_for(milliseconds(400));
+  ioc.run_for(milliseconds(500));
   EXPECT_EQ(expired, 0);
 
-  deadline.Arm(milliseconds(100));
+  deadline.Arm(milliseconds(300));
   ioc.restart();
-  ioc.run_for(milliseconds(600));
+  ioc.run_for(milliseconds(1500));
   EXPECT_EQ(expired, 1);  // and only once: expiry disarms
 }
 
