@@ -110,7 +110,7 @@ Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const in
 
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           std::span<std::unique_ptr<InferencePayload>> batch,
-                          const std::function<void(const BatchOutcome&)>& executed,
+                          absl::FunctionRef<void(const BatchOutcome&)> executed,
                           const PaddingSpec* padding) {
   BatchOutcome outcome;
   const auto start = SteadyClock::now();
@@ -133,7 +133,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                             ? PadAndConcatenateInputs(*padding, batch, padded_length)
                             : ConcatenateInputs(batch);
     if (!concatenated.ok()) {
-      if (executed) executed(outcome);
+      executed(outcome);
       for (auto& p : batch) Fail(*p, concatenated.status());
       return outcome;
     }
@@ -150,7 +150,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
   auto outputs = instance.ExecuteWithContext(inputs, output_names, context, &timings);
   const auto executed_at = SteadyClock::now();
   outcome.engine_time = executed_at - concat_done;
-  if (executed) executed(outcome);
+  executed(outcome);
   // One execution, however many requests (all of one model version, sharing its stats):
   // counts it and fills batch_stats.
   if (metrics::InferenceStats* stats = batch.front()->stats) {

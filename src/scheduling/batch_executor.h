@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include <absl/functional/function_ref.h>
+
 #include "backends/backend.h"
 #include "scheduling/padding.h"
 #include "scheduling/scheduler.h"
@@ -21,13 +23,15 @@ struct BatchOutcome {
 };
 
 // Executes `batch` (non-empty; equal batch keys) on `instance` and completes every payload.
-// `executed`, when set, is called once the engine is done and before any payload completes
-// (a scheduler's accounting must not lag behind a client that answers at once).
+// `executed` is called once the engine is done and before any payload completes (a
+// scheduler's accounting must not lag behind a client that answers at once); a FunctionRef,
+// so that a caller's lambda costs no allocation.
 // With `padding`, the padded inputs are padded to the bucket of the batch's length and the
 // padded outputs cut back per request (padding.h).
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           std::span<std::unique_ptr<InferencePayload>> batch,
-                          const std::function<void(const BatchOutcome&)>& executed = {},
+                          absl::FunctionRef<void(const BatchOutcome&)> executed =
+                              [](const BatchOutcome&) {},
                           const PaddingSpec* padding = nullptr);
 
 // Pure helpers, exposed for tests.

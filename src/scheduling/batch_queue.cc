@@ -1,9 +1,11 @@
 #include "scheduling/batch_queue.h"
 
+#include <absl/container/inlined_vector.h>
+#include <absl/hash/hash.h>
+#include <absl/types/span.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <iterator>
 
 namespace inferd::scheduling {
 namespace {
@@ -13,7 +15,69 @@ constexpr double kExecWeight = 0.2;     // EWMA weight of the newest execution s
 // Longer gaps say "idle", not "how busy": clipping them lets the estimate recover quickly.
 constexpr double kMaxInterarrivalNs = 100e6;
 
+// The length bucket of a padded batch's payload; 0 without padding.
+int64_t Bucket(const InferencePayload& p, const PaddingSpec* padding) {
+  return padding != nullptr ? PaddedLength(*padding, p.length) : 0;
+}
+
+// Whether `a` and `b` are the same input for batching: dtype and every dim but the batch dim,
+// where the padded axis (if any) counts by its bucket.
+bool SameBatchInput(const Tensor& a, int64_t a_bucket, const Tensor& b, int64_t b_bucket,
+                    const PaddingSpec* padding) {
+  if (a.dtype() != b.dtype() || a.shape().size() != b.shape().size()) return false;
+  const PaddingSpec::Input* padded = padding != nullptr ? padding->FindInput(a.name()) : nullptr;
+  for (size_t i = 1; i < a.shape().size(); ++i) {
+    if (padded != nullptr && i == padded->axis) {
+      if (a_bucket != b_bucket) return false;
+    } else if (a.shape()[i] != b.shape()[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A hash of what BatchCompatible compares: equal for compatible payloads, so that the queue
+// compares in full only payloads whose hashes match.
+uint64_t BatchKeyHash(const InferencePayload& p, const PaddingSpec* padding) {
+  const int64_t bucket = Bucket(p, padding);
+  // Inputs combine by sum: the hash does not depend on their order in the request.
+  uint64_t inputs = 0;
+  for (const Tensor& t : p.request.inputs) {
+    const PaddingSpec::Input* padded =
+        padding != nullptr ? padding->FindInput(t.name()) : nullptr;
+    absl::InlinedVector<int64_t, 8> dims;
+    for (size_t i = 1; i < t.shape().size(); ++i) {
+      dims.push_back(padded != nullptr && i == padded->axis ? -bucket : t.shape()[i]);
+    }
+    inputs += absl::HashOf(t.name(), static_cast<int>(t.dtype()), absl::MakeConstSpan(dims));
+  }
+  return absl::HashOf(inputs, absl::MakeConstSpan(p.output_names));
+}
+
 }  // namespace
+
+bool BatchCompatible(const InferencePayload& a, const InferencePayload& b,
+                     const PaddingSpec* padding) {
+  if (a.batch_hash != b.batch_hash || a.request.inputs.size() != b.request.inputs.size() ||
+      a.output_names.size() != b.output_names.size()) {
+    return false;
+  }
+  const int64_t a_bucket = Bucket(a, padding);
+  const int64_t b_bucket = Bucket(b, padding);
+  for (const Tensor& t : a.request.inputs) {
+    const Tensor* match = nullptr;
+    for (const Tensor& u : b.request.inputs) {
+      if (u.name() == t.name()) {
+        match = &u;
+        break;
+      }
+    }
+    if (match == nullptr || !SameBatchInput(t, a_bucket, *match, b_bucket, padding)) {
+      return false;
+    }
+  }
+  return std::equal(a.output_names.begin(), a.output_names.end(), b.output_names.begin());
+}
 
 BatchQueue::BatchQueue(BatchQueueOptions options) : options_(std::move(options)) {
   levels_.resize(std::max<uint32_t>(1, options_.priority_levels));
@@ -152,13 +216,13 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     size_t level;
     InferencePayload* payload;
   };
-  std::vector<Candidate> candidates;
+  absl::InlinedVector<Candidate, 16> candidates;
   int64_t rows = 0;
   bool full = false;
   TimePoint oldest = head->enqueue_time;
   for (size_t l = 0; l < levels_.size() && !full; ++l) {
     for (auto& p : levels_[l]) {
-      if (p->batch_key != head->batch_key) continue;
+      if (!BatchCompatible(*p, *head, options_.padding.get())) continue;
       if (rows + p->batch_size > options_.max_batch_size) {
         full = true;
         break;
@@ -247,37 +311,10 @@ Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payloa
   payload.deadline = timeout.count() > 0 ? now + timeout : SteadyClock::time_point::max();
 
   const PaddingSpec* padding = options.padding.get();
-  int64_t bucket = 0;
   if (padding != nullptr) {
     ASSIGN_OR_RETURN(payload.length, RequestLength(*padding, payload.request));
-    bucket = PaddedLength(*padding, payload.length);
   }
-  // Order-independent over inputs: sorted by name.
-  std::vector<const Tensor*> inputs;
-  for (const auto& t : payload.request.inputs) inputs.push_back(&t);
-  std::sort(inputs.begin(), inputs.end(),
-            [](const Tensor* a, const Tensor* b) { return a->name() < b->name(); });
-  std::string key;
-  for (const Tensor* t : inputs) {
-    key += t->name();
-    key += '\x1f';
-    key += DataTypeName(t->dtype());
-    const PaddingSpec::Input* padded = padding != nullptr ? padding->FindInput(t->name()) : nullptr;
-    for (size_t i = 1; i < t->shape().size(); ++i) {
-      if (padded != nullptr && i == padded->axis) {
-        fmt::format_to(std::back_inserter(key), ",~{}", bucket);  // the length's bucket
-      } else {
-        fmt::format_to(std::back_inserter(key), ",{}", t->shape()[i]);
-      }
-    }
-    key += '\x1e';
-  }
-  key += '\x1d';
-  for (const auto& o : payload.output_names) {
-    key += o;
-    key += '\x1e';
-  }
-  payload.batch_key = std::move(key);
+  payload.batch_hash = BatchKeyHash(payload, padding);
   return Status::Ok();
 }
 

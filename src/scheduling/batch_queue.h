@@ -31,6 +31,8 @@
 #include <optional>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "scheduling/padding.h"
 #include "scheduling/scheduler.h"
 
@@ -69,12 +71,15 @@ class BatchQueue {
 
   explicit BatchQueue(BatchQueueOptions options);
 
-  // Queues `payload` (whose priority_level, deadline and batch_key must be set, see
+  // Queues `payload` (whose priority_level, deadline and batch_hash must be set, see
   // PreparePayload). On rejection returns UNAVAILABLE and leaves `payload` with the caller.
   Status Add(std::unique_ptr<InferencePayload>& payload, TimePoint now);
 
+  // A batch's payloads; small batches (and a lone request) stay inline.
+  using Batch = absl::InlinedVector<std::unique_ptr<InferencePayload>, 4>;
+
   struct Decision {
-    std::vector<std::unique_ptr<InferencePayload>> batch;      // run these together now
+    Batch batch;                                               // run these together now
     std::vector<std::unique_ptr<InferencePayload>> expired;    // answer with DEADLINE_EXCEEDED
     std::vector<std::unique_ptr<InferencePayload>> cancelled;  // the client left
     std::optional<TimePoint> wake_at;  // when nothing is due: the next time something may be
@@ -123,11 +128,17 @@ class BatchQueue {
 
 // Fills the payload fields the queue needs from its request: priority level (request parameter
 // "priority", 1-based as in Triton; 0 or absent = the default level), deadline (parameter
-// "timeout" in microseconds, or the level's default timeout), batch key and, with padded
-// batching, length (the key then holds the length's bucket instead of the length).
+// "timeout" in microseconds, or the level's default timeout), batch hash and, with padded
+// batching, length (batching then compares the length's bucket instead of the length).
 // INVALID_ARGUMENT for a priority outside 1..priority_levels, a negative timeout, or padded
 // inputs of different lengths.
 Status PreparePayload(const BatchQueueOptions& options, InferencePayload& payload,
                       SteadyClock::time_point now);
+
+// Whether two prepared payloads may share a batch: the same input names (in any order) with
+// the same dtypes and non-batch dims (with padding: the same length bucket on the padded axis),
+// and the same requested outputs in the same order. Allocates nothing.
+bool BatchCompatible(const InferencePayload& a, const InferencePayload& b,
+                     const PaddingSpec* padding);
 
 }  // namespace inferd::scheduling

@@ -42,7 +42,7 @@ struct InferencePayload {
   // Filled by the scheduler on enqueue.
   uint32_t priority_level = 0;  // 0-based; 0 is served first
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
-  std::string batch_key;  // requests batch together only when their keys are equal
+  uint64_t batch_hash = 0;  // equal for requests that may batch together (BatchCompatible)
   int64_t length = 0;     // padded batching: the length of the padded inputs (padding.h)
   uint64_t sequence = 0;  // arrival order, for preserve_ordering
   // Completion; called exactly once. Must not block for long: it runs on a worker thread.

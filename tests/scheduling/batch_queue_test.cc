@@ -26,7 +26,8 @@ class BatchQueueTest : public ::testing::Test {
     if (!s.ok()) return s;
     return queue_->Add(p, At(us));
   }
-  std::vector<std::string> Ids(const std::vector<std::unique_ptr<InferencePayload>>& batch) {
+  template <typename Payloads>
+  std::vector<std::string> Ids(const Payloads& batch) {
     std::vector<std::string> ids;
     for (const auto& p : batch) ids.push_back(p->request.id);
     return ids;
@@ -123,6 +124,29 @@ TEST_F(BatchQueueTest, DifferentRequestedOutputsDoNotBatch) {
   ASSERT_TRUE(Add(std::move(b), 0).ok());
   EXPECT_EQ(queue_->Next(At(0)).batch.size(), 1u);
   EXPECT_EQ(queue_->Next(At(0)).batch.size(), 1u);
+}
+
+// Adds a second input "X" of `dtype` and shape [1, width], before or after "IN".
+std::unique_ptr<InferencePayload> WithSecondInput(std::unique_ptr<InferencePayload> p,
+                                                  DataType dtype, int64_t width, bool first) {
+  Tensor x("X", dtype, {1, width});
+  x.AllocateData(static_cast<size_t>(width) * 4);
+  auto& inputs = p->request.inputs;
+  inputs.insert(first ? inputs.begin() : inputs.end(), std::move(x));
+  return p;
+}
+
+TEST_F(BatchQueueTest, InputOrderDoesNotMatterButEveryInputsTypeAndShapeDo) {
+  Make(Options(8, 0));
+  ASSERT_TRUE(Add(WithSecondInput(MakePayload(1), DataType::kInt32, 3, false), 0).ok());
+  ASSERT_TRUE(Add(WithSecondInput(MakePayload(2), DataType::kFp32, 3, false), 0).ok());
+  ASSERT_TRUE(Add(WithSecondInput(MakePayload(3), DataType::kInt32, 3, true), 0).ok());
+  ASSERT_TRUE(Add(WithSecondInput(MakePayload(4), DataType::kInt32, 5, true), 0).ok());
+  ASSERT_TRUE(Add(MakePayload(5), 0).ok());
+  EXPECT_EQ(Ids(queue_->Next(At(0)).batch), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(Ids(queue_->Next(At(0)).batch), (std::vector<std::string>{"2"}));
+  EXPECT_EQ(Ids(queue_->Next(At(0)).batch), (std::vector<std::string>{"4"}));
+  EXPECT_EQ(Ids(queue_->Next(At(0)).batch), (std::vector<std::string>{"5"}));
 }
 
 TEST_F(BatchQueueTest, RejectsWhenTheQueueIsFull) {

@@ -90,15 +90,15 @@ TEST(Padding, RequestsOfOneBucketShareABatchKey) {
   ASSERT_TRUE(PreparePayload(options, *a, now).ok());
   ASSERT_TRUE(PreparePayload(options, *b, now).ok());
   ASSERT_TRUE(PreparePayload(options, *c, now).ok());
-  EXPECT_EQ(a->batch_key, b->batch_key);
-  EXPECT_NE(b->batch_key, c->batch_key);
+  EXPECT_TRUE(BatchCompatible(*a, *b, options.padding.get()));
+  EXPECT_FALSE(BatchCompatible(*b, *c, options.padding.get()));
   EXPECT_EQ(a->length, 2);
   EXPECT_EQ(c->length, 5);
   // Without padding the exact shapes decide.
   BatchQueueOptions plain;
   ASSERT_TRUE(PreparePayload(plain, *a, now).ok());
   ASSERT_TRUE(PreparePayload(plain, *b, now).ok());
-  EXPECT_NE(a->batch_key, b->batch_key);
+  EXPECT_FALSE(BatchCompatible(*a, *b, nullptr));
 }
 
 TEST(Padding, PadsEveryRequestToTheBucketAndFeedsTheLengths) {
@@ -164,7 +164,7 @@ TEST(Padding, ABatchOfMixedLengthsAnswersEachRequestWithItsOwnLength) {
   }
   std::vector<Tensor> originals;
   for (const auto& p : batch) originals.push_back(p->request.inputs[0]);
-  auto outcome = ExecuteBatch(instance, batch, {}, &spec);
+  auto outcome = ExecuteBatch(instance, batch, [](const BatchOutcome&) {}, &spec);
   EXPECT_EQ(outcome.rows, 3);
   EXPECT_EQ(instance.batch_rows(), (std::vector<int64_t>{3}));
   for (int i = 0; i < 3; ++i) {
