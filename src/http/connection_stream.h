@@ -4,7 +4,7 @@
 // underneath in both cases. Timeouts (expires_after) are kept by the io_context's
 // DeadlineSweeper (deadline_sweeper.h), which closes the socket when one runs out: pending
 // operations then complete with operation_aborted. A variant rather than a template
-// keeps one copy of the session code. Internal to src/http: the session in http_session.cc
+// keeps one copy of the session code. Internal to src/http: the Session (session.h)
 // owns one. Its executor is its io_context's own (each io_context is run by one thread, so a
 // connection needs no strand, and no type-erased executor sits in every operation).
 #pragma once

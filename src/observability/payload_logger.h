@@ -6,7 +6,7 @@
 // Sample() once per request and then LogRequest / LogResponse, which only enqueue: a bounded
 // queue drained by the logger's own thread, so a slow or dead sink never slows inference —
 // events that do not fit are dropped and counted, as are events the sink refuses or never
-// answers. Transports: HTTP (http_session.cc, the body as sent) and gRPC (grpc/infer_payload_log,
+// answers. Transports: HTTP (session_infer.cc, the body as sent) and gRPC (grpc/infer_payload_log,
 // the protobuf message, serialised on the logger's thread). Thread-safe.
 #pragma once
 
