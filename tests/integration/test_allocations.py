@@ -45,6 +45,33 @@ parameters { key: "inline_max_compute_us" value { string_value: "1000000" } }
 """
 
 
+# The same model made batchable as a Triton user writes it: a batch dim in the model, rows of
+# [4] in the config, the dynamic batcher on. Its output's declared shape has the symbolic batch
+# dim, which the engine preallocates like a fixed shape once batch sizes repeat.
+TINY_BATCHED_CONFIG = """name: "tiny_batched"
+max_batch_size: 8
+input { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }
+output { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }
+dynamic_batching { max_queue_delay_microseconds: 500 }
+parameters { key: "inline_max_compute_us" value { string_value: "1000000" } }
+"""
+
+
+def _tiny_batched(root):
+    import onnx
+    from onnx import TensorProto, helper
+    model_dir = root / "tiny_batched" / "1"
+    model_dir.mkdir(parents=True)
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["INPUT0"], ["OUTPUT0"])], "tiny_batched",
+        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, ["batch", 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, model_dir / "model.onnx")
+    (root / "tiny_batched" / "config.pbtxt").write_text(TINY_BATCHED_CONFIG)
+
+
 def _counter_library():
     """The preload's path: $INFERD_ALLOC_COUNTER (CMake sets it; empty in sanitizer builds,
     whose runtime must be the first malloc in the process), else next to INFERD_BIN's build."""
@@ -63,6 +90,7 @@ def counted(tmp_path_factory):
     if not library.exists():
         pytest.fail(f"{library} not built (target inferd_alloc_counter)")
     root = bench_run.tiny_repo(tmp_path_factory.mktemp("alloc_repo"), TINY_CONFIG)
+    _tiny_batched(root)
     count_file = tmp_path_factory.mktemp("alloc_count") / "count"
     with pytest.MonkeyPatch.context() as mp:  # inherited by the server only
         mp.setenv("LD_PRELOAD", str(library))
@@ -85,13 +113,13 @@ def _allocations(srv, count_file):
     pytest.fail("the allocation counter did not answer SIGUSR2 (is the preload loaded?)")
 
 
-def _binary_request(port):
+def _binary_request(port, model="tiny"):
     header = json.dumps({"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 4],
                                      "parameters": {"binary_data_size": 16}}],
                          "outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": True}}]},
                         separators=(",", ":")).encode()
     body = header + struct.pack("<4f", 1, 2, 3, 4)
-    return (f"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    return (f"POST /v2/models/{model}/infer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"Content-Type: application/octet-stream\r\n{HEADER_LENGTH}: {len(header)}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
@@ -114,10 +142,11 @@ def _read_answer(sock, pending):
     return int(lines[0].split()[1]), headers, rest[:length], rest[length:]
 
 
-def test_binary_inference_allocations_per_request_stay_at_the_reached_count(counted):
+@pytest.mark.parametrize("model", ["tiny", "tiny_batched"])
+def test_binary_inference_allocations_per_request_stay_at_the_reached_count(counted, model):
     srv, count_file = counted
     port = int(srv.base_url.rsplit(":", 1)[1])
-    request = _binary_request(port)
+    request = _binary_request(port, model)
     expected = struct.pack("<4f", 1, 2, 3, 4)
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
         pending = b""
@@ -136,7 +165,7 @@ def test_binary_inference_allocations_per_request_stay_at_the_reached_count(coun
         send(MEASURED_REQUESTS)
         after = _allocations(srv, count_file)
     per_request = (after - before) / MEASURED_REQUESTS
-    print(f"HTTP binary: {per_request:.3f} allocations per request")
+    print(f"HTTP binary, {model}: {per_request:.3f} allocations per request")
     # The counter counts: ONNX Runtime's own run allocates, so zero means no preload.
     assert per_request >= 1, "no allocations counted: the preload is not counting"
     assert per_request <= MAX_BINARY_ALLOCATIONS + SLACK, (

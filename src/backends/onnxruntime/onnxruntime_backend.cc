@@ -97,6 +97,15 @@ bool CausedByInputShapes(OrtErrorCode code, std::string_view message) {
   return false;
 }
 
+// Whether `shape` fits `declared`: the same rank, and equal in every dim `declared` fixes.
+bool Matches(const Shape& shape, const std::vector<int64_t>& declared) {
+  if (shape.size() != declared.size()) return false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (declared[i] >= 0 && declared[i] != shape[i]) return false;
+  }
+  return true;
+}
+
 // Inputs up to this size are copied into a reused OrtValue rather than wrapped in a new one.
 constexpr size_t kReusedInputMaxBytes = 4096;
 
@@ -125,7 +134,24 @@ class OnnxRuntimeInstance final : public ModelInstance {
       return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
       binding_ = Ort::IoBinding(nullptr);
+      const bool had_shaped_outputs = RanOnShapedOutputs();
       reused_outputs_.clear();  // sized by a run that worked; the next run sizes them again
+      if (had_shaped_outputs) {
+        // An output whose declared shape has symbolic dims was sized by an earlier run on
+        // inputs of these shapes; if its shape depends on the inputs' values (NonZero, say),
+        // ORT refuses the preallocated value. Run again with ORT sizing every output; if
+        // that works, such outputs are never preallocated on this instance again.
+        reuse_shaped_outputs_ = false;
+        auto retried = Execute(inputs, output_names, timings);
+        if (retried.ok()) {
+          spdlog::warn("onnxruntime: an output's shape varies with its inputs' values; this "
+                       "instance no longer preallocates outputs with symbolic dims ({})",
+                       e.what());
+        } else {
+          reuse_shaped_outputs_ = true;  // the run fails either way: the preallocation was not why
+        }
+        return retried;
+      }
       // The engine refusing the request's inputs (a rank or dim it cannot take, shapes a node
       // cannot combine) is the client's error; anything else is the engine's.
       if (CausedByInputShapes(e.GetOrtErrorCode(), e.what())) {
@@ -153,6 +179,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
     size_t byte_size = 0;
     std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
     Ort::Value value{nullptr};     // over `buffer`; null: this output is not reused
+    bool shaped = false;           // the declared shape has a symbolic dim (see ReuseOutput)
     // Copies handed to answers; one no answer holds any more is refilled (see CopyOut).
     std::vector<std::shared_ptr<std::vector<uint64_t>>> answers;
   };
@@ -287,12 +314,24 @@ class OnnxRuntimeInstance final : public ModelInstance {
     return true;
   }
 
+  // Whether this run (steady: see Run) had ORT write into a preallocated output whose
+  // declared shape has a symbolic dim.
+  bool RanOnShapedOutputs() const {
+    if (output_values_.size() != reused_outputs_.size()) return false;
+    for (size_t i = 0; i < reused_outputs_.size(); ++i) {
+      if (reused_outputs_[i].shaped && output_values_[i] == reused_outputs_[i].value) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // After a run whose inputs all went to reused values: keeps a preallocated value for output
   // `index` shaped as `produced`, so the next run on inputs of the same shapes has ORT write
-  // there instead of making an output (5 allocations inside ORT). Only small fixed-size
-  // outputs whose dims the model declares fixed, so that equal input shapes give equal output
-  // shapes (a data-dependent shape would fail against a preallocated value), and that are not
-  // graph inputs passed through.
+  // there instead of making an output (5 allocations inside ORT). Only small outputs that are
+  // not graph inputs passed through. An output with symbolic dims (a batch dim, above all)
+  // is preallocated too: its shape follows the inputs' shapes in all but a few models, and a
+  // run where it does not fails against the preallocated value and is run again (Execute).
   void ReuseOutput(size_t index, const std::string& name, const Ort::Value& produced) {
     if (reused_outputs_.size() <= index) reused_outputs_.resize(index + 1);
     ReusedOutput& reused = reused_outputs_[index];
@@ -300,11 +339,10 @@ class OnnxRuntimeInstance final : public ModelInstance {
     reused.value = Ort::Value(nullptr);
     const auto declared = std::find_if(signature_.outputs.begin(), signature_.outputs.end(),
                                        [&](const auto& o) { return o.name == name; });
-    if (declared == signature_.outputs.end() ||
-        std::any_of(declared->dims.begin(), declared->dims.end(),
-                    [](int64_t d) { return d < 0; })) {
-      return;
-    }
+    if (declared == signature_.outputs.end()) return;
+    const bool shaped = std::any_of(declared->dims.begin(), declared->dims.end(),
+                                    [](int64_t d) { return d < 0; });
+    if (shaped && !reuse_shaped_outputs_) return;
     // A graph input that is also a graph output: ORT hands the input's value back in place of
     // a preallocated one instead of writing into it.
     if (std::any_of(signature_.inputs.begin(), signature_.inputs.end(),
@@ -316,11 +354,12 @@ class OnnxRuntimeInstance final : public ModelInstance {
     Shape shape = info.GetShape();
     const int64_t count = ElementCount(shape);
     if (dtype == DataType::kBytes || dtype == DataType::kInvalid || count <= 0 ||
-        shape != declared->dims) {
+        !Matches(shape, declared->dims)) {
       return;
     }
     const size_t byte_size = static_cast<size_t>(count) * DataTypeByteSize(dtype);
     if (byte_size > kReusedInputMaxBytes) return;
+    reused.shaped = shaped;
     reused.dtype = dtype;
     reused.shape = std::move(shape);
     reused.byte_size = byte_size;
@@ -466,6 +505,9 @@ class OnnxRuntimeInstance final : public ModelInstance {
   std::vector<ReusedOutput> reused_outputs_;  // by output position (see ReuseOutput)
   bool inputs_reused_ = false;     // this run's inputs all went to reused values
   bool inputs_unchanged_ = false;  // ... none of which was made again (same shapes as before)
+  // Outputs with symbolic dims are preallocated too (see ReuseOutput); off once one of this
+  // model's output shapes turned out to depend on input values.
+  bool reuse_shaped_outputs_ = true;
   Ort::RunOptions run_options_{nullptr};
   // Over reused_inputs_' and reused_outputs_' values while runs are steady; null otherwise.
   Ort::IoBinding binding_{nullptr};

@@ -170,6 +170,62 @@ TEST_F(OnnxRuntimeBackendTest, BoundSteadyRunsFollowInputOrderAndValues) {
   }
 }
 
+// An output whose declared shape has a symbolic dim (a batch dim) is preallocated like a
+// fixed one once inputs of the same shapes come again; a new batch size sizes it again, and
+// every answer keeps its own bytes. testdata/add_batched.onnx (135 bytes, python3-onnx,
+// opset 13): inputs A and B FP32 [batch,4]; output SUM = A + B, declared [batch,4].
+TEST_F(OnnxRuntimeBackendTest, OutputsWithABatchDimAreReusedAndResizedWithTheBatch) {
+  auto inst = backend_->CreateInstance(TestdataModel("add_batched.onnx"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  const std::vector<std::string> outputs = {"SUM"};
+  std::vector<std::vector<Tensor>> held;
+  const std::vector<int64_t> batches = {1, 1, 1, 3, 3, 1, 2, 2, 2};
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const float a = static_cast<float>(100 * i);
+    std::vector<Tensor> ab = {Fp32("A", {batches[i], 4}, a), Fp32("B", {batches[i], 4}, 0)};
+    auto r = (*inst)->Execute(ab, outputs, nullptr);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    held.push_back(std::move(r).value());
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const Tensor& sum = held[i][0];
+    ASSERT_EQ(sum.shape(), (Shape{batches[i], 4})) << i;
+    const auto values = sum.As<float>();
+    for (size_t k = 0; k < values.size(); ++k) {
+      EXPECT_FLOAT_EQ(values[k], static_cast<float>(100 * i + 2 * k)) << i << "," << k;
+    }
+  }
+}
+
+// An output whose shape depends on the inputs' values, not only their shapes (NonZero): a
+// run on same-shaped inputs whose answer has another shape fails against the preallocated
+// output; the instance runs it again with ORT sizing the output, answers it, and stops
+// preallocating such outputs. testdata/nonzero.onnx (104 bytes, python3-onnx, opset 13):
+// input X FP32 [N]; output INDICES = NonZero(X), INT64, declared [1,nnz].
+TEST_F(OnnxRuntimeBackendTest, OutputShapedByInputValuesIsAnsweredEveryTime) {
+  auto inst = backend_->CreateInstance(TestdataModel("nonzero.onnx"), {}, {1, 1});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  const std::vector<std::string> outputs = {"INDICES"};
+  const auto run = [&](std::vector<float> x) {
+    Tensor t("X", DataType::kFp32, {static_cast<int64_t>(x.size())});
+    std::memcpy(t.AllocateData(x.size() * sizeof(float)).data(), x.data(),
+                x.size() * sizeof(float));
+    std::vector<Tensor> in = {std::move(t)};
+    return (*inst)->Execute(in, outputs, nullptr);
+  };
+  const std::vector<std::pair<std::vector<float>, std::vector<int64_t>>> cases = {
+      {{1, 0, 1, 0}, {0, 2}}, {{0, 5, 0, 7}, {1, 3}}, {{1, 1, 1, 0}, {0, 1, 2}},
+      {{0, 0, 0, 1}, {3}},    {{2, 0, 0, 2}, {0, 3}}, {{2, 0, 0, 2}, {0, 3}},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    auto r = run(cases[i].first);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    const Tensor& indices = (*r)[0];
+    EXPECT_EQ(indices.shape(), (Shape{1, static_cast<int64_t>(cases[i].second.size())})) << i;
+    EXPECT_THAT(indices.As<int64_t>(), ::testing::ElementsAreArray(cases[i].second)) << i;
+  }
+}
+
 // An input too large to be copied into a reused buffer goes to ORT as the request's own bytes
 // (borrowed), or as an aligned scratch copy when they are misaligned; a graph output that is
 // that input must not point into either once the call is over: the request's bytes are reused
