@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -112,6 +113,9 @@ constexpr size_t kReusedInputMaxBytes = 4096;
 // Answer buffers kept per reused output: answers in flight at once beyond this get new bytes.
 constexpr size_t kAnswerBuffers = 4;
 
+// Input shape combinations an instance keeps reused values for (see SelectSlot).
+constexpr size_t kSlots = 4;
+
 class OnnxRuntimeInstance final : public ModelInstance {
  public:
   OnnxRuntimeInstance(Ort::Session session, config::ModelSignature signature,
@@ -133,9 +137,9 @@ class OnnxRuntimeInstance final : public ModelInstance {
     try {
       return Run(inputs, output_names, timings);
     } catch (const Ort::Exception& e) {
-      binding_ = Ort::IoBinding(nullptr);
+      slot_->binding = Ort::IoBinding(nullptr);
       const bool had_shaped_outputs = RanOnShapedOutputs();
-      reused_outputs_.clear();  // sized by a run that worked; the next run sizes them again
+      slot_->outputs.clear();  // sized by a run that worked; the next run sizes them again
       if (had_shaped_outputs) {
         // An output whose declared shape has symbolic dims was sized by an earlier run on
         // inputs of these shapes; if its shape depends on the inputs' values (NonZero, say),
@@ -184,11 +188,52 @@ class OnnxRuntimeInstance final : public ModelInstance {
     std::vector<std::shared_ptr<std::vector<uint64_t>>> answers;
   };
 
+  // The values reused for one combination of input types and shapes: the inputs' copies, the
+  // outputs ORT writes into, and the binding over both.
+  struct Slot {
+    std::vector<ReusedInput> inputs;    // by input position (see InputValue)
+    std::vector<ReusedOutput> outputs;  // by output position (see ReuseOutput)
+    // Over inputs' and outputs' values while runs are steady; null otherwise.
+    Ort::IoBinding binding{nullptr};
+    std::vector<std::string> bound_inputs;  // the input names binding has, in order
+    uint64_t last_used = 0;
+  };
+
+  // Makes slot_ the slot whose reused inputs have these inputs' types and shapes, or else the
+  // one used least recently (whose values are then made again for these shapes). A dynamic
+  // batcher's batches come in a few sizes; one slot per size keeps every size's runs steady
+  // instead of remaking the values at each change of size.
+  void SelectSlot(std::span<const Tensor> inputs) {
+    ++runs_;
+    Slot* oldest = &slots_[0];
+    for (Slot& slot : slots_) {
+      if (Fits(slot, inputs)) {
+        oldest = &slot;
+        break;
+      }
+      if (slot.last_used < oldest->last_used) oldest = &slot;
+    }
+    slot_ = oldest;
+    slot_->last_used = runs_;
+  }
+  static bool Fits(const Slot& slot, std::span<const Tensor> inputs) {
+    if (inputs.empty() || slot.inputs.size() != inputs.size()) return false;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const ReusedInput& reused = slot.inputs[i];
+      if (reused.value == nullptr || reused.dtype != inputs[i].dtype() ||
+          reused.shape != inputs[i].shape()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   Result<std::vector<Tensor>> Run(std::span<const Tensor> inputs,
                                   std::span<const std::string> output_names,
                                   ExecutionTimings* timings) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
+    SelectSlot(inputs);
     scratch_.clear();
     // The per-call arrays live in the instance (one Execute at a time) and keep their capacity,
     // so a run allocates none of its own.
@@ -205,19 +250,20 @@ class OnnxRuntimeInstance final : public ModelInstance {
     for (const auto& n : output_names) output_names_.push_back(n.c_str());
     // A null output is allocated by ORT; a reused output's value asks ORT to write into it.
     const bool steady = inputs_unchanged_ && ReusedOutputsFit(output_names);
-    if (!steady) reused_outputs_.clear();
+    if (!steady) slot_->outputs.clear();
     output_values_.clear();
     for (size_t i = 0; i < output_names.size(); ++i) {
-      output_values_.push_back(steady ? static_cast<OrtValue*>(reused_outputs_[i].value)
+      output_values_.push_back(steady ? static_cast<OrtValue*>(slot_->outputs[i].value)
                                       : nullptr);
     }
 
     const bool bound = steady && Bindable();
-    if (!bound) binding_ = Ort::IoBinding(nullptr);
+    if (!bound) slot_->binding = Ort::IoBinding(nullptr);
     const auto t1 = Clock::now();
     if (bound) {
-      if (binding_ == nullptr) Bind();
-      Ort::ThrowOnError(Ort::GetApi().RunWithBinding(session_, binding_run_options_, binding_));
+      if (slot_->binding == nullptr) Bind();
+      Ort::ThrowOnError(
+          Ort::GetApi().RunWithBinding(session_, binding_run_options_, slot_->binding));
     } else {
       Ort::ThrowOnError(Ort::GetApi().Run(session_, run_options_, input_names_.data(),
                                           input_values_.data(), input_values_.size(),
@@ -229,14 +275,14 @@ class OnnxRuntimeInstance final : public ModelInstance {
     // Owns what ORT allocated (null where it wrote into a reused output).
     results_.clear();
     for (size_t i = 0; i < output_values_.size(); ++i) {
-      const bool reused = steady && reused_outputs_[i].value != nullptr;
+      const bool reused = steady && slot_->outputs[i].value != nullptr;
       results_.emplace_back(reused ? nullptr : output_values_[i]);
     }
     std::vector<Tensor> outputs;
     outputs.reserve(results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
       if (results_[i] == nullptr) {
-        outputs.push_back(CopyOut(reused_outputs_[i]));
+        outputs.push_back(CopyOut(slot_->outputs[i]));
         continue;
       }
       if (!steady && inputs_reused_) ReuseOutput(i, output_names[i], results_[i]);
@@ -258,8 +304,8 @@ class OnnxRuntimeInstance final : public ModelInstance {
   Result<const OrtValue*> InputValue(const Tensor& in, size_t index) {
     if (in.dtype() != DataType::kBytes && in.byte_size() > 0 &&
         in.byte_size() <= kReusedInputMaxBytes) {
-      if (reused_inputs_.size() <= index) reused_inputs_.resize(index + 1);
-      ReusedInput& reused = reused_inputs_[index];
+      if (slot_->inputs.size() <= index) slot_->inputs.resize(index + 1);
+      ReusedInput& reused = slot_->inputs[index];
       if (reused.value == nullptr || reused.dtype != in.dtype() || reused.shape != in.shape()) {
         inputs_unchanged_ = false;
         reused.value = Ort::Value(nullptr);
@@ -280,36 +326,37 @@ class OnnxRuntimeInstance final : public ModelInstance {
   }
 
   // A steady run (see Run) whose outputs all have reused values and whose inputs come in the
-  // order the binding has: it runs through binding_, which ORT keeps its feeds and fetches in
+  // order the binding has: it runs through the slot's binding, which ORT keeps its feeds and
+  // fetches in
   // (RunWithBinding: one allocation fewer per run than Run builds).
   bool Bindable() const {
     for (const OrtValue* out : output_values_) {
       if (out == nullptr) return false;
     }
-    if (binding_ == nullptr) return true;
-    if (bound_inputs_.size() != input_names_.size()) return false;
+    if (slot_->binding == nullptr) return true;
+    if (slot_->bound_inputs.size() != input_names_.size()) return false;
     for (size_t i = 0; i < input_names_.size(); ++i) {
-      if (bound_inputs_[i] != input_names_[i]) return false;
+      if (slot_->bound_inputs[i] != input_names_[i]) return false;
     }
     return true;
   }
   void Bind() {
-    binding_ = Ort::IoBinding(session_);
-    bound_inputs_.assign(input_names_.begin(), input_names_.end());
+    slot_->binding = Ort::IoBinding(session_);
+    slot_->bound_inputs.assign(input_names_.begin(), input_names_.end());
     for (size_t i = 0; i < input_names_.size(); ++i) {
-      binding_.BindInput(input_names_[i], reused_inputs_[i].value);
+      slot_->binding.BindInput(input_names_[i], slot_->inputs[i].value);
     }
     for (size_t i = 0; i < output_names_.size(); ++i) {
-      binding_.BindOutput(output_names_[i], reused_outputs_[i].value);
+      slot_->binding.BindOutput(output_names_[i], slot_->outputs[i].value);
     }
   }
 
-  // Whether reused_outputs_ were sized for exactly these outputs (by a run on inputs of the
+  // Whether slot_->outputs were sized for exactly these outputs (by a run on inputs of the
   // shapes this run has: the caller checks that no reused input changed).
   bool ReusedOutputsFit(std::span<const std::string> output_names) const {
-    if (reused_outputs_.size() != output_names.size()) return false;
+    if (slot_->outputs.size() != output_names.size()) return false;
     for (size_t i = 0; i < output_names.size(); ++i) {
-      if (reused_outputs_[i].name != output_names[i]) return false;
+      if (slot_->outputs[i].name != output_names[i]) return false;
     }
     return true;
   }
@@ -317,9 +364,9 @@ class OnnxRuntimeInstance final : public ModelInstance {
   // Whether this run (steady: see Run) had ORT write into a preallocated output whose
   // declared shape has a symbolic dim.
   bool RanOnShapedOutputs() const {
-    if (output_values_.size() != reused_outputs_.size()) return false;
-    for (size_t i = 0; i < reused_outputs_.size(); ++i) {
-      if (reused_outputs_[i].shaped && output_values_[i] == reused_outputs_[i].value) {
+    if (output_values_.size() != slot_->outputs.size()) return false;
+    for (size_t i = 0; i < slot_->outputs.size(); ++i) {
+      if (slot_->outputs[i].shaped && output_values_[i] == slot_->outputs[i].value) {
         return true;
       }
     }
@@ -333,8 +380,8 @@ class OnnxRuntimeInstance final : public ModelInstance {
   // is preallocated too: its shape follows the inputs' shapes in all but a few models, and a
   // run where it does not fails against the preallocated value and is run again (Execute).
   void ReuseOutput(size_t index, const std::string& name, const Ort::Value& produced) {
-    if (reused_outputs_.size() <= index) reused_outputs_.resize(index + 1);
-    ReusedOutput& reused = reused_outputs_[index];
+    if (slot_->outputs.size() <= index) slot_->outputs.resize(index + 1);
+    ReusedOutput& reused = slot_->outputs[index];
     reused.name = name;
     reused.value = Ort::Value(nullptr);
     const auto declared = std::find_if(signature_.outputs.begin(), signature_.outputs.end(),
@@ -407,7 +454,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
       const auto* first = static_cast<const std::byte*>(begin);
       return data >= first && data < first + size;
     };
-    for (const ReusedInput& r : reused_inputs_) {
+    for (const ReusedInput& r : slot_->inputs) {
       if (within(r.buffer.data(), r.buffer.size() * sizeof(uint64_t))) return true;
     }
     for (const auto& scratch : scratch_) {
@@ -496,22 +543,21 @@ class OnnxRuntimeInstance final : public ModelInstance {
   std::vector<std::vector<uint64_t>> scratch_;
   // One Execute call's arguments to Session::Run, reused (capacity kept) across calls.
   std::vector<const char*> input_names_;
-  std::vector<const OrtValue*> input_values_;  // reused_inputs_' or made_values_' values
+  std::vector<const OrtValue*> input_values_;  // slot_->inputs' or made_values_' values
   std::vector<Ort::Value> made_values_;         // values made for this call only
-  std::vector<ReusedInput> reused_inputs_;  // by input position (see InputValue)
   std::vector<const char*> output_names_;
   std::vector<OrtValue*> output_values_;  // null: ORT allocates; else a reused output's value
   std::vector<Ort::Value> results_;       // this run's outputs that ORT allocated
-  std::vector<ReusedOutput> reused_outputs_;  // by output position (see ReuseOutput)
   bool inputs_reused_ = false;     // this run's inputs all went to reused values
   bool inputs_unchanged_ = false;  // ... none of which was made again (same shapes as before)
   // Outputs with symbolic dims are preallocated too (see ReuseOutput); off once one of this
   // model's output shapes turned out to depend on input values.
   bool reuse_shaped_outputs_ = true;
   Ort::RunOptions run_options_{nullptr};
-  // Over reused_inputs_' and reused_outputs_' values while runs are steady; null otherwise.
-  Ort::IoBinding binding_{nullptr};
-  std::vector<std::string> bound_inputs_;  // the input names binding_ has, in order
+  // Reused values for the last few input shapes (see SelectSlot); slot_ is this run's.
+  std::array<Slot, kSlots> slots_;
+  Slot* slot_ = &slots_[0];
+  uint64_t runs_ = 0;  // Execute calls so far: the slots' recency
   Ort::RunOptions binding_run_options_;    // RunWithBinding needs one (run_options_ may be null)
   Ort::AllocatorWithDefaultOptions allocator_;
   Ort::MemoryInfo memory_info_ =

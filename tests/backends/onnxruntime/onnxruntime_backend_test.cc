@@ -171,7 +171,8 @@ TEST_F(OnnxRuntimeBackendTest, BoundSteadyRunsFollowInputOrderAndValues) {
 }
 
 // An output whose declared shape has a symbolic dim (a batch dim) is preallocated like a
-// fixed one once inputs of the same shapes come again; a new batch size sizes it again, and
+// fixed one once inputs of the same shapes come again; a new batch size sizes it again, sizes
+// that alternate keep a set of values each (four; a fifth evicts the least recently used), and
 // every answer keeps its own bytes. testdata/add_batched.onnx (135 bytes, python3-onnx,
 // opset 13): inputs A and B FP32 [batch,4]; output SUM = A + B, declared [batch,4].
 TEST_F(OnnxRuntimeBackendTest, OutputsWithABatchDimAreReusedAndResizedWithTheBatch) {
@@ -179,7 +180,7 @@ TEST_F(OnnxRuntimeBackendTest, OutputsWithABatchDimAreReusedAndResizedWithTheBat
   ASSERT_TRUE(inst.ok()) << inst.status().ToString();
   const std::vector<std::string> outputs = {"SUM"};
   std::vector<std::vector<Tensor>> held;
-  const std::vector<int64_t> batches = {1, 1, 1, 3, 3, 1, 2, 2, 2};
+  const std::vector<int64_t> batches = {1, 1, 1, 3, 3, 1, 3, 1, 2, 2, 4, 5, 1, 5, 3, 2, 1, 2};
   for (size_t i = 0; i < batches.size(); ++i) {
     const float a = static_cast<float>(100 * i);
     std::vector<Tensor> ab = {Fp32("A", {batches[i], 4}, a), Fp32("B", {batches[i], 4}, 0)};
