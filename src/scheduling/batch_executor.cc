@@ -125,7 +125,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
 
   std::vector<Tensor> joined;
   std::span<const Tensor> inputs = batch.front()->request.inputs;
-  // Padded batching: every request of the batch is padded to its bucket (equal batch keys).
+  // Padded batching: every request of the batch is padded to its bucket (BatchCompatible).
   const int64_t padded_length =
       padding != nullptr ? PaddedLength(*padding, batch.front()->length) : 0;
   if (batch.size() > 1 || padding != nullptr) {

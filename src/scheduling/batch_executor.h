@@ -22,7 +22,8 @@ struct BatchOutcome {
   int64_t rows = 0;
 };
 
-// Executes `batch` (non-empty; equal batch keys) on `instance` and completes every payload.
+// Executes `batch` (non-empty; its payloads BatchCompatible) on `instance` and completes every
+// payload.
 // `executed` is called once the engine is done and before any payload completes (a
 // scheduler's accounting must not lag behind a client that answers at once); a FunctionRef,
 // so that a caller's lambda costs no allocation.

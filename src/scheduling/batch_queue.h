@@ -5,7 +5,7 @@
 // DynamicBatcher calls it under its mutex.
 //
 // Batch formation (Triton's semantics, see docs/scheduling.md):
-//  * a batch holds requests with equal batch keys (same inputs, dtypes, non-batch dims and
+//  * a batch holds BatchCompatible requests (same inputs in any order, dtypes, non-batch dims and
 //    requested outputs), counted by rows, never more than max_batch_size rows; candidates are
 //    taken in priority order, oldest first, skipping (not reordering) incompatible ones;
 //  * it is dispatched when it reaches max_batch_size rows, or a preferred batch size (the

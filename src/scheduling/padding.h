@@ -52,7 +52,7 @@ Result<int64_t> RequestLength(const PaddingSpec& spec, const InferenceRequest& r
 // length beyond the last bucket.
 int64_t PaddedLength(const PaddingSpec& spec, int64_t length);
 
-// Joins the inputs of `batch` (equal batch keys) along the batch dimension, padding the padded
+// Joins the inputs of `batch` (BatchCompatible) along the batch dimension, padding the padded
 // inputs to `padded_length` (each payload's own length is InferencePayload::length), and
 // appends the lengths input when the model takes one.
 Result<std::vector<Tensor>> PadAndConcatenateInputs(

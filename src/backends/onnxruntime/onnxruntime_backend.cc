@@ -174,6 +174,10 @@ class OnnxRuntimeInstance final : public ModelInstance {
     Shape shape;
     std::vector<uint64_t> buffer;  // the value's bytes (8-byte aligned)
     Ort::Value value{nullptr};     // over `buffer`
+    // Whether the value was made for `in`'s dtype and shape (only its bytes need copying).
+    bool Holds(const Tensor& in) const {
+      return value != nullptr && dtype == in.dtype() && shape == in.shape();
+    }
   };
   // A small fixed-size output that ORT writes into the instance's buffer (see ReuseOutput).
   struct ReusedOutput {
@@ -219,11 +223,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
   static bool Fits(const Slot& slot, std::span<const Tensor> inputs) {
     if (inputs.empty() || slot.inputs.size() != inputs.size()) return false;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      const ReusedInput& reused = slot.inputs[i];
-      if (reused.value == nullptr || reused.dtype != inputs[i].dtype() ||
-          reused.shape != inputs[i].shape()) {
-        return false;
-      }
+      if (!slot.inputs[i].Holds(inputs[i])) return false;
     }
     return true;
   }
@@ -306,7 +306,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
         in.byte_size() <= kReusedInputMaxBytes) {
       if (slot_->inputs.size() <= index) slot_->inputs.resize(index + 1);
       ReusedInput& reused = slot_->inputs[index];
-      if (reused.value == nullptr || reused.dtype != in.dtype() || reused.shape != in.shape()) {
+      if (!reused.Holds(in)) {
         inputs_unchanged_ = false;
         reused.value = Ort::Value(nullptr);
         reused.dtype = in.dtype();
@@ -327,8 +327,7 @@ class OnnxRuntimeInstance final : public ModelInstance {
 
   // A steady run (see Run) whose outputs all have reused values and whose inputs come in the
   // order the binding has: it runs through the slot's binding, which ORT keeps its feeds and
-  // fetches in
-  // (RunWithBinding: one allocation fewer per run than Run builds).
+  // fetches in (RunWithBinding: one allocation fewer per run than Run builds).
   bool Bindable() const {
     for (const OrtValue* out : output_values_) {
       if (out == nullptr) return false;
