@@ -13,11 +13,8 @@ ServeFlags& Flags() {
   return flags;
 }
 
-}  // namespace
-
-CLI::App* AddServeCommand(CLI::App& app) {
-  ServeFlags& flags = Flags();
-  CLI::App* serve = app.add_subcommand("serve", "Serve the models of a model repository");
+// Where the models come from and how they are loaded.
+void AddRepositoryOptions(CLI::App* serve, ServeFlags& flags) {
   serve->add_option("--model-repository", flags.model_repositories,
                     "Model repository (Triton layout): a directory or s3://bucket[/prefix]; "
                     "repeat for several, a model is served from the first that has it")
@@ -56,6 +53,10 @@ CLI::App* AddServeCommand(CLI::App& app) {
                     "Bytes of loaded models; least recently used idle models are unloaded to "
                     "fit a new one (0 = unlimited)")
       ->capture_default_str();
+}
+
+// Listeners, threads, engines, logging, the response cache and tracing.
+void AddServingOptions(CLI::App* serve, ServeFlags& flags) {
   serve->add_option("--http-port", flags.http_port, "HTTP port (0 picks a free port)")
       ->capture_default_str();
   serve->add_option("--cpu-threads", flags.cpu_threads,
@@ -102,7 +103,10 @@ CLI::App* AddServeCommand(CLI::App& app) {
                     "Append traces to this file as OTLP JSON lines");
   serve->add_option("--trace-endpoint", flags.trace_endpoint,
                     "Export traces to this OTLP/HTTP collector (http://host:4318/v1/traces)");
+}
 
+// Tokens, header restrictions and TLS (docs/security.md).
+void AddSecurityOptions(CLI::App* serve, ServeFlags& flags) {
   serve->add_option("--auth-token-file", flags.auth_token_file,
                     "API tokens, one 'token scope' per line (scope: infer or admin); requests "
                     "then need 'Authorization: Bearer <token>' (see docs/security.md)")
@@ -129,7 +133,10 @@ CLI::App* AddServeCommand(CLI::App& app) {
                     "issued by one of them")
       ->check(CLI::ExistingFile)
       ->needs(tls_cert);
+}
 
+// Connections, timeouts, rate and request limits, and the drain.
+void AddLimitOptions(CLI::App* serve, ServeFlags& flags) {
   serve->add_option("--max-connections", flags.max_connections,
                     "Open HTTP connections at most; more are answered 503 (0 = no cap)")
       ->check(CLI::NonNegativeNumber)
@@ -174,7 +181,10 @@ CLI::App* AddServeCommand(CLI::App& app) {
                     "On SIGTERM/SIGINT: seconds in-flight requests get to finish")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+}
 
+// Asynchronous jobs and payload logging.
+void AddJobsAndPayloadLogOptions(CLI::App* serve, ServeFlags& flags) {
   serve->add_option("--jobs-db", flags.jobs_db,
                     "SQLite database of asynchronous jobs (Prefer: respond-async, /v2/jobs); "
                     "created if missing; jobs are off without it");
@@ -221,6 +231,18 @@ CLI::App* AddServeCommand(CLI::App& app) {
                     "ce-inferenceservicename of the events (default: the model's name)");
   serve->add_option("--payload-log-namespace", flags.payload_log_namespace,
                     "ce-namespace of the events (default: not sent)");
+}
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App& app) {
+  ServeFlags& flags = Flags();
+  CLI::App* serve = app.add_subcommand("serve", "Serve the models of a model repository");
+  AddRepositoryOptions(serve, flags);
+  AddServingOptions(serve, flags);
+  AddSecurityOptions(serve, flags);
+  AddLimitOptions(serve, flags);
+  AddJobsAndPayloadLogOptions(serve, flags);
   return serve;
 }
 
