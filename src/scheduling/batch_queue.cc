@@ -171,10 +171,7 @@ SteadyClock::duration BatchQueue::QueueDelay(int64_t rows) const {
   return options_.max_queue_delay;
 }
 
-BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_instances) {
-  Decision d;
-  RollWindow(now);
-  // Answer what can no longer run: cancelled by the client, or past its deadline.
+void BatchQueue::TakeUnrunnable(TimePoint now, Decision& d) {
   for (auto& queue : levels_) {
     for (auto it = queue.begin(); it != queue.end();) {
       InferencePayload& p = **it;
@@ -191,38 +188,25 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
       --size_;
     }
   }
+}
 
-  const InferencePayload* head = nullptr;
-  for (auto& queue : levels_) {
-    if (!queue.empty()) {
-      head = queue.front().get();
-      break;
-    }
+BatchQueue::TimePoint BatchQueue::EarliestDeadline() const {
+  TimePoint earliest = TimePoint::max();
+  for (const auto& queue : levels_) {
+    for (const auto& p : queue) earliest = std::min(earliest, p->deadline);
   }
-  std::optional<TimePoint> earliest_deadline;
-  for (auto& queue : levels_) {
-    for (auto& p : queue) {
-      if (p->deadline != TimePoint::max() &&
-          (!earliest_deadline || p->deadline < *earliest_deadline)) {
-        earliest_deadline = p->deadline;
-      }
-    }
-  }
-  if (head == nullptr) return d;
+  return earliest;
+}
 
-  // Candidates: requests compatible with the head, priority order, oldest first, up to
-  // max_batch_size rows. A request that does not fit ends the batch (no overtaking).
-  struct Candidate {
-    size_t level;
-    InferencePayload* payload;
-  };
-  absl::InlinedVector<Candidate, 16> candidates;
-  int64_t rows = 0;
-  bool full = false;
-  TimePoint oldest = head->enqueue_time;
+BatchQueue::Candidates BatchQueue::Gather(const InferencePayload& head, int64_t& rows, bool& full,
+                                          TimePoint& oldest) const {
+  Candidates candidates;
+  rows = 0;
+  full = false;
+  oldest = head.enqueue_time;
   for (size_t l = 0; l < levels_.size() && !full; ++l) {
-    for (auto& p : levels_[l]) {
-      if (!BatchCompatible(*p, *head, options_.padding.get())) continue;
+    for (const auto& p : levels_[l]) {
+      if (!BatchCompatible(*p, head, options_.padding.get())) continue;
       if (rows + p->batch_size > options_.max_batch_size) {
         full = true;
         break;
@@ -233,36 +217,31 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     }
   }
   if (rows >= options_.max_batch_size) full = true;
+  return candidates;
+}
 
-  size_t take = 0;  // how many candidates (a prefix) to dispatch; 0 = wait
-  if (full) {
-    take = candidates.size();
-  } else {
-    // The largest preferred size that a prefix of the candidates fills exactly.
-    int64_t cumulative = 0;
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      cumulative += candidates[i].payload->batch_size;
-      if (std::binary_search(options_.preferred_batch_sizes.begin(),
-                             options_.preferred_batch_sizes.end(), cumulative)) {
-        take = i + 1;
-      }
-    }
-    if (take == 0) {
-      const TimePoint due = oldest + QueueDelay(rows);
-      if (flush || due <= now || NothingMoreComing(free_instances)) {
-        take = candidates.size();
-      } else {
-        d.wake_at = due;
-      }
+size_t BatchQueue::BatchLength(const Candidates& candidates, int64_t rows, bool full,
+                               TimePoint oldest, TimePoint now, bool flush,
+                               size_t free_instances, Decision& d) const {
+  if (full) return candidates.size();
+  // The largest preferred size that a prefix of the candidates fills exactly.
+  size_t take = 0;
+  int64_t cumulative = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    cumulative += candidates[i].payload->batch_size;
+    if (std::binary_search(options_.preferred_batch_sizes.begin(),
+                           options_.preferred_batch_sizes.end(), cumulative)) {
+      take = i + 1;
     }
   }
-  if (take == 0) {
-    if (earliest_deadline && (!d.wake_at || *earliest_deadline < *d.wake_at)) {
-      d.wake_at = earliest_deadline;
-    }
-    return d;
-  }
+  if (take > 0) return take;
+  const TimePoint due = oldest + QueueDelay(rows);
+  if (flush || due <= now || NothingMoreComing(free_instances)) return candidates.size();
+  d.wake_at = due;
+  return 0;
+}
 
+void BatchQueue::Dispatch(const Candidates& candidates, size_t take, Decision& d) {
   d.batch.reserve(take);
   for (size_t i = 0; i < take; ++i) {
     auto& queue = levels_[candidates[i].level];
@@ -274,6 +253,35 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     queue.erase(it);
     --size_;
   }
+}
+
+BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_instances) {
+  Decision d;
+  RollWindow(now);
+  TakeUnrunnable(now, d);  // answered at once: cancelled by the client, or past the deadline
+  const InferencePayload* head = nullptr;
+  for (auto& queue : levels_) {
+    if (!queue.empty()) {
+      head = queue.front().get();
+      break;
+    }
+  }
+  if (head == nullptr) return d;
+  int64_t rows = 0;
+  bool full = false;
+  TimePoint oldest;
+  const Candidates candidates = Gather(*head, rows, full, oldest);
+  const size_t take =
+      BatchLength(candidates, rows, full, oldest, now, flush, free_instances, d);
+  if (take == 0) {
+    // Wake for the earliest deadline too, to answer it when it passes.
+    const TimePoint deadline = EarliestDeadline();
+    if (deadline != TimePoint::max() && (!d.wake_at || deadline < *d.wake_at)) {
+      d.wake_at = deadline;
+    }
+    return d;
+  }
+  Dispatch(candidates, take, d);
   return d;
 }
 

@@ -110,6 +110,26 @@ class BatchQueue {
   // rows not executing shared among `free_instances`).
   bool NothingMoreComing(size_t free_instances) const;
 
+  // A queued request and its priority level.
+  struct Candidate {
+    size_t level;
+    InferencePayload* payload;
+  };
+  using Candidates = absl::InlinedVector<Candidate, 16>;
+  // Moves the requests that can no longer run (cancelled, or past their deadline) into `d`.
+  void TakeUnrunnable(TimePoint now, Decision& d);
+  // The earliest deadline of a queued request (TimePoint::max() when none has one).
+  TimePoint EarliestDeadline() const;
+  // The requests compatible with `head`, by priority level, oldest first, up to
+  // max_batch_size rows; a request that does not fit ends them (`full`: no overtaking).
+  Candidates Gather(const InferencePayload& head, int64_t& rows, bool& full,
+                    TimePoint& oldest) const;
+  // How many candidates (a prefix) leave now; 0 = wait, with d.wake_at set to when.
+  size_t BatchLength(const Candidates& candidates, int64_t rows, bool full, TimePoint oldest,
+                     TimePoint now, bool flush, size_t free_instances, Decision& d) const;
+  // Moves the first `take` candidates from the queue into d.batch; their rows now execute.
+  void Dispatch(const Candidates& candidates, size_t take, Decision& d);
+
   const BatchQueueOptions options_;
   std::vector<std::deque<std::unique_ptr<InferencePayload>>> levels_;
   size_t size_ = 0;
