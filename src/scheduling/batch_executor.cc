@@ -108,6 +108,46 @@ Result<std::vector<Tensor>> SplitOutput(const Tensor& output, std::span<const in
   return parts;
 }
 
+namespace {
+
+// Each request's outputs, in the order of the batch; inline for a lone request.
+using PerRequestOutputs = absl::InlinedVector<std::vector<Tensor>, 1>;
+
+// Cuts every output of a batch's execution into the requests' slices (`rows` per request),
+// trimmed back to each request's length when the batch was padded.
+Status SplitPerRequest(const std::vector<Tensor>& outputs, std::span<const int64_t> rows,
+                       std::span<std::unique_ptr<InferencePayload>> batch,
+                       const PaddingSpec* padding, int64_t padded_length,
+                       PerRequestOutputs& per_request) {
+  for (const Tensor& out : outputs) {
+    ASSIGN_OR_RETURN(auto parts, SplitOutput(out, rows));
+    const PaddingSpec::Output* padded =
+        padding != nullptr ? padding->FindOutput(out.name()) : nullptr;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (padded == nullptr) {
+        per_request[i].push_back(std::move(parts[i]));
+        continue;
+      }
+      ASSIGN_OR_RETURN(Tensor trimmed,
+                       TrimToLength(parts[i], padded->axis, padded_length, batch[i]->length));
+      per_request[i].push_back(std::move(trimmed));
+    }
+  }
+  return Status::Ok();
+}
+
+// Answers `p` with its outputs.
+void Deliver(InferencePayload& p, std::vector<Tensor> outputs) {
+  InferenceResponse response;
+  response.model_name = p.request.model_name;
+  response.model_version = p.model_version;
+  response.id = p.request.id;
+  response.outputs = std::move(outputs);
+  p.done(std::move(response));
+}
+
+}  // namespace
+
 BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
                           std::span<std::unique_ptr<InferencePayload>> batch,
                           absl::FunctionRef<void(const BatchOutcome&)> executed,
@@ -163,32 +203,14 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
     return outcome;
   }
 
-  // Per request: its own slice of every output (cut back to its length when padded).
-  absl::InlinedVector<std::vector<Tensor>, 1> per_request(batch.size());
+  PerRequestOutputs per_request(batch.size());
   if (batch.size() == 1 && padding == nullptr) {
     per_request[0] = std::move(outputs).value();
-  } else {
-    for (const Tensor& out : *outputs) {
-      auto parts = SplitOutput(out, rows);
-      if (!parts.ok()) {
-        for (auto& p : batch) Fail(*p, parts.status());
-        return outcome;
-      }
-      const PaddingSpec::Output* padded =
-          padding != nullptr ? padding->FindOutput(out.name()) : nullptr;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        if (padded == nullptr) {
-          per_request[i].push_back(std::move((*parts)[i]));
-          continue;
-        }
-        auto trimmed = TrimToLength((*parts)[i], padded->axis, padded_length, batch[i]->length);
-        if (!trimmed.ok()) {
-          for (auto& p : batch) Fail(*p, trimmed.status());
-          return outcome;
-        }
-        per_request[i].push_back(std::move(trimmed).value());
-      }
-    }
+  } else if (Status split = SplitPerRequest(*outputs, rows, batch, padding, padded_length,
+                                            per_request);
+             !split.ok()) {
+    for (auto& p : batch) Fail(*p, split);
+    return outcome;
   }
   const auto split_done = SteadyClock::now();
 
@@ -203,12 +225,7 @@ BatchOutcome ExecuteBatch(backends::ModelInstance& instance,
       t.total_ns = NanosSince(p.enqueue_time);
       p.stats->RecordSuccess(t, static_cast<uint64_t>(p.batch_size));
     }
-    InferenceResponse response;
-    response.model_name = p.request.model_name;
-    response.model_version = p.model_version;
-    response.id = p.request.id;
-    response.outputs = std::move(per_request[i]);
-    p.done(std::move(response));
+    Deliver(p, std::move(per_request[i]));
   }
   return outcome;
 }
