@@ -118,13 +118,17 @@ void DynamicBatcher::Enqueue(std::unique_ptr<InferencePayload> payload) {
   }
   if (more) cv_.NotifyOne();  // what did not fit may go to another free instance
   inline_runs_.fetch_add(1, std::memory_order_relaxed);
-  uint64_t spent_ns = 0;
-  more = Carry(decision, inline_instance, &spent_ns);
+  uint64_t spent_ns = 0;  // engine time this thread spent on the model's requests
+  if (Carry(decision, inline_instance, &spent_ns)) RunQueuedInline(spent_ns);
+}
+
+void DynamicBatcher::RunQueuedInline(uint64_t spent_ns) {
   // Requests that queued while this thread held the instance (other I/O threads') are looked
   // at here too: a batch the queue's policy makes due now runs on this thread, for up to one
   // more inline limit of time, instead of waking the worker for it. A batch that should wait
   // for its delay (or more rows) is the worker's.
   const uint64_t budget_ns = uint64_t{options_.inline_max_compute_us} * 1000;
+  bool more = true;
   while (more) {
     BatchQueue::Decision next;
     backends::ModelInstance* instance = nullptr;

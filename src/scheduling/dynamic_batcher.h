@@ -56,6 +56,9 @@ class DynamicBatcher final : public Scheduler {
   bool Carry(BatchQueue::Decision& decision, backends::ModelInstance* instance,
              uint64_t* took_ns = nullptr) EXCLUDES(mu_);
   bool InlineAllowed() const;
+  // After an inline run: runs what became due meanwhile on this thread too, while the
+  // inline limit (less `spent_ns` already spent) lasts; the rest is the worker's.
+  void RunQueuedInline(uint64_t spent_ns) EXCLUDES(mu_);
   // preserve_ordering: delivers `result` for arrival number `sequence` once every earlier
   // arrival has been delivered.
   void DeliverInOrder(uint64_t sequence, std::function<void(Result<InferenceResponse>)> done,
