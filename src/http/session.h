@@ -107,6 +107,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnWatchRead(boost::beast::error_code ec, size_t n,
                    const std::shared_ptr<handler::InferCall>& infer);
   void HandleInfer(Route route);
+  // The two fields every inference reads, found in one pass over the fields rather than a
+  // search of the field set each (neither is a field Beast knows by name): the binary
+  // extension's JSON header length (INVALID_ARGUMENT when it is not a byte count) and the
+  // W3C traceparent.
+  Status ReadInferFields(std::optional<size_t>& header_length, std::string_view& traceparent);
+  // Hands the request to the payload logger when it samples this one (log_id_ then names it).
+  void LogRequestPayload(const Route& route, std::optional<size_t> header_length,
+                         const std::shared_ptr<std::string>& body);
   // The request body as a shared buffer the decoded tensors can borrow. The previous request's
   // buffer and its control block are reused when nothing holds them any more (the answer is
   // written and no payload log or queued copy kept them); the body read into request_ swaps

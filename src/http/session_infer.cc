@@ -70,29 +70,50 @@ void Session::Reset(handler::InferCall& call) {
   call.observation = {};
 }
 
-void Session::HandleInfer(Route route) {
-  // The two fields every inference reads, found in one pass over the fields rather than a
-  // search of the field set each (neither is a field Beast knows by name).
+Status Session::ReadInferFields(std::optional<size_t>& header_length,
+                                std::string_view& traceparent) {
   std::optional<std::string_view> header_length_field;
-  std::optional<std::string_view> traceparent;
+  std::optional<std::string_view> trace_field;
   for (const auto& field : request_) {
     if (field.name() != bhttp::field::unknown) continue;
     if (!header_length_field && beast::iequals(field.name_string(), kHeaderLength)) {
       header_length_field = field.value();
-    } else if (!traceparent && beast::iequals(field.name_string(), kTraceParent)) {
-      traceparent = field.value();
+    } else if (!trace_field && beast::iequals(field.name_string(), kTraceParent)) {
+      trace_field = field.value();
     }
   }
-  std::optional<size_t> header_length;
+  traceparent = trace_field.value_or(std::string_view());
   if (header_length_field) {
     const std::string_view v = *header_length_field;
     size_t n = 0;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || ptr != v.data() + v.size()) {
-      return SendStatus(
-          InvalidArgument(fmt::format("{} header '{}' is not a byte count", kHeaderLength, v)));
+      return InvalidArgument(fmt::format("{} header '{}' is not a byte count", kHeaderLength, v));
     }
     header_length = n;
+  }
+  return Status::Ok();
+}
+
+void Session::LogRequestPayload(const Route& route, std::optional<size_t> header_length,
+                                const std::shared_ptr<std::string>& body) {
+  log_id_.clear();
+  if (options_.payload_logger == nullptr || !options_.payload_logger->Sample()) return;
+  auto request_id = Header("x-request-id");
+  log_id_ = request_id ? std::string(*request_id) : observability::PayloadLogger::NewEventId();
+  auto content_type = Header("content-type");
+  options_.payload_logger->LogRequest(
+      {log_id_, route.model, route.version,
+       std::string(content_type.value_or(header_length ? "application/octet-stream"
+                                                       : "application/json")),
+       header_length, body});
+}
+
+void Session::HandleInfer(Route route) {
+  std::optional<size_t> header_length;
+  std::string_view traceparent;
+  if (Status read = ReadInferFields(header_length, traceparent); !read.ok()) {
+    return SendStatus(read);
   }
   // RFC 7240: a preference the server does not support is ignored, so without jobs the
   // request is answered synchronously (and no Preference-Applied says so).
@@ -106,20 +127,10 @@ void Session::HandleInfer(Route route) {
   }
   record_.model = route.model;
   record_.version = route.version;
-  handler_->StartTrace(record_, traceparent.value_or(std::string_view()));
+  handler_->StartTrace(record_, traceparent);
   const auto decode_start = handler::SteadyClock::now();
   std::shared_ptr<std::string> body = TakeBody();
-  log_id_.clear();
-  if (options_.payload_logger != nullptr && options_.payload_logger->Sample()) {
-    auto request_id = Header("x-request-id");
-    log_id_ = request_id ? std::string(*request_id) : observability::PayloadLogger::NewEventId();
-    auto content_type = Header("content-type");
-    options_.payload_logger->LogRequest(
-        {log_id_, route.model, route.version,
-         std::string(content_type.value_or(header_length ? "application/octet-stream"
-                                                         : "application/json")),
-         header_length, body});
-  }
+  LogRequestPayload(route, header_length, body);
   auto decoded = protocol::DecodeInferRequest(body, header_length);
   record_.times.decode_ns = NanosSince(decode_start);
   if (!decoded.ok()) return SendStatus(decoded.status());
