@@ -207,7 +207,7 @@ def test_malformed_inference_header_content_length_is_400(client, value):
     body, headers = binary_request([("INPUT0", "FP32", np.ones((1, 16), np.float32)),
                                     ("INPUT1", "FP32", np.ones((1, 16), np.float32))])
     headers[HEADER_LENGTH] = value
-    assert_error(client.infer("simple", body, headers=headers), 400)
+    assert_error(client.infer("simple", body, headers=headers), 400, HEADER_LENGTH, "byte count")
     assert_still_serving(client)
 
 
