@@ -122,6 +122,89 @@ Result<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Sets route.model from its percent-encoded path segment; INVALID_ARGUMENT for a name that
+// could step out of the repository.
+Status SetModelName(std::string_view raw, Route& route) {
+  ASSIGN_OR_RETURN(route.model, PercentDecode(raw));
+  if (route.model.empty() || route.model.find('/') != std::string::npos || route.model == "." ||
+      route.model == "..") {
+    return InvalidArgument(fmt::format("invalid model name '{}'", raw));
+  }
+  return Status::Ok();
+}
+
+// /v2/repository/index, /v2/repository/models/{m}/{load|unload|routing|rollback}.
+template <typename NotFound>
+Result<Route> MatchRepositoryRoute(const PathParts& parts, Route route, NotFound not_found) {
+  route.method = Method::kPost;
+  if (parts.size() == 3 && parts[2] == "index") {
+    route.endpoint = Endpoint::kRepositoryIndex;
+    return route;
+  }
+  if (parts.size() != 5 || parts[2] != "models") return not_found();
+  const std::string_view action = parts[4];
+  if (action == "routing") {
+    route.endpoint = Endpoint::kModelRouting;
+  } else if (action == "rollback") {
+    route.endpoint = Endpoint::kModelRollback;
+  } else if (action == "load") {
+    route.endpoint = Endpoint::kRepositoryLoad;
+  } else if (action == "unload") {
+    route.endpoint = Endpoint::kRepositoryUnload;
+  } else {
+    return not_found();
+  }
+  RETURN_IF_ERROR(SetModelName(parts[3], route));
+  return route;
+}
+
+// /v2/models/{m}[/versions/{v}][/{ready|config|stats|infer}], /v2/models/{m}/trace/setting.
+template <typename NotFound>
+Result<Route> MatchModelRoute(const PathParts& parts, Route route, NotFound not_found) {
+  RETURN_IF_ERROR(SetModelName(parts[2], route));
+  size_t i = 3;
+  if (parts.size() >= 5 && parts[3] == "versions") {
+    const std::string_view v = parts[4];
+    int64_t version = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+    if (ec != std::errc() || ptr != v.data() + v.size() || version < 1) {
+      return InvalidArgument(fmt::format("invalid model version '{}': expected a positive integer", v));
+    }
+    route.version = version;
+    i = 5;
+  } else if (parts.size() == 4 && parts[3] == "versions") {
+    return not_found();
+  }
+  if (i == parts.size()) {
+    route.endpoint = Endpoint::kModelMetadata;
+    return route;
+  }
+  if (i == 3 && parts.size() == 5 && parts[3] == "trace" && parts[4] == "setting") {
+    route.endpoint = Endpoint::kTraceSetting;
+    route.also_post = true;
+    return route;
+  }
+  if (i + 1 != parts.size()) return not_found();
+  const std::string_view action = parts[i];
+  if (action == "ready") {
+    route.endpoint = Endpoint::kModelReady;
+  } else if (action == "config") {
+    route.endpoint = Endpoint::kModelConfig;
+  } else if (action == "stats") {
+    route.endpoint = Endpoint::kModelStatistics;
+  } else if (action == "infer") {
+    route.endpoint = Endpoint::kModelInfer;
+    route.method = Method::kPost;
+  } else {
+    return not_found();
+  }
+  return route;
+}
+
+}  // namespace
+
 Result<Route> MatchRoute(std::string_view target) {
   const size_t query = target.find('?');
   const std::string_view path = target.substr(0, query);
@@ -174,78 +257,13 @@ Result<Route> MatchRoute(std::string_view target) {
     else return not_found();
     return route;
   }
-  auto model_name = [&](std::string_view raw) -> Status {
-    ASSIGN_OR_RETURN(route.model, PercentDecode(raw));
-    if (route.model.empty() || route.model.find('/') != std::string::npos ||
-        route.model == "." || route.model == "..") {
-      return InvalidArgument(fmt::format("invalid model name '{}'", raw));
-    }
-    return Status::Ok();
-  };
-  if (parts[1] == "repository") {
-    route.method = Method::kPost;
-    if (parts.size() == 3 && parts[2] == "index") {
-      route.endpoint = Endpoint::kRepositoryIndex;
-      return route;
-    }
-    if (parts.size() == 5 && parts[2] == "models" &&
-        (parts[4] == "routing" || parts[4] == "rollback")) {
-      RETURN_IF_ERROR(model_name(parts[3]));
-      route.endpoint =
-          parts[4] == "routing" ? Endpoint::kModelRouting : Endpoint::kModelRollback;
-      return route;
-    }
-    if (parts.size() == 5 && parts[2] == "models" && (parts[4] == "load" || parts[4] == "unload")) {
-      RETURN_IF_ERROR(model_name(parts[3]));
-      route.endpoint = parts[4] == "load" ? Endpoint::kRepositoryLoad : Endpoint::kRepositoryUnload;
-      return route;
-    }
-    return not_found();
-  }
+  if (parts[1] == "repository") return MatchRepositoryRoute(parts, route, not_found);
   if (parts[1] != "models" || parts.size() < 3) return not_found();
   if (parts.size() == 3 && parts[2] == "stats") {
     route.endpoint = Endpoint::kModelStatistics;
     return route;
   }
-
-  RETURN_IF_ERROR(model_name(parts[2]));
-  size_t i = 3;
-  if (parts.size() >= 5 && parts[3] == "versions") {
-    const std::string_view v = parts[4];
-    int64_t version = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
-    if (ec != std::errc() || ptr != v.data() + v.size() || version < 1) {
-      return InvalidArgument(fmt::format("invalid model version '{}': expected a positive integer", v));
-    }
-    route.version = version;
-    i = 5;
-  } else if (parts.size() == 4 && parts[3] == "versions") {
-    return not_found();
-  }
-  if (i == parts.size()) {
-    route.endpoint = Endpoint::kModelMetadata;
-    return route;
-  }
-  if (i == 3 && parts.size() == 5 && parts[3] == "trace" && parts[4] == "setting") {
-    route.endpoint = Endpoint::kTraceSetting;
-    route.also_post = true;
-    return route;
-  }
-  if (i + 1 != parts.size()) return not_found();
-  const std::string_view action = parts[i];
-  if (action == "ready") {
-    route.endpoint = Endpoint::kModelReady;
-  } else if (action == "config") {
-    route.endpoint = Endpoint::kModelConfig;
-  } else if (action == "stats") {
-    route.endpoint = Endpoint::kModelStatistics;
-  } else if (action == "infer") {
-    route.endpoint = Endpoint::kModelInfer;
-    route.method = Method::kPost;
-  } else {
-    return not_found();
-  }
-  return route;
+  return MatchModelRoute(parts, route, not_found);
 }
 
 }  // namespace inferd::http
