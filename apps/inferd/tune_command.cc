@@ -77,6 +77,62 @@ int Fail(const Status& s) {
   return 1;
 }
 
+// How one sweep point is measured: the load generator's client and statistics, for `model`.
+struct Measurement {
+  const bench::ClientFactory& make_client;
+  const bench::StatsFetcher& fetch_stats;
+  const std::string& model;
+};
+
+// Loads `config` (sweep point `p`) through the repository API and measures it at `level`;
+// progress goes to stderr under `name`.
+bench::SweepResult MeasurePoint(const bench::SweepPoint& p, const std::string& config,
+                                const std::string& name, bool tty, const bench::HttpTarget& target,
+                                const bench::LevelOptions& level, const Measurement& m) {
+  bench::SweepResult r;
+  r.point = p;
+  nlohmann::json load = {{"parameters", {{"config", config}}}};
+  fmt::print(stderr, "{}{}: loading{}", tty ? "\r\033[K" : "", name, tty ? "" : "\n");
+  auto loaded = bench::HttpPost(target, "/v2/repository/models/" + m.model + "/load", load.dump());
+  if (!loaded.ok()) {
+    r.error = std::string(loaded.status().message());
+    return r;
+  }
+  bench::ProgressFn progress = [&](int window, double rps, uint64_t errors) {
+    fmt::print(stderr, "{}{}: window {} {:.1f} req/s, {} errors{}", tty ? "\r\033[K" : "", name,
+               window, rps, errors, tty ? "" : "\n");
+  };
+  auto measured = bench::RunLevel(level, m.make_client, m.fetch_stats, m.model, progress);
+  if (!measured.ok()) {
+    r.error = std::string(measured.status().message());
+    return r;
+  }
+  r.ok = true;
+  r.throughput_rps = measured->throughput_rps;
+  r.p50_ms = measured->latency.p50_us / 1000.0;
+  r.p99_ms = measured->latency.p99_us / 1000.0;
+  r.errors = measured->errors;
+  r.stable = measured->stable;
+  return r;
+}
+
+// After the sweep: loads `best` (a config as JSON) when given, else the model's own
+// config.pbtxt again.
+void LeaveLoaded(const bench::HttpTarget& target, const std::string& model,
+                 const std::string* best) {
+  const std::string path = "/v2/repository/models/" + model + "/load";
+  if (best == nullptr) {
+    auto restored = bench::HttpPost(target, path, "{}");
+    if (!restored.ok()) {
+      fmt::print(stderr, "inferd tune: reload: {}\n", restored.status().message());
+    }
+    return;
+  }
+  nlohmann::json load = {{"parameters", {{"config", *best}}}};
+  auto kept = bench::HttpPost(target, path, load.dump());
+  if (!kept.ok()) fmt::print(stderr, "inferd tune: keep best: {}\n", kept.status().message());
+}
+
 }  // namespace
 
 CLI::App* AddTuneCommand(CLI::App& app) {
@@ -180,53 +236,22 @@ int RunTuneCommand() {
     const std::string name =
         fmt::format("[{}/{}] instances {} threads {} max batch {} delay {}us", i + 1, grid.size(),
                     p.instances, p.threads, p.max_batch, p.queue_delay_us);
-    bench::SweepResult r;
-    r.point = p;
     auto config = bench::ApplySweepPoint(*base_config, p);
     configs.push_back(config.ok() ? *config : std::string());
     if (!config.ok()) {
+      bench::SweepResult r;
+      r.point = p;
       r.error = std::string(config.status().message());
       results.push_back(r);
       continue;
     }
-    nlohmann::json load = {{"parameters", {{"config", *config}}}};
-    fmt::print(stderr, "{}{}: loading{}", tty ? "\r\033[K" : "", name, tty ? "" : "\n");
-    auto loaded =
-        bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", load.dump());
-    if (!loaded.ok()) {
-      r.error = std::string(loaded.status().message());
-    } else {
-      bench::ProgressFn progress = [&](int window, double rps, uint64_t errors) {
-        fmt::print(stderr, "{}{}: window {} {:.1f} req/s, {} errors{}", tty ? "\r\033[K" : "", name,
-                   window, rps, errors, tty ? "" : "\n");
-      };
-      auto measured = bench::RunLevel(level, make_client, fetch_stats, f.model, progress);
-      if (!measured.ok()) {
-        r.error = std::string(measured.status().message());
-      } else {
-        r.ok = true;
-        r.throughput_rps = measured->throughput_rps;
-        r.p50_ms = measured->latency.p50_us / 1000.0;
-        r.p99_ms = measured->latency.p99_us / 1000.0;
-        r.errors = measured->errors;
-        r.stable = measured->stable;
-      }
-    }
-    results.push_back(r);
+    results.push_back(MeasurePoint(p, *config, name, tty, *target, level,
+                                   {make_client, fetch_stats, f.model}));
   }
   if (tty) fmt::print(stderr, "\n");
 
   const auto best = bench::ChooseBest(results, objective);
-  if (!f.keep_best || !best) {
-    // Back to the model's own config.pbtxt.
-    auto restored = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", "{}");
-    if (!restored.ok())
-      fmt::print(stderr, "inferd tune: reload: {}\n", restored.status().message());
-  } else {
-    nlohmann::json load = {{"parameters", {{"config", configs[*best]}}}};
-    auto kept = bench::HttpPost(*target, "/v2/repository/models/" + f.model + "/load", load.dump());
-    if (!kept.ok()) fmt::print(stderr, "inferd tune: keep best: {}\n", kept.status().message());
-  }
+  LeaveLoaded(*target, f.model, f.keep_best && best ? &configs[*best] : nullptr);
   const std::string table = bench::FormatSweepTable(results, best);
   fmt::print("{}", table);
   std::error_code ec;

@@ -54,3 +54,20 @@ def test_an_unknown_model_is_named(srv, tmp_path):
     done = tune(srv, "nope", "--out", tmp_path)
     assert done.returncode == 1
     assert "model config" in done.stderr and "nope" in done.stderr
+
+
+def test_keep_best_leaves_the_best_configuration_loaded(srv, tmp_path):
+    done = tune(srv, "dense", "--out", tmp_path, "--instances", "1", "--threads", "1",
+                "--max-batch", "0,4", "--queue-delay-us", "0", "--concurrency", "2",
+                "--duration", "0.4", "--warmup", "0.1", "--keep-best")
+    try:
+        assert done.returncode == 0, done.stderr
+        best = (tmp_path / "config.pbtxt").read_text()
+        served = requests.get(f"{srv.base_url}/v2/models/dense/config", timeout=10).json()
+        # The chosen point is served, not the model's own config.pbtxt (max batch 8, no threads).
+        assert served["parameters"]["intra_op_thread_count"]["string_value"] == "1", served
+        assert served.get("max_batch_size", 0) in (0, 4), served
+        assert f"max_batch_size: {served['max_batch_size']}" in best or (
+            served.get("max_batch_size", 0) == 0 and "max_batch_size" not in best), best
+    finally:
+        requests.post(f"{srv.base_url}/v2/repository/models/dense/load", json={}, timeout=60)
