@@ -75,6 +75,53 @@ Result<std::vector<Tensor>> BuildInputs(const BenchFlags& f, const bench::HttpTa
                            f.seed);
 }
 
+// The load levels the flags ask for: each concurrency of --concurrency, or each rate of
+// --request-rate, on the same settings.
+Result<std::vector<bench::LevelOptions>> Levels(const BenchFlags& f) {
+  bench::LevelOptions base;
+  base.max_connections = f.max_connections;
+  base.warmup_s = f.warmup_s;
+  base.stable_windows = f.stable_windows;
+  base.window_s = f.duration_s / std::max(1, f.stable_windows);
+  base.max_windows = f.max_windows;
+  base.stability = f.stability_percent / 100.0;
+  base.seed = f.seed;
+  base.arrival = f.arrival == "poisson" ? bench::Arrival::kPoisson : bench::Arrival::kConstant;
+  // Leave cores to the server on a shared machine: one I/O thread per two cores, at most 4.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  base.io_threads = f.threads > 0 ? f.threads : std::clamp(cores / 2, 1, 4);
+  std::vector<bench::LevelOptions> levels;
+  if (!f.request_rate.empty()) {
+    auto rates = bench::ParseRange(f.request_rate);
+    if (!rates.ok()) return rates.status().WithContext("--request-rate");
+    for (double r : *rates) {
+      levels.push_back(base);
+      levels.back().request_rate = r;
+    }
+    return levels;
+  }
+  auto conc = bench::ParseConcurrencyRange(f.concurrency);
+  if (!conc.ok()) return conc.status().WithContext("--concurrency");
+  for (int c : *conc) {
+    levels.push_back(base);
+    levels.back().concurrency = c;
+  }
+  return levels;
+}
+
+// The --json, --csv and --svg reports that were asked for.
+Status WriteReports(const BenchFlags& f, const bench::RunInfo& info,
+                    const std::vector<bench::LevelResult>& results) {
+  if (!f.json_path.empty()) {
+    RETURN_IF_ERROR(WriteFile(f.json_path, bench::FormatJson(info, results)));
+  }
+  if (!f.csv_path.empty()) RETURN_IF_ERROR(WriteFile(f.csv_path, bench::FormatCsv(results)));
+  if (!f.svg_path.empty()) {
+    RETURN_IF_ERROR(WriteFile(f.svg_path, bench::FormatSvg(info, results)));
+  }
+  return Status::Ok();
+}
+
 int Run(BenchFlags f) {
   const bool grpc = f.protocol == "grpc";
   if (f.url.empty()) f.url = grpc ? "127.0.0.1:8001" : "http://127.0.0.1:8000";
@@ -88,39 +135,10 @@ int Run(BenchFlags f) {
     http = *target;
   }
 
-  bench::LevelOptions base;
-  std::vector<bench::LevelOptions> levels;
-  base.max_connections = f.max_connections;
-  base.warmup_s = f.warmup_s;
-  base.stable_windows = f.stable_windows;
-  base.window_s = f.duration_s / std::max(1, f.stable_windows);
-  base.max_windows = f.max_windows;
-  base.stability = f.stability_percent / 100.0;
-  base.seed = f.seed;
-  base.arrival = f.arrival == "poisson" ? bench::Arrival::kPoisson : bench::Arrival::kConstant;
-  // Leave cores to the server on a shared machine: one I/O thread per two cores, at most 4.
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  base.io_threads = f.threads > 0 ? f.threads : std::clamp(cores / 2, 1, 4);
-  if (!f.request_rate.empty()) {
-    auto rates = bench::ParseRange(f.request_rate);
-    if (!rates.ok()) {
-      fmt::print(stderr, "inferd bench: --request-rate: {}\n", rates.status().message());
-      return 2;
-    }
-    for (double r : *rates) {
-      levels.push_back(base);
-      levels.back().request_rate = r;
-    }
-  } else {
-    auto conc = bench::ParseConcurrencyRange(f.concurrency);
-    if (!conc.ok()) {
-      fmt::print(stderr, "inferd bench: --concurrency: {}\n", conc.status().message());
-      return 2;
-    }
-    for (int c : *conc) {
-      levels.push_back(base);
-      levels.back().concurrency = c;
-    }
+  auto levels = Levels(f);
+  if (!levels.ok()) {
+    fmt::print(stderr, "inferd bench: {}\n", levels.status().message());
+    return 2;
   }
 
   auto inputs = BuildInputs(f, http);
@@ -161,15 +179,15 @@ int Run(BenchFlags f) {
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   std::vector<bench::LevelResult> results;
-  for (size_t i = 0; i < levels.size(); ++i) {
-    const auto& level = levels[i];
+  for (size_t i = 0; i < levels->size(); ++i) {
+    const auto& level = (*levels)[i];
     const std::string name = level.request_rate > 0
                                  ? fmt::format("rate {:g}/s", level.request_rate)
                                  : fmt::format("concurrency {}", level.concurrency);
     bench::ProgressFn progress = [&](int window, double rps, uint64_t errors) {
       if (f.quiet) return;
       fmt::print(stderr, "{}[{}/{}] {}: window {} {:.1f} req/s, {} errors{}", tty ? "\r" : "",
-                 i + 1, levels.size(), name, window, rps, errors, tty ? "   " : "\n");
+                 i + 1, levels->size(), name, window, rps, errors, tty ? "   " : "\n");
     };
     auto result = bench::RunLevel(level, make_client, fetch_stats, f.model, progress);
     if (!f.quiet && tty) fmt::print(stderr, "\n");
@@ -182,11 +200,7 @@ int Run(BenchFlags f) {
 
   fmt::print("{}", bench::FormatTable(info, results));
   std::fflush(stdout);
-  Status s = Status::Ok();
-  if (!f.json_path.empty()) s = WriteFile(f.json_path, bench::FormatJson(info, results));
-  if (s.ok() && !f.csv_path.empty()) s = WriteFile(f.csv_path, bench::FormatCsv(results));
-  if (s.ok() && !f.svg_path.empty()) s = WriteFile(f.svg_path, bench::FormatSvg(info, results));
-  if (!s.ok()) {
+  if (Status s = WriteReports(f, info, results); !s.ok()) {
     fmt::print(stderr, "inferd bench: {}\n", s.message());
     return 1;
   }
