@@ -119,6 +119,29 @@ bool WaitDrained(const LevelState& state, std::chrono::milliseconds limit) {
   return true;
 }
 
+// The counts, throughput, latencies and server statistics of `result` between two window
+// edges.
+void MeasureBetween(const Edge& first, const Edge& last,
+                    const std::vector<std::unique_ptr<VirtualUser>>& users, LevelResult& result) {
+  result.ok = last.ok - first.ok;
+  result.errors = last.errors - first.errors;
+  result.measured_s = static_cast<double>(last.t_ns - first.t_ns) / 1e9;
+  result.throughput_rps = result.measured_s > 0 ? result.ok / result.measured_s : 0;
+  std::vector<uint64_t> latencies;
+  latencies.reserve(result.ok);
+  for (const auto& u : users) {
+    for (const Sample& s : u->samples()) {
+      // By count, not by time: a completion stamped just before an edge may be counted just
+      // after it.
+      if (s.ok && s.ok_index >= first.ok && s.ok_index < last.ok) {
+        latencies.push_back(s.latency_us);
+      }
+    }
+  }
+  result.latency = SummarizeLatencies(latencies);
+  if (first.server && last.server) result.server = DiffServerStats(*first.server, *last.server);
+}
+
 }  // namespace
 
 Result<LevelResult> RunLevel(const LevelOptions& options, const ClientFactory& make_client,
@@ -204,26 +227,9 @@ Result<LevelResult> RunLevel(const LevelOptions& options, const ClientFactory& m
 
   const Edge& first = edges[edges.size() - 1 - static_cast<size_t>(
                                                std::min<int>(stable_windows, result.windows))];
-  const Edge& last = edges.back();
   result.concurrency = open_loop ? options.max_connections : options.concurrency;
   result.request_rate = options.request_rate;
-  result.ok = last.ok - first.ok;
-  result.errors = last.errors - first.errors;
-  result.measured_s = static_cast<double>(last.t_ns - first.t_ns) / 1e9;
-  result.throughput_rps = result.measured_s > 0 ? result.ok / result.measured_s : 0;
-  std::vector<uint64_t> latencies;
-  latencies.reserve(result.ok);
-  for (auto& u : users) {
-    for (const Sample& s : u->samples()) {
-      // By count, not by time: a completion stamped just before an edge may be counted just
-      // after it.
-      if (s.ok && s.ok_index >= first.ok && s.ok_index < last.ok) {
-        latencies.push_back(s.latency_us);
-      }
-    }
-  }
-  result.latency = SummarizeLatencies(latencies);
-  if (first.server && last.server) result.server = DiffServerStats(*first.server, *last.server);
+  MeasureBetween(first, edges.back(), users, result);
   // A request that never completed (a hung gRPC call, whose callback runs on gRPC's threads)
   // still references its user: leak the users rather than free memory a late callback touches.
   if (!drained) {
