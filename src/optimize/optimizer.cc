@@ -127,6 +127,41 @@ Result<std::vector<Candidate>> ParseCandidates(const std::string& text) {
   return candidates;
 }
 
+namespace {
+
+// Applies `c`'s steps to the original model, then loads the result and scores it against the
+// original's outputs (`reference`, `baseline`) into `row` (bytes, accuracy, note). Returns the
+// session to time, or why the candidate failed.
+Result<std::shared_ptr<OrtEvaluator::Session>> TryCandidate(
+    const Candidate& c, const onnx::ModelProto& original, OrtEvaluator& evaluator,
+    const EvalSet& set, const EvalSet* train, int64_t batch,
+    const OrtEvaluator::Outputs& reference, const CandidateReport& baseline,
+    CandidateReport& row) {
+  onnx::ModelProto model = original;
+  std::vector<std::string> notes;
+  for (const TransformStep& step : c.steps) {
+    ASSIGN_OR_RETURN(TransformResult result,
+                     ApplyStep(step, std::move(model), evaluator, set, train));
+    model = std::move(result.model);
+    notes.push_back(result.note);
+  }
+  RETURN_IF_ERROR(CheckOnnxModel(model));
+  row.model_bytes = model.SerializeAsString();
+  ASSIGN_OR_RETURN(std::shared_ptr<OrtEvaluator::Session> session,
+                   evaluator.Load(row.model_bytes));
+  ASSIGN_OR_RETURN(OrtEvaluator::Outputs out, evaluator.Predict(*session, set, batch));
+  if (out.width != reference.width) {
+    return InvalidArgument(fmt::format(
+        "its first output has {} values per sample, the original's {}", out.width,
+        reference.width));
+  }
+  Score(row, out, reference, set, baseline);
+  row.note = fmt::format("{}", fmt::join(notes, "; "));
+  return session;
+}
+
+}  // namespace
+
 Result<OptimizeReport> RunOptimize(const OptimizeOptions& options) {
   ASSIGN_OR_RETURN(std::vector<Candidate> candidates, ParseCandidates(options.transforms));
   ASSIGN_OR_RETURN(onnx::ModelProto original, LoadOnnxModel(options.model_path));
@@ -174,49 +209,17 @@ Result<OptimizeReport> RunOptimize(const OptimizeOptions& options) {
   for (const Candidate& c : candidates) {
     CandidateReport& row = report.candidates.emplace_back();
     row.name = c.name;
-    onnx::ModelProto model = original;
-    std::vector<std::string> notes;
-    Status failure;
-    for (const TransformStep& step : c.steps) {
-      auto result = ApplyStep(step, std::move(model), *evaluator, set, train ? &*train : nullptr);
-      if (!result.ok()) {
-        failure = result.status();
-        break;
-      }
-      model = std::move(result->model);
-      notes.push_back(result->note);
-    }
-    if (failure.ok()) failure = CheckOnnxModel(model);
-    std::shared_ptr<OrtEvaluator::Session> session;
-    if (failure.ok()) {
-      row.model_bytes = model.SerializeAsString();
-      auto loaded = evaluator->Load(row.model_bytes);
-      if (loaded.ok()) session = *loaded;
-      failure = loaded.status();
-    }
-    if (failure.ok()) {
-      auto out = evaluator->Predict(*session, set, batch);
-      if (out.ok() && out->width != reference.width) {
-        failure =
-            InvalidArgument(fmt::format("its first output has {} values per sample, the "
-                                        "original's {}",
-                                        out->width, reference.width));
-      } else if (out.ok()) {
-        Score(row, *out, reference, set, report.original);
-      } else {
-        failure = out.status();
-      }
-    }
-    if (!failure.ok()) {
+    auto session = TryCandidate(c, original, *evaluator, set, train ? &*train : nullptr, batch,
+                                reference, report.original, row);
+    if (!session.ok()) {
       row.failed = true;
-      row.note = std::string(failure.message());
+      row.note = std::string(session.status().message());
       row.model_bytes.clear();
       continue;
     }
-    row.note = fmt::format("{}", fmt::join(notes, "; "));
     row.size_bytes = static_cast<int64_t>(row.model_bytes.size());
     row.rejected = options.max_accuracy_drop >= 0 && row.accuracy_drop > options.max_accuracy_drop;
-    sessions.push_back(session);
+    sessions.push_back(*session);
     measured.push_back(&row);
   }
 
