@@ -146,31 +146,7 @@ class PyTorchInstance final : public ModelInstance {
     std::vector<c10::IValue> args = setup_.argument_defaults;
     std::vector<std::vector<uint64_t>> scratch;  // aligned copies of misaligned inputs
     std::vector<at::Tensor> borrowed;
-    for (const Tensor& in : inputs) {
-      int slot = -1;
-      for (size_t i = 0; i < signature_.inputs.size(); ++i) {
-        if (signature_.inputs[i].name == in.name()) slot = static_cast<int>(i);
-      }
-      if (slot < 0) return InvalidArgument(fmt::format("unexpected input '{}'", in.name()));
-      auto type = ToTorchType(in.dtype());
-      if (!type) {
-        return InvalidArgument(fmt::format("input '{}' has data type {}, which libtorch lacks",
-                                           in.name(), DataTypeName(in.dtype())));
-      }
-      auto* data = const_cast<std::byte*>(in.data().data());
-      const size_t align = std::max<size_t>(1, DataTypeByteSize(in.dtype()));
-      if (reinterpret_cast<uintptr_t>(data) % align != 0) {
-        auto& copy = scratch.emplace_back((in.byte_size() + 7) / 8);
-        std::memcpy(copy.data(), data, in.byte_size());
-        data = reinterpret_cast<std::byte*>(copy.data());
-      }
-      // Borrowed, not copied: the request's bytes live until Execute returns, and outputs that
-      // alias an input are copied out (FromTorch).
-      borrowed.push_back(
-          torch::from_blob(data, std::vector<int64_t>(in.shape().begin(), in.shape().end()),
-                           torch::TensorOptions().dtype(*type)));
-      args[setup_.input_positions[slot]] = borrowed.back();
-    }
+    for (const Tensor& in : inputs) RETURN_IF_ERROR(BindInput(in, args, scratch, borrowed));
 
     const auto t1 = Clock::now();
     c10::IValue result;
@@ -182,6 +158,54 @@ class PyTorchInstance final : public ModelInstance {
     }
     const auto t2 = Clock::now();
 
+    ASSIGN_OR_RETURN(std::vector<c10::IValue> elements, Elements(result));
+    std::vector<Tensor> outputs;
+    outputs.reserve(output_names.size());
+    for (const auto& name : output_names) {
+      ASSIGN_OR_RETURN(Tensor t, TakeOutput(name, elements, borrowed));
+      outputs.push_back(std::move(t));
+    }
+    if (timings) {
+      timings->input_ns = ToNanos(t1 - t0);
+      timings->infer_ns = ToNanos(t2 - t1);
+      timings->output_ns = ToNanos(Clock::now() - t2);
+    }
+    return outputs;
+  }
+
+  // Puts input `in` at its argument position in `args`, as a tensor over the request's bytes
+  // (or an aligned copy of them in `scratch`), kept in `borrowed`.
+  Status BindInput(const Tensor& in, std::vector<c10::IValue>& args,
+                   std::vector<std::vector<uint64_t>>& scratch,
+                   std::vector<at::Tensor>& borrowed) {
+    int slot = -1;
+    for (size_t i = 0; i < signature_.inputs.size(); ++i) {
+      if (signature_.inputs[i].name == in.name()) slot = static_cast<int>(i);
+    }
+    if (slot < 0) return InvalidArgument(fmt::format("unexpected input '{}'", in.name()));
+    auto type = ToTorchType(in.dtype());
+    if (!type) {
+      return InvalidArgument(fmt::format("input '{}' has data type {}, which libtorch lacks",
+                                         in.name(), DataTypeName(in.dtype())));
+    }
+    auto* data = const_cast<std::byte*>(in.data().data());
+    const size_t align = std::max<size_t>(1, DataTypeByteSize(in.dtype()));
+    if (reinterpret_cast<uintptr_t>(data) % align != 0) {
+      auto& copy = scratch.emplace_back((in.byte_size() + 7) / 8);
+      std::memcpy(copy.data(), data, in.byte_size());
+      data = reinterpret_cast<std::byte*>(copy.data());
+    }
+    // Borrowed, not copied: the request's bytes live until Execute returns, and outputs that
+    // alias an input are copied out (FromTorch).
+    borrowed.push_back(
+        torch::from_blob(data, std::vector<int64_t>(in.shape().begin(), in.shape().end()),
+                         torch::TensorOptions().dtype(*type)));
+    args[setup_.input_positions[slot]] = borrowed.back();
+    return Status::Ok();
+  }
+
+  // What forward() returned, as a list: a tensor, or a tuple's or list's elements.
+  static Result<std::vector<c10::IValue>> Elements(const c10::IValue& result) {
     std::vector<c10::IValue> elements;
     if (result.isTensor()) {
       elements.push_back(result);
@@ -195,41 +219,38 @@ class PyTorchInstance final : public ModelInstance {
                       "of tensors",
                       result.tagKind()));
     }
-    std::vector<Tensor> outputs;
-    outputs.reserve(output_names.size());
-    for (const auto& name : output_names) {
-      int index = -1;
-      for (size_t i = 0; i < setup_.output_names.size(); ++i) {
-        if (setup_.output_names[i] == name) index = setup_.output_indices[i];
-      }
-      if (index < 0) return InvalidArgument(fmt::format("unknown output '{}'", name));
-      if (index >= static_cast<int>(elements.size())) {
-        return Internal(
-            fmt::format("output '{}' is element {} of what forward() returned, "
-                        "which has {} element(s)",
-                        name, index, elements.size()));
-      }
-      if (!elements[index].isTensor()) {
-        return Internal(
-            fmt::format("output '{}' (element {} of what forward() returned) is {}, "
-                        "not a tensor",
-                        name, index, elements[index].tagKind()));
-      }
-      ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), borrowed));
-      for (const auto& declared : signature_.outputs) {
-        if (declared.name == name && declared.dtype != t.dtype()) {
-          return Internal(fmt::format("output '{}' is {} but the config declares {}", name,
-                                      DataTypeName(t.dtype()), DataTypeName(declared.dtype)));
-        }
-      }
-      outputs.push_back(std::move(t));
+    return elements;
+  }
+
+  // Output `name`: the element of forward()'s result the config maps it to, as a tensor of the
+  // declared datatype.
+  Result<Tensor> TakeOutput(const std::string& name, const std::vector<c10::IValue>& elements,
+                            const std::vector<at::Tensor>& borrowed) {
+    int index = -1;
+    for (size_t i = 0; i < setup_.output_names.size(); ++i) {
+      if (setup_.output_names[i] == name) index = setup_.output_indices[i];
     }
-    if (timings) {
-      timings->input_ns = ToNanos(t1 - t0);
-      timings->infer_ns = ToNanos(t2 - t1);
-      timings->output_ns = ToNanos(Clock::now() - t2);
+    if (index < 0) return InvalidArgument(fmt::format("unknown output '{}'", name));
+    if (index >= static_cast<int>(elements.size())) {
+      return Internal(
+          fmt::format("output '{}' is element {} of what forward() returned, "
+                      "which has {} element(s)",
+                      name, index, elements.size()));
     }
-    return outputs;
+    if (!elements[index].isTensor()) {
+      return Internal(
+          fmt::format("output '{}' (element {} of what forward() returned) is {}, "
+                      "not a tensor",
+                      name, index, elements[index].tagKind()));
+    }
+    ASSIGN_OR_RETURN(Tensor t, FromTorch(name, elements[index].toTensor(), borrowed));
+    for (const auto& declared : signature_.outputs) {
+      if (declared.name == name && declared.dtype != t.dtype()) {
+        return Internal(fmt::format("output '{}' is {} but the config declares {}", name,
+                                    DataTypeName(t.dtype()), DataTypeName(declared.dtype)));
+      }
+    }
+    return t;
   }
 
   // `borrowed`: the tensors made over request bytes (or their aligned copies), which die when
