@@ -82,6 +82,41 @@ Result<DenseWeight> ReadDenseWeight(onnx::GraphProto& graph, const onnx::NodePro
   return d;
 }
 
+// The int8 form of dense weight `d` as initializers named after `base`: the weights
+// (`base`_W), their zero points (`base`_Wzero, all 0: symmetric) and the output scale per
+// channel (`base`_Wscale, the weight's scale times the node's alpha).
+void AddQuantizedWeight(const DenseWeight& d, const std::string& base,
+                        std::vector<onnx::TensorProto>& initializers) {
+  // Per output channel n: scale = max |W[:, n]| / 127, symmetric.
+  std::vector<float> scale(d.n, 0.0f);
+  for (int64_t r = 0; r < d.k; ++r) {
+    for (int64_t c = 0; c < d.n; ++c) scale[c] = std::max(scale[c], std::fabs(d.w[r * d.n + c]));
+  }
+  for (float& s : scale) s = s > 0 ? s / 127.0f : 1.0f;
+  std::string q(d.w.size(), '\0');
+  for (int64_t r = 0; r < d.k; ++r) {
+    for (int64_t c = 0; c < d.n; ++c) {
+      const float v = std::nearbyint(d.w[r * d.n + c] / scale[c]);
+      q[r * d.n + c] = static_cast<char>(static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)));
+    }
+  }
+  onnx::TensorProto wq;
+  wq.set_name(base + "_W");
+  wq.set_data_type(onnx::TensorProto::INT8);
+  wq.add_dims(d.k);
+  wq.add_dims(d.n);
+  wq.set_raw_data(q);
+  onnx::TensorProto wzp;
+  wzp.set_name(base + "_Wzero");
+  wzp.set_data_type(onnx::TensorProto::INT8);
+  wzp.add_dims(d.n);
+  wzp.set_raw_data(std::string(d.n, '\0'));
+  for (float& s : scale) s *= d.alpha;
+  initializers.push_back(std::move(wq));
+  initializers.push_back(std::move(wzp));
+  initializers.push_back(MakeFloatTensor(base + "_Wscale", {d.n}, scale));
+}
+
 }  // namespace
 
 Result<TransformResult> QuantizeDynamicInt8(onnx::ModelProto model) {
@@ -109,35 +144,7 @@ Result<TransformResult> QuantizeDynamicInt8(onnx::ModelProto model) {
     const DenseWeight& d = *weight;
     const std::string base =
         UniqueName(graph, (node.name().empty() ? node.output(0) : node.name()) + "_int8");
-    // Per output channel n: scale = max |W[:, n]| / 127, symmetric.
-    std::vector<float> scale(d.n, 0.0f);
-    for (int64_t r = 0; r < d.k; ++r) {
-      for (int64_t c = 0; c < d.n; ++c) scale[c] = std::max(scale[c], std::fabs(d.w[r * d.n + c]));
-    }
-    for (float& s : scale) s = s > 0 ? s / 127.0f : 1.0f;
-    std::string q(d.w.size(), '\0');
-    for (int64_t r = 0; r < d.k; ++r) {
-      for (int64_t c = 0; c < d.n; ++c) {
-        const float v = std::nearbyint(d.w[r * d.n + c] / scale[c]);
-        q[r * d.n + c] = static_cast<char>(static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)));
-      }
-    }
-    onnx::TensorProto wq;
-    wq.set_name(base + "_W");
-    wq.set_data_type(onnx::TensorProto::INT8);
-    wq.add_dims(d.k);
-    wq.add_dims(d.n);
-    wq.set_raw_data(q);
-    onnx::TensorProto wzp;
-    wzp.set_name(base + "_Wzero");
-    wzp.set_data_type(onnx::TensorProto::INT8);
-    wzp.add_dims(d.n);
-    wzp.set_raw_data(std::string(d.n, '\0'));
-    std::vector<float> out_scale = scale;
-    for (float& s : out_scale) s *= d.alpha;
-    new_initializers.push_back(std::move(wq));
-    new_initializers.push_back(std::move(wzp));
-    new_initializers.push_back(MakeFloatTensor(base + "_Wscale", {d.n}, out_scale));
+    AddQuantizedWeight(d, base, new_initializers);
 
     const std::string& x = node.input(0);
     auto [it, fresh] = quantized_inputs.try_emplace(x);
