@@ -178,6 +178,42 @@ CLI::App* AddTuneCommand(CLI::App& app) {
   return cmd;
 }
 
+namespace {
+
+// Prints the sweep's table and writes it, the frontier SVG and the best config.pbtxt under
+// --out; the command's exit status (1 when no configuration met the objective).
+int WriteOutputs(const TuneFlags& f, const std::vector<bench::SweepPoint>& grid,
+                 const std::vector<bench::SweepResult>& results,
+                 const std::vector<std::string>& configs, std::optional<size_t> best) {
+  const std::string table = bench::FormatSweepTable(results, best);
+  fmt::print("{}", table);
+  std::error_code ec;
+  std::filesystem::create_directories(f.out_dir, ec);
+  const std::filesystem::path out(f.out_dir);
+  Status s = WriteText(out / "tune.txt", table);
+  if (s.ok()) s = WriteText(out / "frontier.svg", bench::FormatFrontierSvg(f.model, results, best));
+  if (!s.ok()) return Fail(s);
+  if (!best) {
+    fmt::print(stderr,
+               "inferd tune: no configuration met the objective; no config.pbtxt "
+               "written\n");
+    return 1;
+  }
+  auto proto = config::ModelConfigFromJson(configs[*best]);
+  if (!proto.ok()) return Fail(proto.status());
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(*proto, &text);
+  if (s = WriteText(out / "config.pbtxt", text); !s.ok()) return Fail(s);
+  fmt::print(
+      "best: instances {} threads {} max batch {} delay {}us: {:.1f} req/s, p99 {:.2f} ms "
+      "-> {}\n",
+      grid[*best].instances, grid[*best].threads, grid[*best].max_batch, grid[*best].queue_delay_us,
+      results[*best].throughput_rps, results[*best].p99_ms, (out / "config.pbtxt").string());
+  return 0;
+}
+
+}  // namespace
+
 int RunTuneCommand() {
   TuneFlags& f = Flags();
   bench::Objective objective;
@@ -252,31 +288,7 @@ int RunTuneCommand() {
 
   const auto best = bench::ChooseBest(results, objective);
   LeaveLoaded(*target, f.model, f.keep_best && best ? &configs[*best] : nullptr);
-  const std::string table = bench::FormatSweepTable(results, best);
-  fmt::print("{}", table);
-  std::error_code ec;
-  std::filesystem::create_directories(f.out_dir, ec);
-  const std::filesystem::path out(f.out_dir);
-  Status s = WriteText(out / "tune.txt", table);
-  if (s.ok()) s = WriteText(out / "frontier.svg", bench::FormatFrontierSvg(f.model, results, best));
-  if (!s.ok()) return Fail(s);
-  if (!best) {
-    fmt::print(stderr,
-               "inferd tune: no configuration met the objective; no config.pbtxt "
-               "written\n");
-    return 1;
-  }
-  auto proto = config::ModelConfigFromJson(configs[*best]);
-  if (!proto.ok()) return Fail(proto.status());
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(*proto, &text);
-  if (s = WriteText(out / "config.pbtxt", text); !s.ok()) return Fail(s);
-  fmt::print(
-      "best: instances {} threads {} max batch {} delay {}us: {:.1f} req/s, p99 {:.2f} ms "
-      "-> {}\n",
-      grid[*best].instances, grid[*best].threads, grid[*best].max_batch, grid[*best].queue_delay_us,
-      results[*best].throughput_rps, results[*best].p99_ms, (out / "config.pbtxt").string());
-  return 0;
+  return WriteOutputs(f, grid, results, configs, best);
 }
 
 }  // namespace inferd::app
