@@ -237,20 +237,17 @@ class ServeProcess {
     trace_settings_.emplace(tracer_.get());  // Triton's trace settings, one set for both
     using handler::RequestHandler;
     using handler::Transport;
-    ASSIGN_OR_RETURN(http_handler_, RequestHandler::Create({.server = server_.get(),
-                                                            .transport = Transport::kHttp,
-                                                            .authorizer = &*http_auth_,
-                                                            .rate_limiter = &*rate_limiter_,
-                                                            .tracer = tracer_.get(),
-                                                            .trace_settings = &*trace_settings_,
-                                                            .shared_memory = &shared_memory_}));
-    ASSIGN_OR_RETURN(grpc_handler_, RequestHandler::Create({.server = server_.get(),
-                                                            .transport = Transport::kGrpc,
-                                                            .authorizer = &*grpc_auth_,
-                                                            .rate_limiter = &*rate_limiter_,
-                                                            .tracer = tracer_.get(),
-                                                            .trace_settings = &*trace_settings_,
-                                                            .shared_memory = &shared_memory_}));
+    const auto frontend = [this](Transport transport, const security::Authorizer& authorizer) {
+      return RequestHandler::Create({.server = server_.get(),
+                                     .transport = transport,
+                                     .authorizer = &authorizer,
+                                     .rate_limiter = &*rate_limiter_,
+                                     .tracer = tracer_.get(),
+                                     .trace_settings = &*trace_settings_,
+                                     .shared_memory = &shared_memory_});
+    };
+    ASSIGN_OR_RETURN(http_handler_, frontend(Transport::kHttp, *http_auth_));
+    ASSIGN_OR_RETURN(grpc_handler_, frontend(Transport::kGrpc, *grpc_auth_));
     ASSIGN_OR_RETURN(metrics_handler_, RequestHandler::Create({.server = server_.get(),
                                                                .transport = Transport::kHttp}));
     ASSIGN_OR_RETURN(jobs_, MakeJobManager(flags_, http_handler_.get()));
