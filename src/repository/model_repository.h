@@ -166,6 +166,13 @@ class ModelRepository {
   void MaintenanceLoop() EXCLUDES(stop_mu_);
   static ModelStatus Summarize(const ModelEntry& entry);
   static std::vector<int64_t> ReadyVersions(const ModelEntry& entry);
+  // How an entry's loaded versions are used, for evictions and idle unloads.
+  struct Usage {
+    bool ready = false;        // a version is loaded
+    bool busy = false;         // a request holds a loaded version
+    int64_t last_used_ns = 0;  // the latest use of any loaded version (steady clock)
+  };
+  static Usage UsageOf(const ModelEntry& entry);
 
   const Options options_;
   // Declared first so it is destroyed last: it waits for every version to be released.

@@ -15,6 +15,17 @@
 
 namespace inferd::repository {
 
+ModelRepository::Usage ModelRepository::UsageOf(const ModelEntry& entry) {
+  Usage usage;
+  for (const auto& [v, ve] : entry.versions) {
+    if (!ve.servable) continue;
+    usage.ready = true;
+    usage.busy |= ve.servable.use_count() > 1;
+    usage.last_used_ns = std::max(usage.last_used_ns, ve.servable->last_used_ns());
+  }
+  return usage;
+}
+
 Status ModelRepository::EvictFor(const std::string& name, uint64_t needed_bytes) {
   std::vector<std::shared_ptr<const ServableModel>> dropped;
   MutexLock lock(mu_);
@@ -32,17 +43,10 @@ Status ModelRepository::EvictFor(const std::string& name, uint64_t needed_bytes)
     int64_t victim_used = 0;
     for (auto& [n, e] : models_) {
       if (n == name) continue;
-      bool ready = false, busy = false;
-      int64_t last = 0;
-      for (const auto& [v, ve] : e.versions) {
-        if (!ve.servable) continue;
-        ready = true;
-        busy |= ve.servable.use_count() > 1;
-        last = std::max(last, ve.servable->last_used_ns());
-      }
-      if (ready && !busy && (victim == nullptr || last < victim_used)) {
+      const Usage usage = UsageOf(e);
+      if (usage.ready && !usage.busy && (victim == nullptr || usage.last_used_ns < victim_used)) {
         victim = &e;
-        victim_used = last;
+        victim_used = usage.last_used_ns;
       }
     }
     if (victim == nullptr) {
@@ -93,19 +97,15 @@ void ModelRepository::UnloadIdleModels() {
   MutexLock lock(mu_);
   for (auto& [name, entry] : models_) {
     int64_t idle_seconds = 0;
-    bool ready = false, busy = false;
-    int64_t last = 0;
     for (const auto& [v, ve] : entry.versions) {
       if (!ve.servable) continue;
-      ready = true;
-      busy |= ve.servable.use_count() > 1;
-      last = std::max(last, ve.servable->last_used_ns());
       if (auto p = config::GetParameter(ve.servable->config(), "idle_unload_seconds")) {
         idle_seconds = std::atoll(p->c_str());
       }
     }
-    if (!ready || busy || idle_seconds <= 0) continue;
-    if (now - last >= idle_seconds * int64_t{1000000000}) {
+    const Usage usage = UsageOf(entry);
+    if (!usage.ready || usage.busy || idle_seconds <= 0) continue;
+    if (now - usage.last_used_ns >= idle_seconds * int64_t{1000000000}) {
       spdlog::info("model '{}': idle for {} s; scaling to zero", name, idle_seconds);
       UnloadLocked(entry, "scaled to zero after being idle", /*reloadable=*/true, dropped);
     }

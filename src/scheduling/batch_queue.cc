@@ -198,55 +198,51 @@ BatchQueue::TimePoint BatchQueue::EarliestDeadline() const {
   return earliest;
 }
 
-BatchQueue::Candidates BatchQueue::Gather(const InferencePayload& head, int64_t& rows, bool& full,
-                                          TimePoint& oldest) const {
-  Candidates candidates;
-  rows = 0;
-  full = false;
-  oldest = head.enqueue_time;
-  for (size_t l = 0; l < levels_.size() && !full; ++l) {
+BatchQueue::Gathered BatchQueue::Gather(const InferencePayload& head) const {
+  Gathered g;
+  g.oldest = head.enqueue_time;
+  for (size_t l = 0; l < levels_.size() && !g.full; ++l) {
     for (const auto& p : levels_[l]) {
       if (!BatchCompatible(*p, head, options_.padding.get())) continue;
-      if (rows + p->batch_size > options_.max_batch_size) {
-        full = true;
+      if (g.rows + p->batch_size > options_.max_batch_size) {
+        g.full = true;
         break;
       }
-      candidates.push_back({l, p.get()});
-      rows += p->batch_size;
-      oldest = std::min(oldest, p->enqueue_time);
+      g.candidates.push_back({l, p.get()});
+      g.rows += p->batch_size;
+      g.oldest = std::min(g.oldest, p->enqueue_time);
     }
   }
-  if (rows >= options_.max_batch_size) full = true;
-  return candidates;
+  if (g.rows >= options_.max_batch_size) g.full = true;
+  return g;
 }
 
-size_t BatchQueue::BatchLength(const Candidates& candidates, int64_t rows, bool full,
-                               TimePoint oldest, TimePoint now, bool flush,
+size_t BatchQueue::BatchLength(const Gathered& g, TimePoint now, bool flush,
                                size_t free_instances, Decision& d) const {
-  if (full) return candidates.size();
+  if (g.full) return g.candidates.size();
   // The largest preferred size that a prefix of the candidates fills exactly.
   size_t take = 0;
   int64_t cumulative = 0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    cumulative += candidates[i].payload->batch_size;
+  for (size_t i = 0; i < g.candidates.size(); ++i) {
+    cumulative += g.candidates[i].payload->batch_size;
     if (std::binary_search(options_.preferred_batch_sizes.begin(),
                            options_.preferred_batch_sizes.end(), cumulative)) {
       take = i + 1;
     }
   }
   if (take > 0) return take;
-  const TimePoint due = oldest + QueueDelay(rows);
-  if (flush || due <= now || NothingMoreComing(free_instances)) return candidates.size();
+  const TimePoint due = g.oldest + QueueDelay(g.rows);
+  if (flush || due <= now || NothingMoreComing(free_instances)) return g.candidates.size();
   d.wake_at = due;
   return 0;
 }
 
-void BatchQueue::Dispatch(const Candidates& candidates, size_t take, Decision& d) {
+void BatchQueue::Dispatch(const Gathered& g, size_t take, Decision& d) {
   d.batch.reserve(take);
   for (size_t i = 0; i < take; ++i) {
-    auto& queue = levels_[candidates[i].level];
+    auto& queue = levels_[g.candidates[i].level];
     auto it = std::find_if(queue.begin(), queue.end(),
-                           [&](const auto& p) { return p.get() == candidates[i].payload; });
+                           [&](const auto& p) { return p.get() == g.candidates[i].payload; });
     queued_rows_ -= (*it)->batch_size;
     executing_rows_ += (*it)->batch_size;
     d.batch.push_back(std::move(*it));
@@ -267,12 +263,8 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     }
   }
   if (head == nullptr) return d;
-  int64_t rows = 0;
-  bool full = false;
-  TimePoint oldest;
-  const Candidates candidates = Gather(*head, rows, full, oldest);
-  const size_t take =
-      BatchLength(candidates, rows, full, oldest, now, flush, free_instances, d);
+  const Gathered gathered = Gather(*head);
+  const size_t take = BatchLength(gathered, now, flush, free_instances, d);
   if (take == 0) {
     // Wake for the earliest deadline too, to answer it when it passes.
     const TimePoint deadline = EarliestDeadline();
@@ -281,7 +273,7 @@ BatchQueue::Decision BatchQueue::Next(TimePoint now, bool flush, size_t free_ins
     }
     return d;
   }
-  Dispatch(candidates, take, d);
+  Dispatch(gathered, take, d);
   return d;
 }
 

@@ -115,20 +115,25 @@ class BatchQueue {
     size_t level;
     InferencePayload* payload;
   };
-  using Candidates = absl::InlinedVector<Candidate, 16>;
+  // The requests that may run with a head request: compatible with it, by priority level,
+  // oldest first, up to max_batch_size rows.
+  struct Gathered {
+    absl::InlinedVector<Candidate, 16> candidates;
+    int64_t rows = 0;
+    bool full = false;  // max_batch_size reached, or the next request did not fit (no overtaking)
+    TimePoint oldest;   // the earliest arrival among them
+  };
   // Moves the requests that can no longer run (cancelled, or past their deadline) into `d`.
   void TakeUnrunnable(TimePoint now, Decision& d);
   // The earliest deadline of a queued request (TimePoint::max() when none has one).
   TimePoint EarliestDeadline() const;
-  // The requests compatible with `head`, by priority level, oldest first, up to
-  // max_batch_size rows; a request that does not fit ends them (`full`: no overtaking).
-  Candidates Gather(const InferencePayload& head, int64_t& rows, bool& full,
-                    TimePoint& oldest) const;
-  // How many candidates (a prefix) leave now; 0 = wait, with d.wake_at set to when.
-  size_t BatchLength(const Candidates& candidates, int64_t rows, bool full, TimePoint oldest,
-                     TimePoint now, bool flush, size_t free_instances, Decision& d) const;
-  // Moves the first `take` candidates from the queue into d.batch; their rows now execute.
-  void Dispatch(const Candidates& candidates, size_t take, Decision& d);
+  Gathered Gather(const InferencePayload& head) const;
+  // How many of the gathered (a prefix) leave now; 0 = wait, with d.wake_at set to when.
+  size_t BatchLength(const Gathered& g, TimePoint now, bool flush, size_t free_instances,
+                     Decision& d) const;
+  // Moves the first `take` gathered requests from the queue into d.batch; their rows now
+  // execute.
+  void Dispatch(const Gathered& g, size_t take, Decision& d);
 
   const BatchQueueOptions options_;
   std::vector<std::deque<std::unique_ptr<InferencePayload>>> levels_;
